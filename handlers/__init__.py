@@ -1,0 +1,10 @@
+"""Service-task handlers, by the operation name the diagrams give them."""
+
+from engine.context import Handler
+from handlers.evaluation import evaluation_data
+from handlers.notifications import breach_handler
+
+HANDLERS: dict[str, Handler] = {
+    "breach_handler": breach_handler,
+    "evaluation_data": evaluation_data,
+}

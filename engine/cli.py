@@ -1,0 +1,228 @@
+"""The `sopflow` command. Every error is one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from engine import definitions, instances, schema, timers, users
+from engine.config import Settings, load_settings
+from engine.context import EngineContext
+from engine.errors import InvalidTaskData, SopflowError
+from engine.store import WorkItem
+
+DEMO_PASSWORD_ENV = "SOPFLOW_DEMO_PASSWORD"
+DEMO_USERS = [
+    ("ppid.utama", "ppid_utama", "Kepala PPID Utama", None),
+    ("plid.utama", "plid_utama", "Tim Pengelola Konten PLID Utama", None),
+    ("pembantu.dinkes", "ppid_pembantu", "PPID Pembantu Dinas Kesehatan", "Dinas Kesehatan"),
+    ("pembantu.disdik", "ppid_pembantu", "PPID Pembantu Dinas Pendidikan", "Dinas Pendidikan"),
+]
+
+
+def _context(settings: Settings) -> EngineContext:
+    from handlers import HANDLERS
+
+    return EngineContext.create(settings, handlers=HANDLERS)
+
+
+def _local(settings: Settings, moment: datetime | None) -> str:
+    return moment.astimezone(settings.calendar.timezone).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+
+def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
+    schema.upgrade(ctx.settings.database_url)
+    print(f"schema up to date: {ctx.settings.database_url}")
+    for deployment in definitions.deploy_directory(ctx, ctx.settings.bpmn_dir):
+        d = deployment.definition
+        print(f"{'deployed' if deployment.created else 'unchanged'}: {d.process_id} v{d.version}")
+    if args.demo:
+        password = os.environ.get(DEMO_PASSWORD_ENV, "sopflow-demo")
+        for username, role, name, opd in DEMO_USERS:
+            try:
+                users.create_user(ctx, username, password, role, name, f"{username}@ppid.example", opd)
+                print(f"demo user {username} ({role}{', ' + opd if opd else ''})")
+            except SopflowError as error:
+                print(f"demo user {username}: {error}")
+        print(f"demo password: ${DEMO_PASSWORD_ENV} or 'sopflow-demo'")
+
+
+def cmd_deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
+    deployment = definitions.deploy_file(ctx, Path(args.file), args.actor)
+    d = deployment.definition
+    state = "deployed" if deployment.created else "unchanged (identical to the newest version)"
+    print(f"{d.process_id} v{d.version} {state} sha256={d.content_hash[:12]}")
+
+
+def cmd_start(ctx: EngineContext, args: argparse.Namespace) -> None:
+    instance = instances.start_instance(ctx, args.process, args.actor)
+    print(f"instance {instance.id} of {instance.process_id} started; waiting for: {instance.current_task or '-'}")
+
+
+def _print_tasks(settings: Settings, items: list[WorkItem], now: datetime) -> None:
+    header = ("TASK", "INST", "STEP", "LANE", "OPD", "ITEM", "STATUS", "DUE", "NAME")
+    rows = [
+        (
+            item.id,
+            str(item.instance_id),
+            item.step or "-",
+            item.lane or "-",
+            item.opd or "-",
+            item.item_label or "-",
+            item.status + (f":{item.claimed_by}" if item.claimed_by else ""),
+            _local(settings, item.due_at) + (" TERLAMBAT" if item.due_at and item.due_at <= now else ""),
+            item.name,
+        )
+        for item in items
+    ]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(str(value).ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+
+
+def cmd_tasks(ctx: EngineContext, args: argparse.Namespace) -> None:
+    query = instances.TaskFilter(lane=args.lane, opd=args.opd, instance_id=args.instance, overdue=args.overdue)
+    _print_tasks(ctx.settings, instances.list_tasks(ctx, query), ctx.clock.now())
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise SopflowError(f"--data is not valid JSON: {error.msg} at position {error.pos}") from error
+    if not isinstance(data, dict):
+        raise SopflowError("--data must be a JSON object of field values")
+    return data
+
+
+def cmd_complete(ctx: EngineContext, args: argparse.Namespace) -> None:
+    item = instances.complete_task(ctx, args.task, _json_object(args.data), args.actor)
+    state = instances.get_instance(ctx, item.instance_id).instance
+    print(f"completed {item.name!r}; instance {state.id} is {state.status}; waiting for: {state.current_task or '-'}")
+
+
+def cmd_claim(ctx: EngineContext, args: argparse.Namespace) -> None:
+    item = instances.claim_task(ctx, args.task, args.actor)
+    print(f"{item.name!r} claimed by {item.claimed_by}")
+
+
+def cmd_release(ctx: EngineContext, args: argparse.Namespace) -> None:
+    item = instances.release_task(ctx, args.task, args.actor)
+    print(f"{item.name!r} released")
+
+
+def cmd_cancel(ctx: EngineContext, args: argparse.Namespace) -> None:
+    instance = instances.cancel_instance(ctx, args.instance, args.actor, args.reason)
+    print(f"instance {instance.id} cancelled")
+
+
+def cmd_show(ctx: EngineContext, args: argparse.Namespace) -> None:
+    state = instances.get_instance(ctx, args.instance)
+    inst = state.instance
+    print(f"instance {inst.id} of {inst.process_id}: {inst.status}, started {_local(ctx.settings, inst.started_at)} "
+          f"by {inst.started_by}")
+    _print_tasks(ctx.settings, state.open_tasks, ctx.clock.now())
+    for event in state.history:
+        print(f"{event.id:>6}  {_local(ctx.settings, event.occurred_at)}  {event.actor:<16} {event.type:<22} "
+              f"{json.dumps(event.payload, ensure_ascii=False)[:160]}")
+
+
+def cmd_fire_due(ctx: EngineContext, args: argparse.Namespace) -> None:
+    print(f"{timers.fire_due_timers(ctx, 'cli')} timer(s) fired")
+
+
+def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    from engine.scheduler import TimerScheduler
+
+    scheduler = TimerScheduler(ctx, BlockingScheduler(timezone="UTC"))
+    print(f"scheduler running ({len(timers.pending_timers(ctx))} pending timers); Ctrl+C stops it", flush=True)
+    with contextlib.suppress(KeyboardInterrupt, SystemExit):
+        scheduler.start()
+
+
+def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
+    password = os.environ.get("SOPFLOW_NEW_PASSWORD")
+    if not password:
+        raise SopflowError("set SOPFLOW_NEW_PASSWORD to the new user's password")
+    user = users.create_user(ctx, args.username, password, args.role, args.name, args.email, args.opd)
+    print(f"user {user.username} ({user.role}) created")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sopflow", description="Run the PPID SOP as BPMN.")
+    parser.add_argument("--config", help="configuration file (default: $SOPFLOW_CONFIG or config.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Callable[[EngineContext, argparse.Namespace], None], help: str,
+                actor: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help)
+        p.set_defaults(handler=handler)
+        if actor:
+            p.add_argument("--as", dest="actor", default=users.SYSTEM_ACTOR, help="username acting")
+        return p
+
+    command("init", cmd_init, "create or upgrade the schema and deploy bpmn/").add_argument(
+        "--demo", action="store_true", help="also create one demo user per role")
+    command("deploy", cmd_deploy, "deploy a BPMN file as a new version", actor=True).add_argument("file")
+    command("start", cmd_start, "start an instance of a process", actor=True).add_argument("process")
+    tasks = command("tasks", cmd_tasks, "list open tasks")
+    tasks.add_argument("--lane")
+    tasks.add_argument("--opd")
+    tasks.add_argument("--instance", type=int)
+    tasks.add_argument("--overdue", action="store_true")
+    complete = command("complete", cmd_complete, "complete a task with data")
+    complete.add_argument("task")
+    complete.add_argument("--data", required=True, help="JSON object of field values")
+    complete.add_argument("--as", dest="actor", required=True, help="username completing the task")
+    for name, handler in (("claim", cmd_claim), ("release", cmd_release)):
+        p = command(name, handler, f"{name} a task")
+        p.add_argument("task")
+        p.add_argument("--as", dest="actor", required=True)
+    cancel = command("cancel", cmd_cancel, "cancel an instance", actor=True)
+    cancel.add_argument("instance", type=int)
+    cancel.add_argument("--reason", required=True)
+    command("show", cmd_show, "an instance's state and history").add_argument("instance", type=int)
+    command("fire-due", cmd_fire_due, "fire every timer already due (the scheduler does this by itself)")
+    command("scheduler", cmd_scheduler, "run the timer scheduler in the foreground")
+    user = command("user-add", cmd_user_add, "add a user (password from $SOPFLOW_NEW_PASSWORD)")
+    user.add_argument("username")
+    user.add_argument("--role", required=True)
+    user.add_argument("--name", required=True)
+    user.add_argument("--email", required=True)
+    user.add_argument("--opd")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        ctx = _context(settings)
+        args.handler(ctx, args)
+    except InvalidTaskData as error:
+        details = "; ".join(f"{k}: {v}" for k, v in error.field_errors.items())
+        print(f"sopflow: error: {details or error}", file=sys.stderr)
+        return 2
+    except SopflowError as error:
+        print(f"sopflow: error: {error}", file=sys.stderr)
+        return 2
+    except SQLAlchemyError as error:
+        reason = str(getattr(error, "orig", None) or error).splitlines()[0]
+        print(f"sopflow: error: database: {reason} (has `sopflow init` been run?)", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

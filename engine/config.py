@@ -1,0 +1,128 @@
+"""Settings from config.yaml, overridden by SOPFLOW_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from engine.calendar import WorkingCalendar
+from engine.errors import ConfigError
+
+ENV_PREFIX = "SOPFLOW_"
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str
+    password: str
+    starttls: bool
+    sender: str
+    timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class Schedule:
+    day: int
+    hour: int
+    minute: int
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    timezone: str
+    calendar: WorkingCalendar
+    smtp: SmtpSettings
+    lane_roles: dict[str, str]
+    supervisor_role: str
+    schedules: dict[str, Schedule]
+    upload_max_bytes: int
+    upload_extensions: tuple[str, ...]
+    scheduler_resync_seconds: int
+    bpmn_dir: Path
+
+    def role_for_lane(self, lane: str | None) -> str | None:
+        return self.lane_roles.get(lane) if lane else None
+
+
+def _apply_env(raw: dict[str, Any], environ: dict[str, str]) -> None:
+    """SOPFLOW_SMTP_HOST sets raw['smtp']['host']; SOPFLOW_TIMEZONE sets raw['timezone']."""
+    for name, text in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "SOPFLOW_CONFIG":
+            continue
+        key = name[len(ENV_PREFIX):].lower()
+        value = yaml.safe_load(text) if text else ""
+        section = next((s for s in raw if isinstance(raw[s], dict) and key.startswith(s + "_")), None)
+        if section is not None:
+            raw[section][key[len(section) + 1:]] = value
+        else:
+            raw[key] = value
+
+
+def _resolve_database_url(url: str, base: Path) -> str:
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
+        path = (base / url[len(prefix):]).resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return prefix + str(path)
+    return url
+
+
+def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Read the YAML file (SOPFLOW_CONFIG, else the repository's config.yaml) and apply the environment."""
+    environ = dict(os.environ if environ is None else environ)
+    config_path = Path(path or environ.get("SOPFLOW_CONFIG") or DEFAULT_CONFIG)
+    try:
+        raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+    except OSError as error:
+        raise ConfigError(f"cannot read configuration {config_path}: {error.strerror}") from error
+    except yaml.YAMLError as error:
+        raise ConfigError(f"configuration {config_path} is not valid YAML: {error}") from error
+    _apply_env(raw, environ)
+    base = config_path.resolve().parent
+    try:
+        cal = raw["calendar"]
+        smtp = raw["smtp"]
+        calendar = WorkingCalendar.from_config(
+            timezone=str(raw["timezone"]),
+            working_time=bool(cal["working_time"]),
+            working_days=list(cal["working_days"]),
+            hours=[str(h) for h in cal["hours"]],
+            national_holidays=bool(cal["national_holidays"]),
+            extra_holidays=[str(d) for d in cal.get("extra_holidays") or []],
+        )
+        return Settings(
+            database_url=_resolve_database_url(str(raw["database"]["url"]), base),
+            timezone=str(raw["timezone"]),
+            calendar=calendar,
+            smtp=SmtpSettings(
+                host=str(smtp["host"]),
+                port=int(smtp["port"]),
+                username=str(smtp.get("username") or ""),
+                password=str(smtp.get("password") or ""),
+                starttls=bool(smtp.get("starttls")),
+                sender=str(smtp["sender"]),
+                timeout_seconds=float(smtp.get("timeout_seconds", 10)),
+            ),
+            lane_roles={str(k): str(v) for k, v in raw["lanes"].items()},
+            supervisor_role=str(raw["supervisor_role"]),
+            schedules={
+                str(pid): Schedule(int(s["day"]), int(s["hour"]), int(s.get("minute", 0)))
+                for pid, s in (raw.get("schedules") or {}).items()
+            },
+            upload_max_bytes=int(raw["uploads"]["max_bytes"]),
+            upload_extensions=tuple(str(e).lower() for e in raw["uploads"]["allowed_extensions"]),
+            scheduler_resync_seconds=int(raw["scheduler"]["resync_seconds"]),
+            bpmn_dir=(base / str(raw.get("bpmn_dir", "bpmn"))).resolve(),
+        )
+    except KeyError as error:
+        raise ConfigError(f"configuration {config_path} lacks the setting {error.args[0]!r}") from error
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"configuration {config_path}: {error}") from error

@@ -1,0 +1,60 @@
+"""What every engine service needs: settings, database, clock, handlers, and the caches of parsed work."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from engine.clock import Clock, SystemClock
+from engine.config import Settings
+from engine.store import Database
+
+if TYPE_CHECKING:
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+    from engine.diagram import ProcessModel
+    from engine.services import ServiceCall
+
+Handler = Callable[["ServiceCall"], dict[str, Any]]
+TimerListener = Callable[[int, datetime], None]
+
+
+class WorkflowCache:
+    """Live workflows keyed by (instance id, revision). `take` removes the entry, so two requests on one
+    instance never share a workflow object; the loser of a race deserializes and then fails its version check."""
+
+    def __init__(self, capacity: int = 512) -> None:
+        self._entries: dict[tuple[int, int], BpmnWorkflow] = {}
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def take(self, instance_id: int, revision: int) -> BpmnWorkflow | None:
+        with self._lock:
+            return self._entries.pop((instance_id, revision), None)
+
+    def put(self, instance_id: int, revision: int, workflow: BpmnWorkflow) -> None:
+        with self._lock:
+            if len(self._entries) >= self._capacity:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[(instance_id, revision)] = workflow
+
+
+@dataclass
+class EngineContext:
+    settings: Settings
+    db: Database
+    clock: Clock = field(default_factory=SystemClock)
+    handlers: dict[str, Handler] = field(default_factory=dict)
+    workflows: WorkflowCache = field(default_factory=WorkflowCache)
+    models: dict[int, ProcessModel] = field(default_factory=dict)
+    timer_listeners: list[TimerListener] = field(default_factory=list)
+
+    @classmethod
+    def create(
+        cls, settings: Settings, clock: Clock | None = None, handlers: dict[str, Handler] | None = None
+    ) -> EngineContext:
+        return cls(settings=settings, db=Database(settings.database_url), clock=clock or SystemClock(),
+                   handlers=dict(handlers or {}))

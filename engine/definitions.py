@@ -1,0 +1,104 @@
+"""Deploying diagrams as versioned definitions."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from engine.context import EngineContext
+from engine.diagram import ProcessModel, read_diagram
+from engine.errors import InvalidDiagram
+from engine.events import append_event
+from engine.store import Definition
+from engine.timers import schedule_start_timer
+from engine.users import SYSTEM_ACTOR
+
+
+@dataclass(frozen=True)
+class Deployment:
+    definition: Definition
+    created: bool
+
+
+def _check_against_settings(ctx: EngineContext, model: ProcessModel) -> None:
+    """What a diagram needs from this installation: a role per lane, a handler per service, a schedule."""
+    settings = ctx.settings
+    for step in model.steps.values():
+        if settings.role_for_lane(step.lane) is None:
+            raise InvalidDiagram(
+                f"user task {step.name!r} is in lane {step.lane!r}, which has no role in the configuration; "
+                f"known lanes: {', '.join(settings.lane_roles)}"
+            )
+    missing = sorted(model.service_operations - set(ctx.handlers))
+    if missing:
+        raise InvalidDiagram(f"service tasks call unknown handlers: {', '.join(missing)}")
+    if model.start_cycle is not None:
+        if model.start_cycle.upper() != "R/P1M":
+            raise InvalidDiagram(f"timer start cycle {model.start_cycle!r} is not supported; use \"R/P1M\" (monthly)")
+        if model.process_id not in settings.schedules:
+            raise InvalidDiagram(
+                f"process {model.process_id!r} starts on a timer but the configuration has no schedules entry for it"
+            )
+
+
+def deploy(ctx: EngineContext, xml: bytes, actor: str = SYSTEM_ACTOR, filename: str = "diagram.bpmn") -> Deployment:
+    """Validate and store a new version; identical content to the newest version is a no-op."""
+    model = read_diagram(xml, filename)
+    _check_against_settings(ctx, model)
+    content_hash = hashlib.sha256(xml).hexdigest()
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        newest = session.scalars(
+            select(Definition)
+            .where(Definition.process_id == model.process_id)
+            .order_by(Definition.version.desc())
+            .limit(1)
+            .with_for_update()
+        ).first()
+        if newest is not None and newest.content_hash == content_hash:
+            return Deployment(newest, created=False)
+        version = (session.scalar(
+            select(func.max(Definition.version)).where(Definition.process_id == model.process_id)
+        ) or 0) + 1
+        definition = Definition(
+            process_id=model.process_id,
+            name=model.name,
+            version=version,
+            content_hash=content_hash,
+            bpmn_xml=xml.decode("utf-8"),
+            deployed_by=actor,
+            deployed_at=now,
+        )
+        session.add(definition)
+        session.flush()
+        append_event(
+            session,
+            process_id=model.process_id,
+            type="definition_deployed",
+            actor=actor,
+            at=now,
+            payload={"version": version, "content_hash": content_hash, "file": filename, "name": model.name},
+        )
+        new_timer = None
+        if model.start_cycle is not None:
+            new_timer = schedule_start_timer(ctx, session, model.process_id, now)
+    ctx.models[definition.id] = model
+    if new_timer is not None:
+        for listener in ctx.timer_listeners:
+            listener(new_timer.id, new_timer.due_at)
+    return Deployment(definition, created=True)
+
+
+def deploy_file(ctx: EngineContext, path: Path, actor: str = SYSTEM_ACTOR) -> Deployment:
+    try:
+        xml = path.read_bytes()
+    except OSError as error:
+        raise InvalidDiagram(f"cannot read {path}: {error.strerror}") from error
+    return deploy(ctx, xml, actor, path.name)
+
+
+def deploy_directory(ctx: EngineContext, directory: Path, actor: str = SYSTEM_ACTOR) -> list[Deployment]:
+    return [deploy_file(ctx, path, actor) for path in sorted(directory.glob("*.bpmn"))]

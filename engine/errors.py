@@ -1,0 +1,33 @@
+"""Domain errors. Each carries a message a user can read; the CLI and the web layer map them once."""
+
+
+class SopflowError(Exception):
+    """Base class: `str(error)` is the user-readable message."""
+
+
+class InvalidDiagram(SopflowError):
+    """A diagram that cannot be deployed: malformed, hostile or not executable as this project requires."""
+
+
+class InvalidTaskData(SopflowError):
+    """Data submitted for a task does not satisfy what the step requires."""
+
+    def __init__(self, message: str, field_errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.field_errors = field_errors or {}
+
+
+class NotFound(SopflowError):
+    pass
+
+
+class NotAllowed(SopflowError):
+    """The actor lacks the role, OPD or claim that the action requires."""
+
+
+class TaskConflict(SopflowError):
+    """The task or instance changed since it was read: a stale or double submission."""
+
+
+class ConfigError(SopflowError):
+    pass

@@ -1,0 +1,309 @@
+"""Running one instance's workflow inside one transaction and bringing its queryable columns, work items,
+timers and events in line with what SpiffWorkflow did."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task as SpiffTask
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.context import EngineContext
+from engine.diagram import ProcessModel, StepSpec, read_diagram
+from engine.errors import NotFound, SopflowError
+from engine.events import GENESIS, append_event
+from engine.services import ServiceCall
+from engine.spiff import CLOCKED_TIMERS, SERIALIZER, SopflowScriptEngine, evaluate_expression
+from engine.store import Definition, Instance, Timer, WorkItem
+
+OPEN_STATUSES = ("ready", "claimed")
+
+
+def process_model(ctx: EngineContext, session: Session, definition_id: int) -> ProcessModel:
+    """The parsed diagram of a definition, parsed once per process."""
+    model = ctx.models.get(definition_id)
+    if model is None:
+        definition = session.get(Definition, definition_id)
+        if definition is None:
+            raise NotFound(f"no definition {definition_id}")
+        model = read_diagram(definition.bpmn_xml.encode("utf-8"), f"{definition.process_id}.bpmn")
+        ctx.models[definition_id] = model
+    return model
+
+
+def latest_definition(session: Session, process_id: str) -> Definition:
+    definition = session.scalars(
+        select(Definition).where(Definition.process_id == process_id).order_by(Definition.version.desc()).limit(1)
+    ).first()
+    if definition is None:
+        raise NotFound(f"process {process_id!r} is not deployed")
+    return definition
+
+
+def begin_instance(
+    ctx: EngineContext, session: Session, definition: Definition, actor: str, **trigger: Any
+) -> InstanceRun:
+    """Create an instance of `definition` and run it to its first wait, within the caller's transaction."""
+    execution = InstanceRun.start(ctx, session, definition, actor)
+    execution.event("instance_started", process=definition.process_id, version=definition.version,
+                    definition_id=definition.id, **trigger)
+    execution.advance()
+    execution.save()
+    return execution
+
+
+def _timer_due(task: SpiffTask) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    return datetime.fromisoformat(value) if value else None
+
+
+def _is_clocked_timer(task: SpiffTask) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), CLOCKED_TIMERS)
+
+
+def _safe_eval(expression: str | None, data: dict[str, Any]) -> str | None:
+    """A label from task data; a missing key gives no label rather than a failed step."""
+    if not expression:
+        return None
+    try:
+        value = evaluate_expression(expression, data)
+    except Exception:
+        return None
+    return str(value)[:200] if value is not None else None
+
+
+class InstanceRun:
+    """One state change of one instance: load, act on the workflow, `advance`, `save`, commit, `finish`."""
+
+    def __init__(
+        self,
+        ctx: EngineContext,
+        session: Session,
+        instance: Instance,
+        model: ProcessModel,
+        actor: str,
+        workflow: BpmnWorkflow | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.session = session
+        self.instance = instance
+        self.model = model
+        self.actor = actor
+        self.now = ctx.clock.now()
+        self.after_commit: list[Callable[[], None]] = []
+        self.fired_timer_tasks: set[str] = set()
+        self._new_timers: list[Timer] = []
+        if workflow is None:
+            workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
+        workflow.script_engine = SopflowScriptEngine(ctx.clock, ctx.settings.calendar, self._call_service)
+        self.workflow = workflow
+
+    @classmethod
+    def load(cls, ctx: EngineContext, session: Session, instance_id: int, actor: str) -> InstanceRun:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound(f"no instance {instance_id}")
+        if instance.status != "running":
+            raise SopflowError(f"instance {instance_id} is {instance.status}; nothing can change it")
+        model = process_model(ctx, session, instance.definition_id)
+        workflow = ctx.workflows.take(instance.id, instance.revision)
+        if workflow is None:
+            workflow = SERIALIZER.deserialize_json(instance.state)
+        return cls(ctx, session, instance, model, actor, workflow)
+
+    @classmethod
+    def start(cls, ctx: EngineContext, session: Session, definition: Definition, actor: str) -> InstanceRun:
+        now = ctx.clock.now()
+        instance = Instance(
+            definition_id=definition.id,
+            process_id=definition.process_id,
+            status="running",
+            started_by=actor,
+            last_actor=actor,
+            started_at=now,
+            updated_at=now,
+            state="",
+            last_event_hash=GENESIS,
+        )
+        session.add(instance)
+        session.flush()
+        return cls(ctx, session, instance, process_model(ctx, session, definition.id), actor)
+
+    def event(self, type: str, task_id: str | None = None, **payload: Any) -> None:
+        append_event(
+            self.session,
+            process_id=self.instance.process_id,
+            type=type,
+            actor=self.actor,
+            at=self.now,
+            instance=self.instance,
+            task_id=task_id,
+            payload=payload,
+        )
+
+    def _call_service(self, task: SpiffTask, operation: str, params: dict[str, Any]) -> Any:
+        handler = self.ctx.handlers.get(operation)
+        if handler is None:
+            raise SopflowError(f"no handler registered for service operation {operation!r}")
+        call = ServiceCall(self.ctx, self.session, self.instance, task, operation, params, self.actor, self.now,
+                           self.after_commit)
+        return handler(call)
+
+    def advance(self) -> None:
+        """Run engine tasks (gateways, due timers, service tasks) until only people or time can move on."""
+        while True:
+            self.workflow.do_engine_steps(did_complete_task=self._record_engine_task)
+            if not any(not t.task_spec.manual for t in self.workflow.get_tasks(state=TaskState.READY)):
+                break
+        self._sync_work_items()
+        self._sync_timers()
+
+    def _record_engine_task(self, task: SpiffTask) -> None:
+        spec = task.task_spec
+        if isinstance(spec, ExclusiveGateway) and task.children:
+            target = task.children[0].task_spec.bpmn_id
+            flow = self.model.flow_names.get((spec.bpmn_id, target))
+            self.event(
+                "gateway_decision",
+                str(task.id),
+                gateway=spec.bpmn_id,
+                gateway_name=spec.bpmn_name,
+                flow=flow,
+                target=target,
+                target_name=self.model.names.get(target, target),
+            )
+        elif _is_clocked_timer(task):
+            due = _timer_due(task)
+            self.fired_timer_tasks.add(str(task.id))
+            self.event(
+                "timer_fired",
+                str(task.id),
+                timer=spec.bpmn_id,
+                timer_name=spec.bpmn_name,
+                due_at=due.isoformat() if due else None,
+                late_by_seconds=round((self.now - due).total_seconds(), 3) if due else None,
+            )
+
+    def _deadline_of(self, task: SpiffTask) -> datetime | None:
+        """The due time of the earliest clocked boundary timer attached to a user task."""
+        siblings = task.parent.children if task.parent is not None else []
+        dues = [_timer_due(t) for t in siblings if t is not task and _is_clocked_timer(t)]
+        return min((due for due in dues if due is not None), default=None)
+
+    def _new_work_item(self, task: SpiffTask, step: StepSpec) -> WorkItem:
+        return WorkItem(
+            id=str(task.id),
+            instance_id=self.instance.id,
+            process_id=self.instance.process_id,
+            spec_id=step.spec_id,
+            name=step.name,
+            step=step.step,
+            lane=step.lane,
+            role=self.ctx.settings.role_for_lane(step.lane),
+            opd=_safe_eval(step.opd_expression, task.data),
+            item_label=_safe_eval(step.label_expression, task.data),
+            status="ready",
+            time_standard=step.time_standard,
+            ready_at=self.now,
+            due_at=self._deadline_of(task),
+        )
+
+    def open_items(self) -> list[WorkItem]:
+        return list(
+            self.session.scalars(
+                select(WorkItem).where(
+                    WorkItem.instance_id == self.instance.id, WorkItem.status.in_(OPEN_STATUSES)
+                )
+            )
+        )
+
+    def _sync_work_items(self) -> None:
+        ready = {str(t.id): t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)}
+        stored = {item.id: item for item in self.open_items()}
+        for task_id, item in stored.items():
+            if task_id not in ready:
+                item.status, item.finished_at = "withdrawn", self.now
+                self.event("task_withdrawn", task_id, name=item.name, lane=item.lane)
+        for task_id, task in ready.items():
+            if task_id in stored:
+                continue
+            step = self.model.steps[task.task_spec.bpmn_id]
+            item = self._new_work_item(task, step)
+            self.session.add(item)
+            self.event(
+                "task_ready",
+                task_id,
+                spec=step.spec_id,
+                name=step.name,
+                step=step.step,
+                lane=step.lane,
+                role=item.role,
+                opd=item.opd,
+                item=item.item_label,
+                due_at=item.due_at.isoformat() if item.due_at else None,
+                time_standard=step.time_standard,
+            )
+
+    def _sync_timers(self) -> None:
+        waiting = {
+            str(t.id): t for t in self.workflow.get_tasks(state=TaskState.WAITING) if _is_clocked_timer(t)
+        }
+        pending = self.session.scalars(
+            select(Timer).where(Timer.instance_id == self.instance.id, Timer.status == "pending")
+        )
+        for timer in pending:
+            if timer.spiff_task_id in waiting:
+                del waiting[timer.spiff_task_id]
+            elif timer.spiff_task_id in self.fired_timer_tasks:
+                timer.status, timer.fired_at, timer.fired_by = "fired", self.now, self.actor
+            else:
+                timer.status = "cancelled"
+        for task_id, task in waiting.items():
+            due = _timer_due(task)
+            if due is None:
+                continue
+            timer = Timer(
+                kind="event",
+                process_id=self.instance.process_id,
+                instance_id=self.instance.id,
+                spiff_task_id=task_id,
+                name=task.task_spec.bpmn_name or task.task_spec.bpmn_id,
+                due_at=due,
+                status="pending",
+            )
+            self.session.add(timer)
+            self._new_timers.append(timer)
+
+    def save(self) -> None:
+        """Write the workflow and the columns lists read; flushing checks the revision."""
+        instance = self.instance
+        if self.workflow.is_completed() and instance.status == "running":
+            instance.status, instance.finished_at = "completed", self.now
+            self.event("instance_completed")
+        open_items = sorted(
+            self.open_items(),
+            key=lambda i: (i.due_at is None, i.due_at or self.now, i.name),
+        )
+        instance.current_task = "; ".join(dict.fromkeys(i.name for i in open_items))[:500] or None
+        instance.current_lane = open_items[0].lane if open_items else None
+        instance.due_at = open_items[0].due_at if open_items else None
+        instance.last_actor = self.actor
+        instance.updated_at = self.now
+        instance.state = SERIALIZER.serialize_json(self.workflow)
+        self.session.flush()
+
+    def finish(self) -> None:
+        """After commit: keep the live workflow, tell the scheduler about new due times, run side effects."""
+        if self.instance.status == "running":
+            self.ctx.workflows.put(self.instance.id, self.instance.revision, self.workflow)
+        for timer in self._new_timers:
+            for listener in self.ctx.timer_listeners:
+                listener(timer.id, timer.due_at)
+        for action in self.after_commit:
+            action()

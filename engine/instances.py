@@ -1,0 +1,249 @@
+"""Instances and their tasks: start, list, claim, release, complete, cancel, read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from uuid import UUID
+
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.context import EngineContext
+from engine.diagram import StepSpec
+from engine.errors import NotAllowed, NotFound, TaskConflict
+from engine.events import instance_history
+from engine.execution import OPEN_STATUSES, InstanceRun, begin_instance, latest_definition, process_model
+from engine.forms import validate_submission
+from engine.spiff import SERIALIZER
+from engine.store import Event, Instance, User, WorkItem
+from engine.users import SYSTEM_ACTOR, get_user
+
+T = TypeVar("T")
+
+
+def _conflict_safe(operation: Callable[[], T]) -> T:
+    """Turn a lost optimistic-lock race into a TaskConflict; the transaction has been rolled back."""
+    try:
+        return operation()
+    except StaleDataError as error:
+        raise TaskConflict("the task or instance was changed by someone else meanwhile; reload and retry") from error
+
+
+def _actor(session: Session, username: str) -> User | None:
+    """The acting user, or None for the system actor (CLI administration, scheduler)."""
+    if username == SYSTEM_ACTOR:
+        return None
+    try:
+        return get_user(session, username)
+    except NotFound as error:
+        raise NotAllowed(f"unknown user {username!r}") from error
+
+
+def _check_lane(ctx: EngineContext, user: User | None, lane: str | None, opd: str | None, what: str) -> None:
+    if user is None:
+        return
+    role = ctx.settings.role_for_lane(lane)
+    if role is None:
+        raise NotAllowed(f"{what} is in lane {lane!r}, which has no role in the configuration (lanes:)")
+    if user.role != role:
+        raise NotAllowed(f"{user.username} has role {user.role}; {what} in lane {lane!r} needs role {role}")
+    if opd and user.opd and user.opd != opd:
+        raise NotAllowed(f"{user.username} works for {user.opd}; {what} belongs to {opd}")
+
+
+def start_instance(ctx: EngineContext, process_id: str, actor: str = SYSTEM_ACTOR) -> Instance:
+    """Start the newest version of a process. The actor needs the role of the start event's lane."""
+
+    def run() -> InstanceRun:
+        with ctx.db.session() as session:
+            definition = latest_definition(session, process_id)
+            model = process_model(ctx, session, definition.id)
+            _check_lane(ctx, _actor(session, actor), model.start_lane, None, f"starting {model.name!r}")
+            return begin_instance(ctx, session, definition, actor, trigger="manual")
+
+    execution = run()
+    execution.finish()
+    return execution.instance
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    lane: str | None = None
+    role: str | None = None
+    opd: str | None = None
+    instance_id: int | None = None
+    overdue: bool = False
+    claimed_by: str | None = None
+    limit: int = 200
+
+
+def list_tasks(ctx: EngineContext, query: TaskFilter | None = None) -> list[WorkItem]:
+    """Open tasks from indexed columns only, earliest deadline first."""
+    query = query or TaskFilter()
+    statement = select(WorkItem).where(WorkItem.status.in_(OPEN_STATUSES))
+    if query.lane is not None:
+        statement = statement.where(WorkItem.lane == query.lane)
+    if query.role is not None:
+        statement = statement.where(WorkItem.role == query.role)
+    if query.opd is not None:
+        statement = statement.where(WorkItem.opd == query.opd)
+    if query.instance_id is not None:
+        statement = statement.where(WorkItem.instance_id == query.instance_id)
+    if query.claimed_by is not None:
+        statement = statement.where(WorkItem.claimed_by == query.claimed_by)
+    if query.overdue:
+        statement = statement.where(WorkItem.due_at <= ctx.clock.now())
+    statement = statement.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.ready_at).limit(query.limit)
+    with ctx.db.session() as session:
+        return list(session.scalars(statement))
+
+
+def _open_item(session: Session, task_id: str) -> WorkItem:
+    item = session.get(WorkItem, task_id)
+    if item is None:
+        raise NotFound(f"no task {task_id}")
+    if item.status not in OPEN_STATUSES:
+        by = f" by {item.finished_by}" if item.finished_by else ""
+        raise TaskConflict(f"task {item.name!r} is already {item.status}{by}")
+    return item
+
+
+def _claim_or_release(ctx: EngineContext, task_id: str, actor: str, claim: bool) -> WorkItem:
+    def run() -> tuple[WorkItem, InstanceRun]:
+        with ctx.db.session() as session:
+            item = _open_item(session, task_id)
+            user = _actor(session, actor)
+            _check_lane(ctx, user, item.lane, item.opd, f"task {item.name!r}")
+            if claim and item.claimed_by not in (None, actor):
+                raise TaskConflict(f"task {item.name!r} is already claimed by {item.claimed_by}")
+            if not claim and item.claimed_by != actor:
+                raise NotAllowed(f"task {item.name!r} is not claimed by {actor}")
+            execution = InstanceRun.load(ctx, session, item.instance_id, actor)
+            item.status = "claimed" if claim else "ready"
+            item.claimed_by = actor if claim else None
+            item.claimed_at = execution.now if claim else None
+            execution.event("task_claimed" if claim else "task_released", task_id, name=item.name)
+            execution.save()
+            return item, execution
+
+    item, execution = _conflict_safe(run)
+    execution.finish()
+    return item
+
+
+def claim_task(ctx: EngineContext, task_id: str, actor: str) -> WorkItem:
+    return _claim_or_release(ctx, task_id, actor, claim=True)
+
+
+def release_task(ctx: EngineContext, task_id: str, actor: str) -> WorkItem:
+    return _claim_or_release(ctx, task_id, actor, claim=False)
+
+
+def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor: str) -> WorkItem:
+    """Complete a user task with the data its step requires. Exactly one of two racing completions wins."""
+
+    def run() -> tuple[WorkItem, InstanceRun]:
+        with ctx.db.session() as session:
+            item = _open_item(session, task_id)
+            _check_lane(ctx, _actor(session, actor), item.lane, item.opd, f"task {item.name!r}")
+            if item.claimed_by not in (None, actor):
+                raise NotAllowed(f"task {item.name!r} is claimed by {item.claimed_by}")
+            execution = InstanceRun.load(ctx, session, item.instance_id, actor)
+            step = execution.model.steps[item.spec_id]
+            cleaned = validate_submission(step.fields, data)
+            task = execution.workflow.get_task_from_id(UUID(task_id))
+            if task is None or task.state != TaskState.READY:
+                raise TaskConflict(f"task {item.name!r} is no longer ready")
+            task.data.update(cleaned)
+            task.run()
+            item.status, item.finished_at, item.finished_by = "completed", execution.now, actor
+            took = (execution.now - item.ready_at).total_seconds()
+            execution.event(
+                "task_completed",
+                task_id,
+                name=item.name,
+                step=item.step,
+                lane=item.lane,
+                item=item.item_label,
+                data=cleaned,
+                duration_seconds=round(took, 3),
+                within_time_standard=item.due_at is None or execution.now <= item.due_at,
+            )
+            execution.advance()
+            execution.save()
+            return item, execution
+
+    item, execution = _conflict_safe(run)
+    execution.finish()
+    return item
+
+
+def cancel_instance(ctx: EngineContext, instance_id: int, actor: str, reason: str) -> Instance:
+    """Cancel a running instance: its open tasks are withdrawn and its timers dropped."""
+
+    def run() -> InstanceRun:
+        with ctx.db.session() as session:
+            user = _actor(session, actor)
+            if user is not None and user.role != ctx.settings.supervisor_role:
+                raise NotAllowed(f"only role {ctx.settings.supervisor_role} may cancel an instance")
+            if not reason.strip():
+                raise NotAllowed("a cancellation needs a reason")
+            execution = InstanceRun.load(ctx, session, instance_id, actor)
+            execution.workflow.cancel()
+            execution.instance.status = "cancelled"
+            execution.instance.finished_at = execution.now
+            execution.advance()
+            execution.event("instance_cancelled", reason=reason.strip())
+            execution.save()
+            return execution
+
+    execution = _conflict_safe(run)
+    execution.finish()
+    return execution.instance
+
+
+@dataclass(frozen=True)
+class TaskDetail:
+    item: WorkItem
+    step: StepSpec
+    data: dict[str, Any]
+
+
+def get_task(ctx: EngineContext, task_id: str) -> TaskDetail:
+    """One task with what its step requires and the data it carries (e.g. the verifier's reasons)."""
+    with ctx.db.session() as session:
+        item = session.get(WorkItem, task_id)
+        if item is None:
+            raise NotFound(f"no task {task_id}")
+        instance = session.get(Instance, item.instance_id)
+        assert instance is not None
+        model = process_model(ctx, session, instance.definition_id)
+        workflow = SERIALIZER.deserialize_json(instance.state)
+        task = workflow.get_task_from_id(UUID(task_id))
+        return TaskDetail(item, model.steps[item.spec_id], dict(task.data) if task is not None else {})
+
+
+@dataclass(frozen=True)
+class InstanceState:
+    instance: Instance
+    open_tasks: list[WorkItem]
+    history: list[Event]
+
+
+def get_instance(ctx: EngineContext, instance_id: int) -> InstanceState:
+    with ctx.db.session() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound(f"no instance {instance_id}")
+        open_tasks = list(
+            session.scalars(
+                select(WorkItem)
+                .where(WorkItem.instance_id == instance_id, WorkItem.status.in_(OPEN_STATUSES))
+                .order_by(WorkItem.due_at)
+            )
+        )
+        return InstanceState(instance, open_tasks, instance_history(session, instance_id))

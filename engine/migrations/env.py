@@ -1,0 +1,32 @@
+"""Alembic environment: the URL comes from the caller (engine.schema) or from sopflow's settings."""
+
+from alembic import context
+from sqlalchemy import create_engine
+
+from engine.store import Base
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or ""
+if not url:
+    from engine.config import load_settings
+
+    url = load_settings().database_url
+
+
+def run_migrations() -> None:
+    connectable = config.attributes.get("connection") or create_engine(url)
+    if hasattr(connectable, "connect"):
+        with connectable.connect() as connection:
+            _run(connection)
+    else:
+        _run(connectable)
+
+
+def _run(connection) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()
+
+
+run_migrations()

@@ -1,0 +1,221 @@
+"""SQLAlchemy models and the session scope. One transaction per state change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no offset, and comparisons must not mix kinds."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(80), index=True)
+    opd: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Definition(Base):
+    """A deployed version of one process diagram."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (UniqueConstraint("process_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(300))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64), index=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    deployed_by: Mapped[str] = mapped_column(String(80))
+    deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Instance(Base):
+    """A running or finished process instance: serialized workflow plus the columns lists query."""
+
+    __tablename__ = "instances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    current_task: Mapped[str | None] = mapped_column(String(500))
+    current_lane: Mapped[str | None] = mapped_column(String(200))
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    started_by: Mapped[str] = mapped_column(String(80))
+    last_actor: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(Text)
+    last_event_hash: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class WorkItem(Base):
+    """A user task as the inbox sees it; its id is the SpiffWorkflow task id."""
+
+    __tablename__ = "work_items"
+    __table_args__ = (
+        Index("ix_work_items_status_lane", "status", "lane"),
+        Index("ix_work_items_status_opd", "status", "opd"),
+        Index("ix_work_items_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    spec_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    step: Mapped[str | None] = mapped_column(String(10))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(80))
+    opd: Mapped[str | None] = mapped_column(String(200))
+    item_label: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20))
+    time_standard: Mapped[str | None] = mapped_column(String(20))
+    ready_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    breached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_by: Mapped[str | None] = mapped_column(String(80))
+    revision: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class Timer(Base):
+    """A due time the scheduler must honour: a waiting timer event, or the next start of a timed process."""
+
+    __tablename__ = "timers"
+    __table_args__ = (Index("ix_timers_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "event" or "start"
+    process_id: Mapped[str] = mapped_column(String(200))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    spiff_task_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(300))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(20))  # pending, fired, cancelled
+    fired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fired_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class Event(Base):
+    """Append-only history. `hash` chains each event to the previous one of the same stream."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_instance_id_id", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"))
+    process_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(40), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor: Mapped[str] = mapped_column(String(80))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class Notification(Base):
+    """An in-app message for one user."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"))
+    task_id: Mapped[str | None] = mapped_column(String(36))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Database:
+    """The engine and its session factory for one database URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.session_factory = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        session = self.session_factory()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,124 @@
+"""Due times kept in the database and fired exactly once, however many schedulers share the database."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.config import Schedule
+from engine.context import EngineContext
+from engine.execution import InstanceRun, begin_instance, latest_definition
+from engine.store import Instance, Timer
+from engine.users import SYSTEM_ACTOR
+
+FIRE_ATTEMPTS = 3
+
+
+def next_monthly(schedule: Schedule, timezone: ZoneInfo, after: datetime) -> datetime:
+    """The first moment strictly after `after` on the schedule's day (clamped to short months) and hour."""
+    local = after.astimezone(timezone)
+    year, month = local.year, local.month
+    while True:
+        day = min(schedule.day, month_calendar.monthrange(year, month)[1])
+        candidate = datetime(year, month, day, schedule.hour, schedule.minute, tzinfo=timezone)
+        if candidate > local:
+            return candidate.astimezone(UTC)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def schedule_start_timer(ctx: EngineContext, session: Session, process_id: str, after: datetime) -> Timer | None:
+    """Make sure the timed process has one pending start; returns the new timer, or None if one existed."""
+    existing = session.scalars(
+        select(Timer).where(Timer.kind == "start", Timer.process_id == process_id, Timer.status == "pending")
+    ).first()
+    if existing is not None:
+        return None
+    schedule = ctx.settings.schedules[process_id]
+    timer = Timer(
+        kind="start",
+        process_id=process_id,
+        name=f"start {process_id}",
+        due_at=next_monthly(schedule, ctx.settings.calendar.timezone, after),
+        status="pending",
+    )
+    session.add(timer)
+    session.flush()
+    return timer
+
+
+def _claim(session: Session, timer_id: int, now: datetime, fired_by: str) -> bool:
+    """Atomic: of all processes running this UPDATE, exactly one sees a pending row."""
+    result = session.execute(
+        update(Timer)
+        .where(Timer.id == timer_id, Timer.status == "pending", Timer.due_at <= now)
+        .values(status="fired", fired_at=now, fired_by=fired_by)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        if not _claim(session, timer_id, now, fired_by):
+            return False
+        timer = session.get(Timer, timer_id)
+        assert timer is not None
+        late = round((now - timer.due_at).total_seconds(), 3)
+        if timer.kind == "start":
+            definition = latest_definition(session, timer.process_id)
+            execution = begin_instance(
+                ctx, session, definition, SYSTEM_ACTOR, trigger="timer", due_at=timer.due_at.isoformat(),
+                late_by_seconds=late,
+            )
+            next_timer = schedule_start_timer(ctx, session, timer.process_id, now)
+        else:
+            instance = session.get(Instance, timer.instance_id) if timer.instance_id is not None else None
+            if instance is None or instance.status != "running":
+                timer.status = "cancelled"
+                return False
+            execution = InstanceRun.load(ctx, session, instance.id, SYSTEM_ACTOR)
+            execution.fired_timer_tasks.add(str(timer.spiff_task_id))
+            execution.advance()
+            execution.save()
+            next_timer = None
+    execution.finish()
+    if next_timer is not None:
+        for listener in ctx.timer_listeners:
+            listener(next_timer.id, next_timer.due_at)
+    return True
+
+
+def fire_timer(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
+    """Fire one due timer; False if it is not due, or another process has fired or cancelled it."""
+    for attempt in range(FIRE_ATTEMPTS):
+        try:
+            return _fire_once(ctx, timer_id, fired_by)
+        except StaleDataError:
+            if attempt == FIRE_ATTEMPTS - 1:
+                raise
+    return False
+
+
+def fire_due_timers(ctx: EngineContext, fired_by: str = SYSTEM_ACTOR) -> int:
+    """Fire every timer whose due time has passed, oldest first; returns how many this call fired."""
+    with ctx.db.session() as session:
+        due = list(
+            session.scalars(
+                select(Timer.id)
+                .where(Timer.status == "pending", Timer.due_at <= ctx.clock.now())
+                .order_by(Timer.due_at)
+            )
+        )
+    return sum(fire_timer(ctx, timer_id, fired_by) for timer_id in due)
+
+
+def pending_timers(ctx: EngineContext) -> list[tuple[int, datetime]]:
+    with ctx.db.session() as session:
+        rows = session.execute(select(Timer.id, Timer.due_at).where(Timer.status == "pending"))
+        return [(row.id, row.due_at) for row in rows]

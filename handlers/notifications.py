@@ -1,0 +1,99 @@
+"""The breach handler: a user task outlived its time standard."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from engine.events import append_event
+from engine.services import ServiceCall
+from engine.store import Notification, WorkItem
+from engine.users import SYSTEM_ACTOR, users_with_role
+from handlers.mail import send_mail
+
+log = logging.getLogger(__name__)
+
+
+def _local(moment: datetime | None, call: ServiceCall) -> str:
+    if moment is None:
+        return "-"
+    return moment.astimezone(call.ctx.settings.calendar.timezone).strftime("%d-%m-%Y %H:%M %Z")
+
+
+def _message(call: ServiceCall, item: WorkItem) -> tuple[str, str]:
+    subject = f"Pelanggaran standar waktu: langkah {item.step or '-'} {item.name}"
+    body = "\n".join(
+        [
+            f"Tugas \"{item.name}\" (langkah {item.step or '-'}) melewati standar waktunya.",
+            f"Proses: {call.instance.process_id}, instans #{call.instance.id}",
+            f"Lajur: {item.lane}" + (f", OPD: {item.opd}" if item.opd else ""),
+            f"Item: {item.item_label}" if item.item_label else "",
+            f"Standar waktu: {item.time_standard}",
+            f"Siap sejak: {_local(item.ready_at, call)}",
+            f"Batas waktu: {_local(item.due_at, call)}",
+            f"Dikerjakan oleh: {item.claimed_by or 'belum diambil'}",
+        ]
+    ).replace("\n\n", "\n")
+    return subject, body
+
+
+def _mail_after_commit(call: ServiceCall, recipients: list[str], subject: str, body: str) -> None:
+    """Mail goes out only once the breach is committed; a failed delivery is recorded, not retried."""
+    ctx, process_id, instance_id = call.ctx, call.instance.process_id, call.instance.id
+
+    def deliver() -> None:
+        try:
+            send_mail(ctx.settings.smtp, recipients, subject, body)
+        except OSError as error:
+            log.warning("breach mail for instance %s not delivered: %s", instance_id, error)
+            with ctx.db.session() as session:
+                append_event(
+                    session, process_id=process_id, type="notification_failed", actor=SYSTEM_ACTOR,
+                    at=ctx.clock.now(),
+                    payload={"instance_id": instance_id, "recipients": recipients, "error": str(error)},
+                )
+
+    call.after_commit.append(deliver)
+
+
+def breach_handler(call: ServiceCall) -> dict[str, Any]:
+    """Record the breach on the task and in history, notify the supervisors in the app and by mail."""
+    spec_id = str(call.params["tugas"])
+    task_id = call.nearby_task_id(spec_id)
+    item = call.session.get(WorkItem, task_id) if task_id else None
+    if item is None:
+        raise LookupError(f"breach of {spec_id}: its task is not in this instance")
+    item.breached_at = call.now
+    supervisors = users_with_role(call.session, call.ctx.settings.supervisor_role)
+    subject, body = _message(call, item)
+    for user in supervisors:
+        call.session.add(
+            Notification(username=user.username, instance_id=call.instance.id, task_id=item.id, subject=subject,
+                         body=body, created_at=call.now)
+        )
+    recipients = [user.email for user in supervisors if user.email]
+    append_event(
+        call.session,
+        process_id=call.instance.process_id,
+        type="time_standard_breached",
+        actor=call.actor,
+        at=call.now,
+        instance=call.instance,
+        task_id=item.id,
+        payload={
+            "spec": spec_id,
+            "name": item.name,
+            "step": item.step,
+            "lane": item.lane,
+            "opd": item.opd,
+            "item": item.item_label,
+            "time_standard": item.time_standard,
+            "ready_at": item.ready_at.isoformat(),
+            "due_at": item.due_at.isoformat() if item.due_at else None,
+            "notified": [user.username for user in supervisors],
+        },
+    )
+    if recipients:
+        _mail_after_commit(call, recipients, subject, body)
+    return {"tugas": spec_id, "dicatat": call.now.isoformat(), "diberitahu": [u.username for u in supervisors]}

@@ -1,0 +1,150 @@
+"""Shared fixtures: a real SMTP server on loopback, a moved clock, databases migrated once and copied per test
+(SQLite file copy; PostgreSQL template database), demo users per role."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from email import message_from_bytes
+from email.message import Message
+from itertools import count
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import create_engine, text
+
+from engine import definitions, schema, users
+from engine.clock import ManualClock
+from engine.config import Settings, SmtpSettings, load_settings
+from engine.context import EngineContext
+from handlers import HANDLERS
+from tests.pg_server import postgres_server
+
+ROOT = Path(__file__).resolve().parent.parent
+JAKARTA = ZoneInfo("Asia/Jakarta")
+# A Monday, 09:00 in Jakarta.
+START = datetime(2026, 11, 23, 9, 0, tzinfo=JAKARTA)
+PASSWORD = "rahasia-uji-123"
+DEMO = [
+    ("ppid.utama", "ppid_utama", None),
+    ("plid.utama", "plid_utama", None),
+    ("pembantu.dinkes", "ppid_pembantu", "Dinas Kesehatan"),
+    ("pembantu.disdik", "ppid_pembantu", "Dinas Pendidikan"),
+]
+
+
+@dataclass
+class Mailbox:
+    messages: list[Message] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self.arrived:
+            self.messages.append(message_from_bytes(envelope.content))
+            self.arrived.notify_all()
+        return "250 OK"
+
+    def wait_for(self, n: int, timeout: float = 5.0) -> list[Message]:
+        with self.arrived:
+            self.arrived.wait_for(lambda: len(self.messages) >= n, timeout)
+            return list(self.messages)
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[tuple[int, Mailbox]]:
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=0)
+    controller.start()
+    try:
+        yield controller.server.sockets[0].getsockname()[1], mailbox
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server: tuple[int, Mailbox]) -> Mailbox:
+    smtp_server[1].messages.clear()
+    return smtp_server[1]
+
+
+def make_settings(database_url: str, smtp_port: int, **changes: Any) -> Settings:
+    settings = load_settings(ROOT / "config.yaml", environ={"SOPFLOW_DATABASE_URL": database_url})
+    smtp = SmtpSettings("127.0.0.1", smtp_port, "", "", False, "ppid@tanjabtimkab.go.id", 5)
+    return replace(settings, smtp=smtp, **changes)
+
+
+def _seed(url: str, smtp_port: int) -> None:
+    """Schema, the two diagrams, one user per role: what every engine test starts from."""
+    schema.upgrade(url)
+    ctx = EngineContext.create(make_settings(url, smtp_port), clock=ManualClock(START), handlers=HANDLERS)
+    definitions.deploy_directory(ctx, ROOT / "bpmn", actor="setup")
+    _seeded_models.update(ctx.models)
+    for username, role, opd in DEMO:
+        users.create_user(ctx, username, PASSWORD, role, username, f"{username}@ppid.test", opd)
+    ctx.db.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory, smtp_server: tuple[int, Mailbox]) -> Path:
+    path = tmp_path_factory.mktemp("template") / "sopflow.db"
+    _seed(f"sqlite:///{path}", smtp_server[0])
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_template(smtp_server: tuple[int, Mailbox]) -> Iterator[str]:
+    with postgres_server() as server_url:
+        admin = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text("CREATE DATABASE sopflow_template"))
+        _seed(f"{server_url}/sopflow_template", smtp_server[0])
+        yield server_url
+        admin.dispose()
+
+
+_database_numbers = count()
+_seeded_models: dict[int, Any] = {}
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A seeded database of each kind; the engine suite runs once against each."""
+    if request.param == "sqlite":
+        path = tmp_path / "sopflow.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server_url = request.getfixturevalue("postgres_template")
+    name = f"sopflow_test_{next(_database_numbers)}"
+    admin = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE sopflow_template"))
+    yield f"{server_url}/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture
+def settings(database_url: str, smtp_server: tuple[int, Mailbox]) -> Settings:
+    return make_settings(database_url, smtp_server[0])
+
+
+@pytest.fixture
+def ctx(settings: Settings, clock: ManualClock) -> Iterator[EngineContext]:
+    """The engine on a seeded database, reusing the seed's parsed diagrams (same ids in every copy)."""
+    context = EngineContext.create(settings, clock=clock, handlers=HANDLERS)
+    context.models = dict(_seeded_models)
+    yield context
+    context.db.dispose()

@@ -1,0 +1,93 @@
+"""The `sopflow` command: the README's workflow, and one-line errors with exit status 2."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engine.cli import main
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    database = tmp_path / "cli.db"
+    monkeypatch.setenv("SOPFLOW_DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("SOPFLOW_DEMO_PASSWORD", "demo-password-1")
+    return database
+
+
+def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _task_ids(listing: str) -> list[str]:
+    return re.findall(r"^([0-9a-f-]{36})\s", listing, flags=re.MULTILINE)
+
+
+def test_init_start_list_complete(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = _run(capsys, "init", "--demo")
+    assert status == 0 and "deployed: ppid_publikasi v1" in out and "demo user pembantu.dinkes" in out
+    status, out, _ = _run(capsys, "init", "--demo")
+    assert status == 0 and "unchanged: ppid_publikasi v1" in out and "already exists" in out
+    status, out, _ = _run(capsys, "start", "ppid_publikasi", "--as", "ppid.utama")
+    assert status == 0 and "instance 1 of ppid_publikasi started" in out
+    status, out, _ = _run(capsys, "tasks", "--lane", "PPID Utama")
+    [task_id] = _task_ids(out)
+    assert "Memberikan arahan" in out
+    plan = {"rencana_unggahan": [{"judul": "Profil OPD", "opd": "Dinas Kesehatan"}], "arahan_kerja": "Segera."}
+    status, out, _ = _run(capsys, "complete", task_id, "--data", json.dumps(plan), "--as", "ppid.utama")
+    assert status == 0 and "completed" in out
+    status, out, _ = _run(capsys, "tasks", "--opd", "Dinas Kesehatan")
+    assert len(_task_ids(out)) == 1 and "PPID Pembantu" in out
+    status, out, _ = _run(capsys, "show", "1")
+    assert status == 0 and "task_completed" in out and "instance_started" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("start", "nope"), "process 'nope' is not deployed"),
+        (("complete", "x", "--data", "{not json", "--as", "ppid.utama"), "--data is not valid JSON"),
+        (("complete", "x", "--data", "[1]", "--as", "ppid.utama"), "must be a JSON object"),
+        (("complete", "00000000-0000-0000-0000-000000000000", "--data", "{}", "--as", "ppid.utama"), "no task"),
+        (("deploy", "missing.bpmn"), "cannot read missing.bpmn"),
+        (("start", "ppid_publikasi", "--as", "plid.utama"), "needs role ppid_utama"),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(cli_env: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],
+                                        message: str) -> None:
+    assert _run(capsys, "init", "--demo")[0] == 0
+    status, _, err = _run(capsys, *args)
+    assert status == 2
+    assert err.count("\n") == 1 and err.startswith("sopflow: error: ") and message in err
+    assert "Traceback" not in err
+
+
+def test_malformed_diagram_deploy_is_refused_by_the_cli(cli_env: Path, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    _run(capsys, "init")
+    bad = tmp_path / "bad.bpmn"
+    bad.write_text("<!DOCTYPE x [<!ENTITY e 'e'>]><x>&e;</x>")
+    status, _, err = _run(capsys, "deploy", str(bad))
+    assert status == 2 and "refused" in err
+
+
+def test_database_without_schema_is_a_one_line_error(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = _run(capsys, "tasks")
+    assert status == 2 and "has `sopflow init` been run?" in err and err.count("\n") == 1
+
+
+def test_console_script_is_installed(cli_env: Path) -> None:
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "sopflow"), "init"], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "deployed: ppid_monitoring v1" in result.stdout
