@@ -21,7 +21,6 @@ from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
-from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptTask
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
@@ -32,6 +31,7 @@ from engine.spiff import CLOCKED_TIMERS, ScheduledStartTimer, SopflowParser, iso
 
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
 NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 _HARDENED = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
 
@@ -92,6 +92,18 @@ def _screen(xml: bytes) -> etree._Element:
         raise InvalidDiagram(f"the diagram is not well-formed XML: {error}") from error
 
 
+def _refuse_scripts(root: etree._Element) -> None:
+    """Scripts anywhere in the document, reachable or not, would be code from an upload: refused."""
+    scripted = root.xpath(
+        ".//bpmn:scriptTask | .//spiffworkflow:preScript | .//spiffworkflow:postScript",
+        namespaces={**NS, "spiffworkflow": SPIFF_NS},
+    )
+    if scripted:
+        node = scripted[0] if scripted[0].tag.endswith("scriptTask") else scripted[0].getparent().getparent()
+        name = node.get("name") or node.get("id")
+        raise InvalidDiagram(f"{name!r} carries a script; sopflow runs no code from diagrams")
+
+
 def _executable_process(root: etree._Element) -> etree._Element:
     processes = root.xpath("bpmn:process[not(@isExecutable='false')]", namespaces=NS)
     if len(processes) != 1:
@@ -144,10 +156,6 @@ def _step(task_spec: UserTask) -> StepSpec:
 
 def _check_task_spec(task_spec: Any, steps: dict[str, StepSpec], attached: dict[str, str]) -> None:
     where = f"{task_spec.bpmn_name or task_spec.bpmn_id!r}"
-    if isinstance(task_spec, ScriptTask) or getattr(task_spec, "prescript", None) or getattr(
-        task_spec, "postscript", None
-    ):
-        raise InvalidDiagram(f"{where} carries a script; sopflow runs no code from diagrams")
     if isinstance(task_spec, ExclusiveGateway):
         for condition, _target in task_spec.cond_task_specs:
             if condition is not None:
@@ -171,6 +179,7 @@ def _check_task_spec(task_spec: Any, steps: dict[str, StepSpec], attached: dict[
 def read_diagram(xml: bytes, filename: str = "diagram.bpmn") -> ProcessModel:
     """Parse and validate a diagram. Raises InvalidDiagram with the reason; never executes anything."""
     root = _screen(xml)
+    _refuse_scripts(root)
     process = _executable_process(root)
     process_id = process.get("id")
     parser = SopflowParser(validator=VALIDATOR)

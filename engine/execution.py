@@ -67,6 +67,13 @@ def _is_clocked_timer(task: SpiffTask) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), CLOCKED_TIMERS)
 
 
+def _diagram_node(spec: Any) -> Any:
+    """The spec of the diagram element a control spec stands for (a BoundaryEventSplit stands for its task)."""
+    while spec.bpmn_id is None and spec.outputs:
+        spec = spec.outputs[0]
+    return spec
+
+
 def _safe_eval(expression: str | None, data: dict[str, Any]) -> str | None:
     """A label from task data; a missing key gives no label rather than a failed step."""
     if not expression:
@@ -115,7 +122,9 @@ class InstanceRun:
         workflow = ctx.workflows.take(instance.id, instance.revision)
         if workflow is None:
             workflow = SERIALIZER.deserialize_json(instance.state)
-        return cls(ctx, session, instance, model, actor, workflow)
+        execution = cls(ctx, session, instance, model, actor, workflow)
+        execution.honour_overdue_timers()
+        return execution
 
     @classmethod
     def start(cls, ctx: EngineContext, session: Session, definition: Definition, actor: str) -> InstanceRun:
@@ -155,6 +164,14 @@ class InstanceRun:
                            self.after_commit)
         return handler(call)
 
+    def _waiting_timers(self) -> dict[str, SpiffTask]:
+        return {str(t.id): t for t in self.workflow.get_tasks(state=TaskState.WAITING) if _is_clocked_timer(t)}
+
+    def honour_overdue_timers(self) -> None:
+        """A timer whose due time passed while no scheduler ran fires before anything else changes."""
+        if any((due := _timer_due(t)) is not None and due <= self.now for t in self._waiting_timers().values()):
+            self.advance()
+
     def advance(self) -> None:
         """Run engine tasks (gateways, due timers, service tasks) until only people or time can move on."""
         while True:
@@ -166,8 +183,8 @@ class InstanceRun:
 
     def _record_engine_task(self, task: SpiffTask) -> None:
         spec = task.task_spec
-        if isinstance(spec, ExclusiveGateway) and task.children:
-            target = task.children[0].task_spec.bpmn_id
+        if isinstance(spec, ExclusiveGateway) and len(spec.outputs) > 1 and task.children:
+            target = _diagram_node(task.children[0].task_spec).bpmn_id
             flow = self.model.flow_names.get((spec.bpmn_id, target))
             self.event(
                 "gateway_decision",
@@ -251,9 +268,7 @@ class InstanceRun:
             )
 
     def _sync_timers(self) -> None:
-        waiting = {
-            str(t.id): t for t in self.workflow.get_tasks(state=TaskState.WAITING) if _is_clocked_timer(t)
-        }
+        waiting = self._waiting_timers()
         pending = self.session.scalars(
             select(Timer).where(Timer.instance_id == self.instance.id, Timer.status == "pending")
         )

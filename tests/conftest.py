@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from email.message import Message
 from itertools import count
 from pathlib import Path
@@ -24,7 +24,7 @@ from engine.clock import ManualClock
 from engine.config import Settings, SmtpSettings, load_settings
 from engine.context import EngineContext
 from handlers import HANDLERS
-from tests.pg_server import postgres_server
+from tests.pg_server import free_port, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -46,7 +46,7 @@ class Mailbox:
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self.arrived:
-            self.messages.append(message_from_bytes(envelope.content))
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
             self.arrived.notify_all()
         return "250 OK"
 
@@ -59,10 +59,11 @@ class Mailbox:
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[tuple[int, Mailbox]]:
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=0)
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield controller.server.sockets[0].getsockname()[1], mailbox
+        yield port, mailbox
     finally:
         controller.stop()
 

@@ -24,7 +24,7 @@ def _bindir() -> Path:
     raise RuntimeError("PostgreSQL server binaries not found: install Debian's postgresql (make test does)")
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -40,7 +40,7 @@ def postgres_server() -> Iterator[str]:
     datadir = workdir / "data"
     if as_root:
         shutil.chown(workdir, "postgres", "postgres")
-    port = _free_port()
+    port = free_port()
     user = "postgres" if as_root else os.environ.get("USER", "postgres")
 
     def run(*args: str) -> None:

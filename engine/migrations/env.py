@@ -14,12 +14,12 @@ if not url:
 
 
 def run_migrations() -> None:
-    connectable = config.attributes.get("connection") or create_engine(url)
-    if hasattr(connectable, "connect"):
-        with connectable.connect() as connection:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
             _run(connection)
-    else:
-        _run(connectable)
+    finally:
+        engine.dispose()
 
 
 def _run(connection) -> None:  # type: ignore[no-untyped-def]

@@ -41,7 +41,7 @@ def test_identical_content_is_a_noop_and_a_change_is_a_new_version(ctx: EngineCo
     again = definitions.deploy(ctx, PUBLIKASI, "ppid.utama", "ppid_publikasi.bpmn")
     assert not again.created and again.definition.version == 1
     assert _stored(ctx) == before
-    changed = PUBLIKASI.replace(b"Rencana unggahan tersedia", b"Rencana unggahan siap")
+    changed = _edited(b"Rencana unggahan tersedia", b"Rencana unggahan siap")
     second = definitions.deploy(ctx, changed, "ppid.utama", "ppid_publikasi.bpmn")
     assert second.created and second.definition.version == 2 and second.definition.deployed_by == "ppid.utama"
     with ctx.db.session() as session:
@@ -53,7 +53,7 @@ def test_identical_content_is_a_noop_and_a_change_is_a_new_version(ctx: EngineCo
 def test_new_instances_use_the_newest_version(ctx: EngineContext) -> None:
     from engine import instances
 
-    renamed = PUBLIKASI.replace(b"Memberikan arahan kepada tim pengelola konten", b"Memberi arahan publikasi")
+    renamed = _edited(b"Memberikan arahan kepada tim pengelola konten", b"Memberi arahan publikasi")
     definitions.deploy(ctx, renamed, "ppid.utama")
     instance = instances.start_instance(ctx, "ppid_publikasi", "ppid.utama")
     assert instance.current_task == "Memberi arahan publikasi"
@@ -68,6 +68,11 @@ ENTITY = b"""<?xml version="1.0"?>
 EXTERNAL = b"""<?xml version="1.0"?>
 <!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">&xxe;</definitions>"""
+
+
+def _edited(old: bytes, new: bytes, count: int = -1) -> bytes:
+    assert old in PUBLIKASI, old
+    return PUBLIKASI.replace(old, new, count)
 
 
 def _without_lane(task_id: bytes) -> bytes:
@@ -87,12 +92,11 @@ def _without_lane(task_id: bytes) -> bytes:
         ("<?xml version='1.0' encoding='latin-1'?><a>é</a>".encode("latin-1"), "UTF-8"),
         (b"<definitions xmlns='http://www.omg.org/spec/BPMN/20100524/MODEL'/>", "exactly one executable process"),
         (_without_lane(b"Task_3_Verifikasi"), "is in no lane"),
-        (PUBLIKASI.replace(b'value="PT60M"', b'value="PT45M"', 1), "must agree"),
-        (PUBLIKASI.replace(b'|required|Hasil verifikasi', b'|wajib|Hasil verifikasi'), "unknown requirement"),
-        (PUBLIKASI.replace(b"hasil_verifikasi == &quot;sesuai&quot; and", b"hasil_verifikasi === and"),
-         "is not valid"),
-        (PUBLIKASI.replace(b'id="breach_handler"', b'id="os_system"', 1), "unknown handlers: os_system"),
-        (PUBLIKASI.replace(b'name="PLID Utama"', b'name="Tim Siluman"'), "no role in the configuration"),
+        (_edited(b'value="PT60M"', b'value="PT45M"', 1), "must agree"),
+        (_edited(b"|required|Hasil verifikasi", b"|wajib|Hasil verifikasi"), "unknown requirement"),
+        (_edited(b'hasil_verifikasi == "sesuai" and', b"hasil_verifikasi === and"), "is not valid"),
+        (_edited(b'id="breach_handler"', b'id="os_system"', 1), "unknown handlers: os_system"),
+        (_edited(b'name="PLID Utama"', b'name="Tim Siluman"'), "no role in the configuration"),
     ],
     ids=["truncated", "empty", "dtd", "entity", "external-entity", "not-utf8", "no-process", "no-lane",
          "timer-disagrees", "bad-form", "bad-condition", "unknown-handler", "lane-without-role"],
@@ -104,13 +108,19 @@ def test_refused_diagram_gives_the_reason_and_stores_nothing(ctx: EngineContext,
     assert _stored(ctx) == before
 
 
-def test_script_tasks_are_refused() -> None:
-    scripted = PUBLIKASI.replace(
-        b'<bpmn:userTask id="Task_1_Arahan"',
+@pytest.mark.parametrize(
+    "injected",
+    [
         b'<bpmn:scriptTask id="Script_Evil" name="evil"><bpmn:script>__import__("os").system("id")'
-        b"</bpmn:script></bpmn:scriptTask><bpmn:userTask id=\"Task_1_Arahan\"",
-    )
-    with pytest.raises(InvalidDiagram, match="carries a script"):
+        b"</bpmn:script></bpmn:scriptTask>",
+        b'<bpmn:task id="Pre_Evil" name="evil"><bpmn:extensionElements><spiffworkflow:preScript>'
+        b'__import__("os").system("id")</spiffworkflow:preScript></bpmn:extensionElements></bpmn:task>',
+    ],
+    ids=["script-task", "pre-script"],
+)
+def test_scripts_are_refused(injected: bytes) -> None:
+    scripted = _edited(b'<bpmn:userTask id="Task_1_Arahan"', injected + b'<bpmn:userTask id="Task_1_Arahan"')
+    with pytest.raises(InvalidDiagram, match="'evil' carries a script"):
         read_diagram(scripted)
 
 

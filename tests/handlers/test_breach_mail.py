@@ -39,7 +39,7 @@ def test_breach_mails_ppid_utama_and_writes_an_in_app_notification(
     assert mail["To"] == "ppid.utama@ppid.test"
     assert mail["From"] == "ppid@tanjabtimkab.go.id"
     assert mail["Subject"] == f"Pelanggaran standar waktu: langkah 2 {task.name}"
-    body = mail.get_payload(decode=True).decode("utf-8")
+    body = mail.get_content()
     assert "Dinas Kesehatan" in body and "PT90M" in body and f"instans #{instance_id}" in body
     with ctx.db.session() as session:
         [note] = session.scalars(select(Notification).where(Notification.task_id == task.id)).all()
