@@ -11,7 +11,7 @@ from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
@@ -19,7 +19,7 @@ from engine.diagram import ProcessModel, StepSpec, read_diagram
 from engine.errors import NotFound, SopflowError
 from engine.events import GENESIS, append_event
 from engine.services import ServiceCall
-from engine.spiff import CLOCKED_TIMERS, SERIALIZER, SopflowScriptEngine, evaluate_expression
+from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, evaluate_expression, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
 
 OPEN_STATUSES = ("ready", "claimed")
@@ -106,6 +106,8 @@ class InstanceRun:
         self.after_commit: list[Callable[[], None]] = []
         self.fired_timer_tasks: set[str] = set()
         self._new_timers: list[Timer] = []
+        self._stored_timer_tasks: set[str] = set()
+        self._open_items: list[WorkItem] | None = None
         if workflow is None:
             workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
         workflow.script_engine = SopflowScriptEngine(ctx.clock, ctx.settings.calendar, self._call_service)
@@ -121,7 +123,7 @@ class InstanceRun:
         model = process_model(ctx, session, instance.definition_id)
         workflow = ctx.workflows.take(instance.id, instance.revision)
         if workflow is None:
-            workflow = SERIALIZER.deserialize_json(instance.state)
+            workflow = load_workflow(instance.state, model.spec, model.subprocess_specs)
         execution = cls(ctx, session, instance, model, actor, workflow)
         execution.honour_overdue_timers()
         return execution
@@ -164,22 +166,37 @@ class InstanceRun:
                            self.after_commit)
         return handler(call)
 
-    def _waiting_timers(self) -> dict[str, SpiffTask]:
-        return {str(t.id): t for t in self.workflow.get_tasks(state=TaskState.WAITING) if _is_clocked_timer(t)}
+    def _scan(self) -> tuple[dict[str, SpiffTask], bool, dict[str, SpiffTask]]:
+        """One walk of the task tree: ready user tasks, whether engine work is ready, waiting clocked timers."""
+        ready: dict[str, SpiffTask] = {}
+        waiting: dict[str, SpiffTask] = {}
+        engine_ready = False
+        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+            if task.state == TaskState.READY:
+                if task.task_spec.manual:
+                    ready[str(task.id)] = task
+                else:
+                    engine_ready = True
+            elif _is_clocked_timer(task):
+                waiting[str(task.id)] = task
+        return ready, engine_ready, waiting
 
     def honour_overdue_timers(self) -> None:
         """A timer whose due time passed while no scheduler ran fires before anything else changes."""
-        if any((due := _timer_due(t)) is not None and due <= self.now for t in self._waiting_timers().values()):
+        _, _, waiting = self._scan()
+        self._stored_timer_tasks = set(waiting)
+        if any((due := _timer_due(t)) is not None and due <= self.now for t in waiting.values()):
             self.advance()
 
     def advance(self) -> None:
         """Run engine tasks (gateways, due timers, service tasks) until only people or time can move on."""
         while True:
             self.workflow.do_engine_steps(did_complete_task=self._record_engine_task)
-            if not any(not t.task_spec.manual for t in self.workflow.get_tasks(state=TaskState.READY)):
+            ready, engine_ready, waiting = self._scan()
+            if not engine_ready:
                 break
-        self._sync_work_items()
-        self._sync_timers()
+        self._sync_work_items(ready)
+        self._sync_timers(waiting)
 
     def _record_engine_task(self, task: SpiffTask) -> None:
         spec = task.task_spec
@@ -232,17 +249,17 @@ class InstanceRun:
         )
 
     def open_items(self) -> list[WorkItem]:
-        return list(
-            self.session.scalars(
-                select(WorkItem).where(
-                    WorkItem.instance_id == self.instance.id, WorkItem.status.in_(OPEN_STATUSES)
-                )
-            )
-        )
+        """Open work items as this transaction sees them (changes not yet flushed included)."""
+        with self.session.no_autoflush:
+            rows = self.session.scalars(
+                select(WorkItem).where(WorkItem.instance_id == self.instance.id, WorkItem.status.in_(OPEN_STATUSES))
+            ).all()
+        unflushed = [o for o in self.session.new if isinstance(o, WorkItem) and o.instance_id == self.instance.id]
+        return [item for item in (*rows, *unflushed) if item.status in OPEN_STATUSES]
 
-    def _sync_work_items(self) -> None:
-        ready = {str(t.id): t for t in self.workflow.get_tasks(state=TaskState.READY, manual=True)}
+    def _sync_work_items(self, ready: dict[str, SpiffTask]) -> None:
         stored = {item.id: item for item in self.open_items()}
+        self._open_items = [item for task_id, item in stored.items() if task_id in ready]
         for task_id, item in stored.items():
             if task_id not in ready:
                 item.status, item.finished_at = "withdrawn", self.now
@@ -253,6 +270,7 @@ class InstanceRun:
             step = self.model.steps[task.task_spec.bpmn_id]
             item = self._new_work_item(task, step)
             self.session.add(item)
+            self._open_items.append(item)
             self.event(
                 "task_ready",
                 task_id,
@@ -267,19 +285,26 @@ class InstanceRun:
                 time_standard=step.time_standard,
             )
 
-    def _sync_timers(self) -> None:
-        waiting = self._waiting_timers()
-        pending = self.session.scalars(
-            select(Timer).where(Timer.instance_id == self.instance.id, Timer.status == "pending")
-        )
-        for timer in pending:
-            if timer.spiff_task_id in waiting:
-                del waiting[timer.spiff_task_id]
-            elif timer.spiff_task_id in self.fired_timer_tasks:
-                timer.status, timer.fired_at, timer.fired_by = "fired", self.now, self.actor
-            else:
-                timer.status = "cancelled"
-        for task_id, task in waiting.items():
+    def _sync_timers(self, waiting: dict[str, SpiffTask]) -> None:
+        """Timer rows follow the workflow's waiting timers; the rows pending before are those waiting at load."""
+        stored, current = self._stored_timer_tasks, set(waiting)
+        if current == stored:
+            return
+        gone = stored - current
+        fired = gone & self.fired_timer_tasks
+        for task_ids, values in (
+            (fired, {"status": "fired", "fired_at": self.now, "fired_by": self.actor}),
+            (gone - fired, {"status": "cancelled"}),
+        ):
+            if task_ids:
+                self.session.execute(
+                    update(Timer)
+                    .where(Timer.spiff_task_id.in_(task_ids), Timer.status == "pending")
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+        for task_id in current - stored:
+            task = waiting[task_id]
             due = _timer_due(task)
             if due is None:
                 continue
@@ -294,6 +319,7 @@ class InstanceRun:
             )
             self.session.add(timer)
             self._new_timers.append(timer)
+        self._stored_timer_tasks = current
 
     def save(self) -> None:
         """Write the workflow and the columns lists read; flushing checks the revision."""
@@ -302,7 +328,7 @@ class InstanceRun:
             instance.status, instance.finished_at = "completed", self.now
             self.event("instance_completed")
         open_items = sorted(
-            self.open_items(),
+            self._open_items if self._open_items is not None else self.open_items(),
             key=lambda i: (i.due_at is None, i.due_at or self.now, i.name),
         )
         instance.current_task = "; ".join(dict.fromkeys(i.name for i in open_items))[:500] or None
@@ -310,7 +336,7 @@ class InstanceRun:
         instance.due_at = open_items[0].due_at if open_items else None
         instance.last_actor = self.actor
         instance.updated_at = self.now
-        instance.state = SERIALIZER.serialize_json(self.workflow)
+        instance.state = dump_workflow(self.workflow)
         self.session.flush()
 
     def finish(self) -> None:

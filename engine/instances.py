@@ -18,7 +18,7 @@ from engine.errors import NotAllowed, NotFound, TaskConflict
 from engine.events import instance_history
 from engine.execution import OPEN_STATUSES, InstanceRun, begin_instance, latest_definition, process_model
 from engine.forms import validate_submission
-from engine.spiff import SERIALIZER
+from engine.spiff import load_workflow
 from engine.store import Event, Instance, User, WorkItem
 from engine.users import SYSTEM_ACTOR, get_user
 
@@ -222,7 +222,7 @@ def get_task(ctx: EngineContext, task_id: str) -> TaskDetail:
         instance = session.get(Instance, item.instance_id)
         assert instance is not None
         model = process_model(ctx, session, instance.definition_id)
-        workflow = SERIALIZER.deserialize_json(instance.state)
+        workflow = load_workflow(instance.state, model.spec, model.subprocess_specs)
         task = workflow.get_task_from_id(UUID(task_id))
         return TaskDetail(item, model.steps[item.spec_id], dict(task.data) if task is not None else {})
 

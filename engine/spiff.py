@@ -16,7 +16,9 @@ from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.bpmn.serializer.default import TimerConditionalEventDefinitionConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     DurationTimerEventDefinition,
@@ -24,6 +26,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimerEventDefinition,
 )
 from SpiffWorkflow.bpmn.util import PendingBpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.event_parsers import (
     SpiffBoundaryEventParser,
     SpiffIntermediateCatchEventParser,
@@ -175,11 +178,36 @@ class SopflowParser(SpiffBpmnParser):  # type: ignore[misc]
     )
 
 
+class _StateConverter(BpmnWorkflowConverter):  # type: ignore[misc]
+    """Serializes a workflow without its specs: they are stored once, with the deployed definition, and the
+    live spec objects are handed back on loading (the registry restores objects it does not know as they are)."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
 def _serializer_config() -> dict[type, type]:
     config = dict(SPIFF_CONFIG)
     for timer_class in (ClockedDurationTimer, ClockedTimeDateTimer, ScheduledStartTimer):
         config[timer_class] = TimerConditionalEventDefinitionConverter
+    config[BpmnWorkflow] = _StateConverter
     return config
 
 
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer_config()))
+
+
+def dump_workflow(workflow: BpmnWorkflow) -> str:
+    """The workflow's state as JSON, without its specs."""
+    state: str = SERIALIZER.serialize_json(workflow)
+    return state
+
+
+def load_workflow(state: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> BpmnWorkflow:
+    dct = json.loads(state)
+    SERIALIZER.migrate(dct)
+    dct["spec"], dct["subprocess_specs"] = spec, dict(subprocess_specs)
+    return SERIALIZER.from_dict(dct)
