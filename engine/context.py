@@ -22,24 +22,32 @@ Handler = Callable[["ServiceCall"], dict[str, Any]]
 TimerListener = Callable[[int, datetime], None]
 
 
+@dataclass
+class LiveWorkflow:
+    """A workflow kept in memory between changes, with the due times of its waiting timers."""
+
+    workflow: BpmnWorkflow
+    timer_dues: dict[str, datetime]
+
+
 class WorkflowCache:
     """Live workflows keyed by (instance id, revision). `take` removes the entry, so two requests on one
     instance never share a workflow object; the loser of a race deserializes and then fails its version check."""
 
     def __init__(self, capacity: int = 512) -> None:
-        self._entries: dict[tuple[int, int], BpmnWorkflow] = {}
+        self._entries: dict[tuple[int, int], LiveWorkflow] = {}
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def take(self, instance_id: int, revision: int) -> BpmnWorkflow | None:
+    def take(self, instance_id: int, revision: int) -> LiveWorkflow | None:
         with self._lock:
             return self._entries.pop((instance_id, revision), None)
 
-    def put(self, instance_id: int, revision: int, workflow: BpmnWorkflow) -> None:
+    def put(self, instance_id: int, revision: int, live: LiveWorkflow) -> None:
         with self._lock:
             if len(self._entries) >= self._capacity:
                 self._entries.pop(next(iter(self._entries)))
-            self._entries[(instance_id, revision)] = workflow
+            self._entries[(instance_id, revision)] = live
 
 
 @dataclass

@@ -14,7 +14,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from engine.context import EngineContext
+from engine.context import EngineContext, LiveWorkflow
 from engine.diagram import ProcessModel, StepSpec, read_diagram
 from engine.errors import NotFound, SopflowError
 from engine.events import GENESIS, append_event
@@ -58,13 +58,29 @@ def begin_instance(
     return execution
 
 
-def _timer_due(task: SpiffTask) -> datetime | None:
-    value = task._get_internal_data("event_value")
-    return datetime.fromisoformat(value) if value else None
+def _timer_due(task: SpiffTask) -> datetime:
+    """A waiting clocked timer always knows its due time: it computes it when it starts waiting."""
+    return datetime.fromisoformat(task._get_internal_data("event_value"))
 
 
 def _is_clocked_timer(task: SpiffTask) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), CLOCKED_TIMERS)
+
+
+def _scan(workflow: BpmnWorkflow) -> tuple[dict[str, SpiffTask], bool, dict[str, SpiffTask]]:
+    """One walk of the task tree: ready user tasks, whether engine work is ready, waiting clocked timers."""
+    ready: dict[str, SpiffTask] = {}
+    waiting: dict[str, SpiffTask] = {}
+    engine_ready = False
+    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
+        if task.state == TaskState.READY:
+            if task.task_spec.manual:
+                ready[str(task.id)] = task
+            else:
+                engine_ready = True
+        elif _is_clocked_timer(task):
+            waiting[str(task.id)] = task
+    return ready, engine_ready, waiting
 
 
 def _diagram_node(spec: Any) -> Any:
@@ -95,7 +111,7 @@ class InstanceRun:
         instance: Instance,
         model: ProcessModel,
         actor: str,
-        workflow: BpmnWorkflow | None = None,
+        live: LiveWorkflow | None = None,
     ) -> None:
         self.ctx = ctx
         self.session = session
@@ -106,10 +122,9 @@ class InstanceRun:
         self.after_commit: list[Callable[[], None]] = []
         self.fired_timer_tasks: set[str] = set()
         self._new_timers: list[Timer] = []
-        self._stored_timer_tasks: set[str] = set()
+        self.timer_dues: dict[str, datetime] = live.timer_dues if live is not None else {}
         self._open_items: list[WorkItem] | None = None
-        if workflow is None:
-            workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
+        workflow = live.workflow if live is not None else BpmnWorkflow(model.spec, model.subprocess_specs)
         workflow.script_engine = SopflowScriptEngine(ctx.clock, ctx.settings.calendar, self._call_service)
         self.workflow = workflow
 
@@ -121,10 +136,12 @@ class InstanceRun:
         if instance.status != "running":
             raise SopflowError(f"instance {instance_id} is {instance.status}; nothing can change it")
         model = process_model(ctx, session, instance.definition_id)
-        workflow = ctx.workflows.take(instance.id, instance.revision)
-        if workflow is None:
+        live = ctx.workflows.take(instance.id, instance.revision)
+        if live is None:
             workflow = load_workflow(instance.state, model.spec, model.subprocess_specs)
-        execution = cls(ctx, session, instance, model, actor, workflow)
+            _, _, waiting = _scan(workflow)
+            live = LiveWorkflow(workflow, {task_id: _timer_due(task) for task_id, task in waiting.items()})
+        execution = cls(ctx, session, instance, model, actor, live)
         execution.honour_overdue_timers()
         return execution
 
@@ -166,33 +183,16 @@ class InstanceRun:
                            self.after_commit)
         return handler(call)
 
-    def _scan(self) -> tuple[dict[str, SpiffTask], bool, dict[str, SpiffTask]]:
-        """One walk of the task tree: ready user tasks, whether engine work is ready, waiting clocked timers."""
-        ready: dict[str, SpiffTask] = {}
-        waiting: dict[str, SpiffTask] = {}
-        engine_ready = False
-        for task in self.workflow.get_tasks(state=TaskState.READY | TaskState.WAITING):
-            if task.state == TaskState.READY:
-                if task.task_spec.manual:
-                    ready[str(task.id)] = task
-                else:
-                    engine_ready = True
-            elif _is_clocked_timer(task):
-                waiting[str(task.id)] = task
-        return ready, engine_ready, waiting
-
     def honour_overdue_timers(self) -> None:
         """A timer whose due time passed while no scheduler ran fires before anything else changes."""
-        _, _, waiting = self._scan()
-        self._stored_timer_tasks = set(waiting)
-        if any((due := _timer_due(t)) is not None and due <= self.now for t in waiting.values()):
+        if any(due <= self.now for due in self.timer_dues.values()):
             self.advance()
 
     def advance(self) -> None:
         """Run engine tasks (gateways, due timers, service tasks) until only people or time can move on."""
         while True:
             self.workflow.do_engine_steps(did_complete_task=self._record_engine_task)
-            ready, engine_ready, waiting = self._scan()
+            ready, engine_ready, waiting = _scan(self.workflow)
             if not engine_ready:
                 break
         self._sync_work_items(ready)
@@ -220,15 +220,16 @@ class InstanceRun:
                 str(task.id),
                 timer=spec.bpmn_id,
                 timer_name=spec.bpmn_name,
-                due_at=due.isoformat() if due else None,
-                late_by_seconds=round((self.now - due).total_seconds(), 3) if due else None,
+                due_at=due.isoformat(),
+                late_by_seconds=round((self.now - due).total_seconds(), 3),
             )
 
     def _deadline_of(self, task: SpiffTask) -> datetime | None:
         """The due time of the earliest clocked boundary timer attached to a user task."""
         siblings = task.parent.children if task.parent is not None else []
-        dues = [_timer_due(t) for t in siblings if t is not task and _is_clocked_timer(t)]
-        return min((due for due in dues if due is not None), default=None)
+        return min(
+            (_timer_due(t) for t in siblings if t.state == TaskState.WAITING and _is_clocked_timer(t)), default=None
+        )
 
     def _new_work_item(self, task: SpiffTask, step: StepSpec) -> WorkItem:
         return WorkItem(
@@ -287,7 +288,7 @@ class InstanceRun:
 
     def _sync_timers(self, waiting: dict[str, SpiffTask]) -> None:
         """Timer rows follow the workflow's waiting timers; the rows pending before are those waiting at load."""
-        stored, current = self._stored_timer_tasks, set(waiting)
+        stored, current = set(self.timer_dues), set(waiting)
         if current == stored:
             return
         gone = stored - current
@@ -306,8 +307,6 @@ class InstanceRun:
         for task_id in current - stored:
             task = waiting[task_id]
             due = _timer_due(task)
-            if due is None:
-                continue
             timer = Timer(
                 kind="event",
                 process_id=self.instance.process_id,
@@ -319,7 +318,7 @@ class InstanceRun:
             )
             self.session.add(timer)
             self._new_timers.append(timer)
-        self._stored_timer_tasks = current
+        self.timer_dues = {task_id: _timer_due(task) for task_id, task in waiting.items()}
 
     def save(self) -> None:
         """Write the workflow and the columns lists read; flushing checks the revision."""
@@ -342,7 +341,8 @@ class InstanceRun:
     def finish(self) -> None:
         """After commit: keep the live workflow, tell the scheduler about new due times, run side effects."""
         if self.instance.status == "running":
-            self.ctx.workflows.put(self.instance.id, self.instance.revision, self.workflow)
+            live = LiveWorkflow(self.workflow, self.timer_dues)
+            self.ctx.workflows.put(self.instance.id, self.instance.revision, live)
         for timer in self._new_timers:
             for listener in self.ctx.timer_listeners:
                 listener(timer.id, timer.due_at)
