@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from engine.cli import main
 from tests.conftest import ROOT
@@ -91,3 +94,39 @@ def test_console_script_is_installed(cli_env: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "deployed: ppid_monitoring v1" in result.stdout
+
+
+def test_standalone_scheduler_fires_what_fell_due_while_it_was_down(cli_env: Path, tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from engine import instances
+    from engine.clock import ManualClock
+    from engine.config import load_settings
+    from engine.context import EngineContext
+    from engine.store import Event, Timer
+    from handlers import HANDLERS
+
+    assert main(["init", "--demo"]) == 0
+    two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
+    ctx = EngineContext.create(load_settings(), clock=ManualClock(two_hours_ago), handlers=HANDLERS)
+    instance = instances.start_instance(ctx, "ppid_publikasi", "ppid.utama")
+    scheduler = subprocess.Popen([str(Path(sys.executable).parent / "sopflow"), "scheduler"], cwd=ROOT,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        breaches: list[Event] = []
+        while time.monotonic() < deadline and not breaches:
+            time.sleep(0.2)
+            breaches = [e for e in instances.get_instance(ctx, instance.id).history
+                        if e.type == "time_standard_breached"]
+    finally:
+        scheduler.send_signal(signal.SIGINT)
+        out, err = scheduler.communicate(timeout=30)
+    assert len(breaches) == 1, err
+    [fired] = [e for e in instances.get_instance(ctx, instance.id).history if e.type == "timer_fired"]
+    assert fired.payload["late_by_seconds"] > 100 * 60
+    with ctx.db.session() as session:
+        [fired_by] = session.scalars(select(Timer.fired_by).where(Timer.instance_id == instance.id)).all()
+    assert fired_by is not None and fired_by.startswith("scheduler@")
+    assert "scheduler running (2 pending timers)" in out  # the boundary timer and the monthly start
+    ctx.db.dispose()

@@ -215,3 +215,19 @@ def test_cancel_withdraws_open_tasks_and_drops_timers(ctx: EngineContext) -> Non
     assert fire_due_timers(ctx) == 0
     with pytest.raises(SopflowError, match="is cancelled"):
         instances.cancel_instance(ctx, instance.id, "ppid.utama", "lagi")
+
+
+def test_a_task_claimed_by_one_person_cannot_be_completed_by_a_colleague(ctx: EngineContext) -> None:
+    from engine import users
+
+    users.create_user(ctx, "plid.kedua", "rahasia-uji-456", "plid_utama", "PLID kedua", "plid2@ppid.test")
+    instance = start_with_plan(ctx, PLAN[:1])
+    complete(ctx, the_task(ctx, instance.id, "Task_2_Siapkan_Data"), STEP_2)
+    task = the_task(ctx, instance.id, "Task_3_Verifikasi")
+    instances.claim_task(ctx, task.id, "plid.kedua")
+    with pytest.raises(NotAllowed, match="claimed by plid.kedua"):
+        instances.complete_task(ctx, task.id, SESUAI, "plid.utama")
+    with pytest.raises(TaskConflict, match="already claimed by plid.kedua"):
+        instances.claim_task(ctx, task.id, "plid.utama")
+    instances.complete_task(ctx, task.id, SESUAI, "plid.kedua")
+    assert the_task(ctx, instance.id, "Task_4_Unggah").status == "ready"
