@@ -221,6 +221,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         print(f"sopflow: error: database: {reason} (has `sopflow init` been run?)", file=sys.stderr)
         return 2
+    except Exception as error:  # the promise is one line, never a traceback; SOPFLOW_DEBUG=1 shows it
+        if os.environ.get("SOPFLOW_DEBUG"):
+            raise
+        first_line = (str(error).splitlines() or [""])[0]
+        print(f"sopflow: error: unexpected {type(error).__name__}: {first_line}", file=sys.stderr)
+        return 2
     return 0
 
 
