@@ -17,7 +17,7 @@ from defusedxml import DTDForbidden, EntitiesForbidden, ExternalReferenceForbidd
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import BoundaryEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
@@ -61,7 +61,6 @@ class ProcessModel:
     subprocess_specs: dict[str, BpmnProcessSpec]
     steps: dict[str, StepSpec]
     flow_names: dict[tuple[str, str], str]
-    lanes: tuple[str, ...]
     start_lane: str | None
     start_cycle: str | None
     service_operations: frozenset[str]
@@ -154,21 +153,22 @@ def _step(task_spec: UserTask) -> StepSpec:
     )
 
 
+def _literal(expression: str) -> str:
+    """The text of a quoted string expression such as "PT15M"."""
+    return expression.strip().strip("\"'")
+
+
 def _check_task_spec(task_spec: Any, steps: dict[str, StepSpec], attached: dict[str, str]) -> None:
     where = f"{task_spec.bpmn_name or task_spec.bpmn_id!r}"
     if isinstance(task_spec, ExclusiveGateway):
         for condition, _target in task_spec.cond_task_specs:
             if condition is not None:
                 _check_expression(f"gateway {where}", condition.args[0])
-    if (
-        isinstance(task_spec, CatchingEvent)
-        and isinstance(task_spec.event_definition, ScheduledStartTimer)
-        and not isinstance(task_spec, StartEvent)
-    ):
+    if isinstance(getattr(task_spec, "event_definition", None), CycleTimerEventDefinition):
         raise InvalidDiagram(f"{where}: cycle timers are supported on start events only")
     if isinstance(task_spec, BoundaryEvent) and isinstance(task_spec.event_definition, CLOCKED_TIMERS):
         step = steps.get(attached.get(task_spec.bpmn_id, ""))
-        expression = task_spec.event_definition.expression.strip().strip("\"'")
+        expression = _literal(task_spec.event_definition.expression)
         if step is not None and step.time_standard is not None and expression != step.time_standard:
             raise InvalidDiagram(
                 f"timer {where} on {step.name!r} is {expression} but the step's standar_waktu is "
@@ -189,8 +189,6 @@ def read_diagram(xml: bytes, filename: str = "diagram.bpmn") -> ProcessModel:
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as error:
         raise InvalidDiagram(f"the diagram is not valid BPMN: {error}") from error
-    except InvalidDiagram:
-        raise
     except Exception as error:  # SpiffWorkflow raises bare exceptions for some malformed input
         raise InvalidDiagram(f"the diagram cannot be parsed: {error}") from error
 
@@ -207,7 +205,7 @@ def read_diagram(xml: bytes, filename: str = "diagram.bpmn") -> ProcessModel:
     start_events = [ts for ts in spec.task_specs.values() if isinstance(ts, StartEvent)]
     start_cycle = next(
         (
-            ts.event_definition.expression.strip().strip("\"'")
+            _literal(ts.event_definition.expression)
             for ts in start_events
             if isinstance(ts.event_definition, ScheduledStartTimer)
         ),
@@ -224,7 +222,6 @@ def read_diagram(xml: bytes, filename: str = "diagram.bpmn") -> ProcessModel:
         subprocess_specs=subprocess_specs,
         steps=steps,
         flow_names=flow_names,
-        lanes=tuple(lane.get("name") for lane in process.xpath(".//bpmn:lane", namespaces=NS)),
         start_lane=start_events[0].lane if start_events else None,
         start_cycle=start_cycle,
         service_operations=frozenset(

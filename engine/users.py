@@ -27,6 +27,8 @@ def create_user(
     known_roles = set(ctx.settings.lane_roles.values()) | {ctx.settings.supervisor_role}
     if role not in known_roles:
         raise SopflowError(f"unknown role {role!r}; known roles: {', '.join(sorted(known_roles))}")
+    if username == SYSTEM_ACTOR:
+        raise SopflowError(f"{SYSTEM_ACTOR!r} is reserved for the installation itself")
     if len(password) < 8:
         raise SopflowError("a password needs at least 8 characters")
     with ctx.db.session() as session:

@@ -97,9 +97,13 @@ def _without_lane(task_id: bytes) -> bytes:
         (_edited(b'hasil_verifikasi == "sesuai" and', b"hasil_verifikasi === and"), "is not valid"),
         (_edited(b'id="breach_handler"', b'id="os_system"', 1), "unknown handlers: os_system"),
         (_edited(b'name="PLID Utama"', b'name="Tim Siluman"'), "no role in the configuration"),
+        (_edited(b'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT30M"</bpmn:timeDuration>',
+                 b'<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R3/PT30M"</bpmn:timeCycle>'),
+         "cycle timers are supported on start events only"),
     ],
     ids=["truncated", "empty", "dtd", "entity", "external-entity", "not-utf8", "no-process", "no-lane",
-         "timer-disagrees", "bad-form", "bad-condition", "unknown-handler", "lane-without-role"],
+         "timer-disagrees", "bad-form", "bad-condition", "unknown-handler", "lane-without-role",
+         "cycle-on-boundary"],
 )
 def test_refused_diagram_gives_the_reason_and_stores_nothing(ctx: EngineContext, xml: bytes, reason: str) -> None:
     before = _stored(ctx)

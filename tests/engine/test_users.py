@@ -28,6 +28,7 @@ def test_passwords_are_stored_as_argon2id_hashes_and_verified(ctx: EngineContext
         ("x.baru", "panjang-sekali-1", "superadmin", "unknown role 'superadmin'"),
         ("x.baru", "pendek", "plid_utama", "at least 8 characters"),
         ("ppid.utama", "panjang-sekali-1", "ppid_utama", "already exists"),
+        ("system", "panjang-sekali-1", "ppid_utama", "reserved"),
     ],
 )
 def test_users_need_a_known_role_a_long_password_and_a_free_name(
