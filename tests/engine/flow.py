@@ -71,17 +71,19 @@ def publish_item(ctx: EngineContext, instance_id: int, opd: str) -> None:
         complete(ctx, the_task(ctx, instance_id, spec_id, opd), data)
 
 
+ONE_ITEM_FLOW = [
+    ("Task_1_Arahan", {**STEP_1, "rencana_unggahan": PLAN[:1]}),
+    ("Task_2_Siapkan_Data", STEP_2),
+    ("Task_3_Verifikasi", SESUAI),
+    ("Task_4_Unggah", STEP_4),
+    ("Task_5_Persetujuan", DISETUJUI),
+    ("Task_6_Pastikan_Tayang", STEP_6),
+]
+
+
 def reach_step(ctx: EngineContext, step: int) -> tuple[int, WorkItem]:
     """An instance with a one-item plan whose open task is the given step (1 to 6)."""
     instance = start_publication(ctx)
-    order = [
-        ("Task_1_Arahan", {**STEP_1, "rencana_unggahan": PLAN[:1]}),
-        ("Task_2_Siapkan_Data", STEP_2),
-        ("Task_3_Verifikasi", SESUAI),
-        ("Task_4_Unggah", STEP_4),
-        ("Task_5_Persetujuan", DISETUJUI),
-        ("Task_6_Pastikan_Tayang", STEP_6),
-    ]
-    for spec_id, data in order[: step - 1]:
+    for spec_id, data in ONE_ITEM_FLOW[: step - 1]:
         complete(ctx, the_task(ctx, instance.id, spec_id), data)
-    return instance.id, the_task(ctx, instance.id, order[step - 1][0])
+    return instance.id, the_task(ctx, instance.id, ONE_ITEM_FLOW[step - 1][0])
