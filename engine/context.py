@@ -60,6 +60,11 @@ class EngineContext:
     models: dict[int, ProcessModel] = field(default_factory=dict)
     timer_listeners: list[TimerListener] = field(default_factory=list)
 
+    def announce_timer(self, timer_id: int, due: datetime) -> None:
+        """Tell in-process schedulers about a due time just committed."""
+        for listener in self.timer_listeners:
+            listener(timer_id, due)
+
     @classmethod
     def create(
         cls, settings: Settings, clock: Clock | None = None, handlers: dict[str, Handler] | None = None

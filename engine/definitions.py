@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine.context import EngineContext
 from engine.diagram import ProcessModel, read_diagram
@@ -60,9 +60,7 @@ def deploy(ctx: EngineContext, xml: bytes, actor: str = SYSTEM_ACTOR, filename: 
         ).first()
         if newest is not None and newest.content_hash == content_hash:
             return Deployment(newest, created=False)
-        version = (session.scalar(
-            select(func.max(Definition.version)).where(Definition.process_id == model.process_id)
-        ) or 0) + 1
+        version = (newest.version if newest is not None else 0) + 1
         definition = Definition(
             process_id=model.process_id,
             name=model.name,
@@ -87,8 +85,7 @@ def deploy(ctx: EngineContext, xml: bytes, actor: str = SYSTEM_ACTOR, filename: 
             new_timer = schedule_start_timer(ctx, session, model.process_id, now)
     ctx.models[definition.id] = model
     if new_timer is not None:
-        for listener in ctx.timer_listeners:
-            listener(new_timer.id, new_timer.due_at)
+        ctx.announce_timer(new_timer.id, new_timer.due_at)
     return Deployment(definition, created=True)
 
 

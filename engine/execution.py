@@ -344,7 +344,6 @@ class InstanceRun:
             live = LiveWorkflow(self.workflow, self.timer_dues)
             self.ctx.workflows.put(self.instance.id, self.instance.revision, live)
         for timer in self._new_timers:
-            for listener in self.ctx.timer_listeners:
-                listener(timer.id, timer.due_at)
+            self.ctx.announce_timer(timer.id, timer.due_at)
         for action in self.after_commit:
             action()

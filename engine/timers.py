@@ -89,8 +89,7 @@ def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
             next_timer = None
     execution.finish()
     if next_timer is not None:
-        for listener in ctx.timer_listeners:
-            listener(next_timer.id, next_timer.due_at)
+        ctx.announce_timer(next_timer.id, next_timer.due_at)
     return True
 
 
