@@ -26,6 +26,9 @@ DEMO_USERS = [
     ("plid.utama", "plid_utama", "Tim Pengelola Konten PLID Utama", None),
     ("pembantu.dinkes", "ppid_pembantu", "PPID Pembantu Dinas Kesehatan", "Dinas Kesehatan"),
     ("pembantu.disdik", "ppid_pembantu", "PPID Pembantu Dinas Pendidikan", "Dinas Pendidikan"),
+    ("pemilik.proses", "process_owner", "Pemilik Proses SOP", None),
+    ("auditor", "auditor", "Auditor Inspektorat", None),
+    ("admin", "admin", "Administrator sopflow", None),
 ]
 
 
@@ -49,7 +52,7 @@ def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
         password = os.environ.get(DEMO_PASSWORD_ENV, "sopflow-demo")
         for username, role, name, opd in DEMO_USERS:
             try:
-                users.create_user(ctx, username, password, role, name, f"{username}@ppid.example", opd)
+                users.create_user(ctx, username, password, [role], name, f"{username}@ppid.example", opd)
                 print(f"demo user {username} ({role}{', ' + opd if opd else ''})")
             except SopflowError as error:
                 print(f"demo user {username}: {error}")
@@ -156,7 +159,7 @@ def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
     if not password:
         raise SopflowError("set SOPFLOW_NEW_PASSWORD to the new user's password")
     user = users.create_user(ctx, args.username, password, args.role, args.name, args.email, args.opd)
-    print(f"user {user.username} ({user.role}) created")
+    print(f"user {user.username} ({', '.join(sorted(user.roles))}) created")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -197,7 +200,7 @@ def _parser() -> argparse.ArgumentParser:
     command("scheduler", cmd_scheduler, "run the timer scheduler in the foreground")
     user = command("user-add", cmd_user_add, "add a user (password from $SOPFLOW_NEW_PASSWORD)")
     user.add_argument("username")
-    user.add_argument("--role", required=True)
+    user.add_argument("--role", required=True, action="append", help="a role; repeat for several")
     user.add_argument("--name", required=True)
     user.add_argument("--email", required=True)
     user.add_argument("--opd")

@@ -49,8 +49,9 @@ def _check_lane(ctx: EngineContext, user: User | None, lane: str | None, opd: st
     role = ctx.settings.role_for_lane(lane)
     if role is None:
         raise NotAllowed(f"{what} is in lane {lane!r}, which has no role in the configuration (lanes:)")
-    if user.role != role:
-        raise NotAllowed(f"{user.username} has role {user.role}; {what} in lane {lane!r} needs role {role}")
+    if role not in user.roles:
+        held = ", ".join(sorted(user.roles))
+        raise NotAllowed(f"{user.username} has role {held}; {what} in lane {lane!r} needs role {role}")
     if opd and user.opd and user.opd != opd:
         raise NotAllowed(f"{user.username} works for {user.opd}; {what} belongs to {opd}")
 
@@ -188,7 +189,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str, reason: st
     def run() -> InstanceRun:
         with ctx.db.session() as session:
             user = _actor(session, actor)
-            if user is not None and user.role != ctx.settings.supervisor_role:
+            if user is not None and ctx.settings.supervisor_role not in user.roles:
                 raise NotAllowed(f"only role {ctx.settings.supervisor_role} may cancel an instance")
             if not reason.strip():
                 raise NotAllowed("a cancellation needs a reason")

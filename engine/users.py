@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -9,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
-from engine.store import User
+from engine.roles import known_roles
+from engine.store import User, UserRole
 
 SYSTEM_ACTOR = "system"
 _hasher = PasswordHasher()
@@ -19,18 +22,15 @@ def create_user(
     ctx: EngineContext,
     username: str,
     password: str,
-    role: str,
+    roles: Iterable[str],
     display_name: str,
     email: str,
     opd: str | None = None,
 ) -> User:
-    known_roles = set(ctx.settings.lane_roles.values()) | {ctx.settings.supervisor_role}
-    if role not in known_roles:
-        raise SopflowError(f"unknown role {role!r}; known roles: {', '.join(sorted(known_roles))}")
+    roles = check_roles(ctx, roles)
     if username == SYSTEM_ACTOR:
         raise SopflowError(f"{SYSTEM_ACTOR!r} is reserved for the installation itself")
-    if len(password) < 8:
-        raise SopflowError("a password needs at least 8 characters")
+    check_password(password)
     with ctx.db.session() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise SopflowError(f"user {username!r} already exists")
@@ -38,14 +38,36 @@ def create_user(
             username=username,
             display_name=display_name,
             email=email,
-            role=role,
+            role_rows=[UserRole(role=role) for role in roles],
             opd=opd,
-            password_hash=_hasher.hash(password),
+            password_hash=hash_password(password),
             active=True,
             created_at=ctx.clock.now(),
         )
         session.add(user)
     return user
+
+
+def check_roles(ctx: EngineContext, roles: Iterable[str]) -> list[str]:
+    """The roles, each known to this installation, at least one, no repeats."""
+    chosen = list(dict.fromkeys(roles))
+    allowed = known_roles(ctx.settings)
+    unknown = [role for role in chosen if role not in allowed]
+    if unknown:
+        raise SopflowError(f"unknown role {unknown[0]!r}; known roles: {', '.join(allowed)}")
+    if not chosen:
+        raise SopflowError("a user needs at least one role")
+    return chosen
+
+
+def check_password(password: str) -> None:
+    if len(password) < 8:
+        raise SopflowError("a password needs at least 8 characters")
+
+
+def hash_password(password: str) -> str:
+    check_password(password)
+    return _hasher.hash(password)
 
 
 def get_user(session: Session, username: str) -> User:
@@ -67,4 +89,6 @@ def authenticate(ctx: EngineContext, username: str, password: str) -> User:
 
 
 def users_with_role(session: Session, role: str) -> list[User]:
-    return list(session.scalars(select(User).where(User.role == role, User.active.is_(True))))
+    return list(
+        session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)))
+    )

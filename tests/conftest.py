@@ -36,6 +36,9 @@ DEMO = [
     ("plid.utama", "plid_utama", None),
     ("pembantu.dinkes", "ppid_pembantu", "Dinas Kesehatan"),
     ("pembantu.disdik", "ppid_pembantu", "Dinas Pendidikan"),
+    ("pemilik.proses", "process_owner", None),
+    ("auditor", "auditor", None),
+    ("admin", "admin", None),
 ]
 
 
@@ -87,7 +90,7 @@ def _seed(url: str, smtp_port: int) -> None:
     definitions.deploy_directory(ctx, ROOT / "bpmn", actor="setup")
     _seeded_models.update(ctx.models)
     for username, role, opd in DEMO:
-        users.create_user(ctx, username, PASSWORD, role, username, f"{username}@ppid.test", opd)
+        users.create_user(ctx, username, PASSWORD, [role], username, f"{username}@ppid.test", opd)
     ctx.db.dispose()
 
 

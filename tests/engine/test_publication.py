@@ -220,7 +220,7 @@ def test_cancel_withdraws_open_tasks_and_drops_timers(ctx: EngineContext) -> Non
 def test_a_task_claimed_by_one_person_cannot_be_completed_by_a_colleague(ctx: EngineContext) -> None:
     from engine import users
 
-    users.create_user(ctx, "plid.kedua", "rahasia-uji-456", "plid_utama", "PLID kedua", "plid2@ppid.test")
+    users.create_user(ctx, "plid.kedua", "rahasia-uji-456", ["plid_utama"], "PLID kedua", "plid2@ppid.test")
     instance = start_with_plan(ctx, PLAN[:1])
     complete(ctx, the_task(ctx, instance.id, "Task_2_Siapkan_Data"), STEP_2)
     task = the_task(ctx, instance.id, "Task_3_Verifikasi")

@@ -16,7 +16,7 @@ def test_passwords_are_stored_as_argon2id_hashes_and_verified(ctx: EngineContext
     with ctx.db.session() as session:
         stored = session.scalars(select(User.password_hash).where(User.username == "ppid.utama")).one()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
-    assert users.authenticate(ctx, "ppid.utama", PASSWORD).role == "ppid_utama"
+    assert users.authenticate(ctx, "ppid.utama", PASSWORD).roles == {"ppid_utama"}
     for username, password in (("ppid.utama", "salah-sandi-123"), ("nobody", PASSWORD)):
         with pytest.raises(NotAllowed, match="wrong username or password"):
             users.authenticate(ctx, username, password)
@@ -35,4 +35,4 @@ def test_users_need_a_known_role_a_long_password_and_a_free_name(
     ctx: EngineContext, username: str, password: str, role: str, message: str
 ) -> None:
     with pytest.raises(SopflowError, match=message):
-        users.create_user(ctx, username, password, role, "Nama", "x@ppid.test")
+        users.create_user(ctx, username, password, [role], "Nama", "x@ppid.test")
