@@ -32,10 +32,15 @@ DEMO_USERS = [
 ]
 
 
+# Other packages add their subcommands here (the web app adds `serve` and `token`), so engine needs no Flask.
+PARSER_EXTENSIONS: list[Callable[[Any], None]] = []
+
+
 def _context(settings: Settings) -> EngineContext:
     from handlers import HANDLERS
+    from handlers.url_check import check_url
 
-    return EngineContext.create(settings, handlers=HANDLERS)
+    return EngineContext.create(settings, handlers=HANDLERS, url_checker=check_url)
 
 
 def _local(settings: Settings, moment: datetime | None) -> str:
@@ -162,6 +167,142 @@ def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
     print(f"user {user.username} ({', '.join(sorted(user.roles))}) created")
 
 
+# Audit: `sopflow audit verify | replay INSTANCE | export`. A broken chain or a divergent replay exits 1.
+
+
+def cmd_audit_verify(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.audit_chain import verify_all
+
+    report = verify_all(ctx)
+    print(f"{report.events} events, {report.instances} instances, {report.deployment_chains} deployment chains; "
+          f"global head {report.head_hash}")
+    if report.intact:
+        print("every chain is intact")
+        return
+    first = report.first_break
+    print(f"BROKEN: first broken link: {first}")
+    for found in report.breaks:
+        if found is not first:
+            print(f"also: {found}")
+    raise SystemExit(1)
+
+
+def cmd_audit_replay(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.audit_replay import replay_instance
+
+    result = replay_instance(ctx, args.instance)
+    if result.equal:
+        print(f"instance {result.instance_id}: replay of {result.events} events ({result.inputs} inputs) equals "
+              f"the stored state ({', '.join(result.checked)})")
+        return
+    print(f"instance {result.instance_id}: DIVERGES: {result.divergence}")
+    raise SystemExit(1)
+
+
+def cmd_audit_export(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.audit_export import EventQuery, export_events, parse_date
+
+    query = EventQuery(
+        instance_id=args.instance,
+        start=parse_date(args.start, "--from") if args.start else None,
+        end=parse_date(args.end, "--to") if args.end else None,
+    )
+    sys.stdout.write(export_events(ctx, query, args.format))
+
+
+def _audit_commands(sub: Any) -> None:
+    audit = sub.add_parser("audit", help="check and export the history (auditors)")
+    commands = audit.add_subparsers(dest="audit_command", required=True)
+    commands.add_parser("verify", help="check every hash chain; names the first broken link").set_defaults(
+        handler=cmd_audit_verify)
+    replay = commands.add_parser("replay", help="re-execute an instance from its log and compare")
+    replay.add_argument("instance", type=int)
+    replay.set_defaults(handler=cmd_audit_replay)
+    export = commands.add_parser("export", help="events of an instance or a date range as CSV or JSON")
+    export.add_argument("--instance", type=int)
+    export.add_argument("--from", dest="start", help="first local date, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", help="last local date, YYYY-MM-DD")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.set_defaults(handler=cmd_audit_export)
+
+
+# Modeler: `sopflow validate FILE | versions PROCESS | diff PROCESS V1 V2 | migrate INSTANCE --to-version N`.
+
+
+def cmd_validate(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.validation import validate_diagram
+
+    try:
+        xml = Path(args.file).read_bytes()
+    except OSError as error:
+        raise SopflowError(f"cannot read {args.file}: {error.strerror}") from error
+    result = validate_diagram(xml, ctx.settings, set(ctx.handlers), Path(args.file).name)
+    for problem in result.problems:
+        print(f"{problem.element_id or '-'}\t{problem.rule}\t{problem.message}")
+    if result.problems:
+        raise SopflowError(f"{len(result.problems)} masalah; diagram tidak dapat di-deploy")
+    print(f"tidak ada masalah: {result.process_id} dapat di-deploy")
+
+
+def cmd_versions(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.versions import list_versions
+
+    for v in list_versions(ctx, args.process):
+        print(f"v{v.version}\t{_local(ctx.settings, v.deployed_at)}\t{v.deployed_by}\t{v.running} berjalan\t"
+              f"{v.note or '-'}")
+
+
+def cmd_diff(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.versions import diff_versions
+
+    diff = diff_versions(ctx, args.process, args.old, args.new)
+    for element in diff.added:
+        print(f"+ {element.element_id} ({element.kind}) {element.name}")
+    for element in diff.removed:
+        print(f"- {element.element_id} ({element.kind}) {element.name}")
+    for element in diff.changed:
+        for key, old, new in element.changes:
+            print(f"~ {element.element_id} {key}: {old or '-'} -> {new or '-'}")
+    for change in diff.time_standards:
+        print(f"standar waktu {change.name!r}: {change.old or '-'} -> {change.new or '-'}")
+    if diff.empty:
+        print(f"v{args.old} dan v{args.new} tidak berbeda")
+
+
+def cmd_migrate(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.versions import migrate_instance
+
+    report = migrate_instance(ctx, args.instance, args.to_version, args.actor, dry_run=args.dry_run)
+    what = "dry run" if args.dry_run else "migrated"
+    print(f"instance {report.instance_id}: v{report.from_version} -> v{report.to_version} ({what})")
+    for move in report.tasks:
+        print(f"  {move.spec_id}: standar waktu {move.time_standard or '-'} -> {move.new_time_standard or '-'}, "
+              f"tenggat {_local(ctx.settings, move.due_at)} -> {_local(ctx.settings, move.new_due_at)}"
+              + (", klaim dilepas" if move.claim_released else ""))
+    if report.reasons:
+        raise SopflowError("tidak dapat dipindahkan: " + "; ".join(report.reasons))
+
+
+def _modeler_commands(sub: Any) -> None:
+    validate = sub.add_parser("validate", help="check a BPMN file against every rule; lists each problem")
+    validate.add_argument("file")
+    validate.set_defaults(handler=cmd_validate)
+    listing = sub.add_parser("versions", help="deployed versions of a process: who, when, note")
+    listing.add_argument("process")
+    listing.set_defaults(handler=cmd_versions)
+    diff = sub.add_parser("diff", help="elements and time standards changed between two versions")
+    diff.add_argument("process")
+    diff.add_argument("old", type=int)
+    diff.add_argument("new", type=int)
+    diff.set_defaults(handler=cmd_diff)
+    migrate = sub.add_parser("migrate", help="move a running instance to a newer version")
+    migrate.add_argument("instance", type=int)
+    migrate.add_argument("--to-version", type=int, required=True)
+    migrate.add_argument("--dry-run", action="store_true", help="only report what would change")
+    migrate.add_argument("--as", dest="actor", default=users.SYSTEM_ACTOR, help="username acting")
+    migrate.set_defaults(handler=cmd_migrate)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sopflow", description="Run the PPID SOP as BPMN.")
     parser.add_argument("--config", help="configuration file (default: $SOPFLOW_CONFIG or config.yaml)")
@@ -204,6 +345,8 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--name", required=True)
     user.add_argument("--email", required=True)
     user.add_argument("--opd")
+    _audit_commands(sub)
+    _modeler_commands(sub)
     return parser
 
 

@@ -45,6 +45,7 @@ class Settings:
     schedules: dict[str, Schedule]
     upload_max_bytes: int
     upload_extensions: tuple[str, ...]
+    upload_dir: Path
     scheduler_resync_seconds: int
     bpmn_dir: Path
 
@@ -119,6 +120,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             },
             upload_max_bytes=int(raw["uploads"]["max_bytes"]),
             upload_extensions=tuple(str(e).lower() for e in raw["uploads"]["allowed_extensions"]),
+            upload_dir=(base / str(raw["uploads"].get("directory") or "instance/uploads")).resolve(),
             scheduler_resync_seconds=int(raw["scheduler"]["resync_seconds"]),
             bpmn_dir=(base / str(raw.get("bpmn_dir", "bpmn"))).resolve(),
         )

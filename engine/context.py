@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from engine.services import ServiceCall
 
 Handler = Callable[["ServiceCall"], dict[str, Any]]
+UrlChecker = Callable[[str], dict[str, Any]]
 TimerListener = Callable[[int, datetime], None]
 
 
@@ -59,6 +60,7 @@ class EngineContext:
     workflows: WorkflowCache = field(default_factory=WorkflowCache)
     models: dict[int, ProcessModel] = field(default_factory=dict)
     timer_listeners: list[TimerListener] = field(default_factory=list)
+    url_checker: UrlChecker | None = None
 
     def announce_timer(self, timer_id: int, due: datetime) -> None:
         """Tell in-process schedulers about a due time just committed."""
@@ -67,7 +69,11 @@ class EngineContext:
 
     @classmethod
     def create(
-        cls, settings: Settings, clock: Clock | None = None, handlers: dict[str, Handler] | None = None
+        cls,
+        settings: Settings,
+        clock: Clock | None = None,
+        handlers: dict[str, Handler] | None = None,
+        url_checker: UrlChecker | None = None,
     ) -> EngineContext:
         return cls(settings=settings, db=Database(settings.database_url), clock=clock or SystemClock(),
-                   handlers=dict(handlers or {}))
+                   handlers=dict(handlers or {}), url_checker=url_checker)

@@ -9,12 +9,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from engine.context import EngineContext
-from engine.diagram import ProcessModel, read_diagram
 from engine.errors import InvalidDiagram
 from engine.events import append_event
 from engine.store import Definition
 from engine.timers import schedule_start_timer
 from engine.users import SYSTEM_ACTOR
+from engine.validation import validate_diagram
 
 
 @dataclass(frozen=True)
@@ -23,31 +23,18 @@ class Deployment:
     created: bool
 
 
-def _check_against_settings(ctx: EngineContext, model: ProcessModel) -> None:
-    """What a diagram needs from this installation: a role per lane, a handler per service, a schedule."""
-    settings = ctx.settings
-    for step in model.steps.values():
-        if settings.role_for_lane(step.lane) is None:
-            raise InvalidDiagram(
-                f"user task {step.name!r} is in lane {step.lane!r}, which has no role in the configuration; "
-                f"known lanes: {', '.join(settings.lane_roles)}"
-            )
-    missing = sorted(model.service_operations - set(ctx.handlers))
-    if missing:
-        raise InvalidDiagram(f"service tasks call unknown handlers: {', '.join(missing)}")
-    if model.start_cycle is not None:
-        if model.start_cycle.upper() != "R/P1M":
-            raise InvalidDiagram(f"timer start cycle {model.start_cycle!r} is not supported; use \"R/P1M\" (monthly)")
-        if model.process_id not in settings.schedules:
-            raise InvalidDiagram(
-                f"process {model.process_id!r} starts on a timer but the configuration has no schedules entry for it"
-            )
-
-
-def deploy(ctx: EngineContext, xml: bytes, actor: str = SYSTEM_ACTOR, filename: str = "diagram.bpmn") -> Deployment:
-    """Validate and store a new version; identical content to the newest version is a no-op."""
-    model = read_diagram(xml, filename)
-    _check_against_settings(ctx, model)
+def deploy(
+    ctx: EngineContext,
+    xml: bytes,
+    actor: str = SYSTEM_ACTOR,
+    filename: str = "diagram.bpmn",
+    note: str | None = None,
+    expected_process_id: str | None = None,
+) -> Deployment:
+    """Validate (every rule, see engine.validation) and store a new version; refused when any problem exists.
+    Identical content to the newest version is a no-op."""
+    model = validate_diagram(xml, ctx.settings, set(ctx.handlers), filename, expected_process_id).raise_if_problems()
+    note = (note or "").strip()[:1000] or None
     content_hash = hashlib.sha256(xml).hexdigest()
     now = ctx.clock.now()
     with ctx.db.session() as session:
@@ -69,6 +56,7 @@ def deploy(ctx: EngineContext, xml: bytes, actor: str = SYSTEM_ACTOR, filename: 
             bpmn_xml=xml.decode("utf-8"),
             deployed_by=actor,
             deployed_at=now,
+            note=note,
         )
         session.add(definition)
         session.flush()
@@ -78,7 +66,8 @@ def deploy(ctx: EngineContext, xml: bytes, actor: str = SYSTEM_ACTOR, filename: 
             type="definition_deployed",
             actor=actor,
             at=now,
-            payload={"version": version, "content_hash": content_hash, "file": filename, "name": model.name},
+            payload={"version": version, "content_hash": content_hash, "file": filename, "name": model.name,
+                     "note": note},
         )
         new_timer = None
         if model.start_cycle is not None:

@@ -1,5 +1,7 @@
 """Domain errors. Each carries a message a user can read; the CLI and the web layer map them once."""
 
+from collections.abc import Mapping
+
 
 class SopflowError(Exception):
     """Base class: `str(error)` is the user-readable message."""
@@ -10,11 +12,12 @@ class InvalidDiagram(SopflowError):
 
 
 class InvalidTaskData(SopflowError):
-    """Data submitted for a task does not satisfy what the step requires."""
+    """Data submitted for a task does not satisfy what the step requires. `field_errors` maps a field to its
+    error; str() of each error is the English message (see engine.forms.FieldError)."""
 
-    def __init__(self, message: str, field_errors: dict[str, str] | None = None) -> None:
+    def __init__(self, message: str, field_errors: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
-        self.field_errors = field_errors or {}
+        self.field_errors = dict(field_errors or {})
 
 
 class NotFound(SopflowError):

@@ -1,5 +1,10 @@
 """The append-only history. Each event's hash covers its content and the previous event's hash in the
-same stream (one stream per instance; one per process for deployments), so any edit breaks the chain."""
+same stream (one stream per instance; one per process for deployments), so any edit breaks the chain.
+
+A second, global chain links every event to the one before it in id order (`global_hash`), so deleting any
+row is detected too. Events join the global chain when their transaction commits: the chain head row is
+locked only then, after the transaction's own rows, so writers never wait on each other in opposite orders.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +13,29 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import event as orm_event
+from sqlalchemy.orm import Session, SessionTransaction
 
-from engine.store import Event, Instance
+from engine.store import Event, EventChainHead, Instance
 
 GENESIS = "0" * 64
+_PENDING = "sopflow_pending_events"
 
 
-def _digest(prev_hash: str, event: Event) -> str:
+def content_hash(prev_hash: str, instance_id: int | None, process_id: str, type: str, at: datetime, actor: str,
+                 task_id: str | None, payload: dict[str, Any]) -> str:
+    """The hash of an event's content and its link to the previous event of its stream."""
     body = json.dumps(
         {
             "prev": prev_hash,
-            "instance": event.instance_id,
-            "process": event.process_id,
-            "type": event.type,
-            "at": event.occurred_at.isoformat(),
-            "actor": event.actor,
-            "task": event.task_id,
-            "payload": event.payload,
+            "instance": instance_id,
+            "process": process_id,
+            "type": type,
+            "at": at.isoformat(),
+            "actor": actor,
+            "task": task_id,
+            "payload": payload,
         },
         sort_keys=True,
         separators=(",", ":"),
@@ -34,6 +43,21 @@ def _digest(prev_hash: str, event: Event) -> str:
         ensure_ascii=False,
     )
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _digest(prev_hash: str, event: Any) -> str:
+    return content_hash(prev_hash, event.instance_id, event.process_id, event.type, event.occurred_at, event.actor,
+                        event.task_id, event.payload)
+
+
+def global_digest(prev: str, event_hash: str) -> str:
+    """The global chain's link: the previous global hash and this event's own (content) hash."""
+    return hashlib.sha256(f"{prev}:{event_hash}".encode("ascii")).hexdigest()
+
+
+def content_digest(prev_hash: str, event: Any) -> str:
+    """The hash an event (a model or a row with the same columns) must have for its content and link."""
+    return _digest(prev_hash, event)
 
 
 def _json_safe(payload: dict[str, Any]) -> dict[str, Any]:
@@ -53,19 +77,25 @@ def append_event(
     task_id: str | None = None,
     payload: dict[str, Any] | None = None,
 ) -> Event:
-    """Add an event to the session; it commits with the state change that caused it."""
+    """Record an event in the session's transaction; it is written, and joins the global chain, when the
+    transaction commits (so its `id` is known only then)."""
+    pending: list[Event] = session.info.setdefault(_PENDING, [])
     if instance is not None:
         if instance.id is None:
             session.flush()
         prev_hash = instance.last_event_hash
     else:
-        last = session.scalars(
-            select(Event.hash)
-            .where(Event.instance_id.is_(None), Event.process_id == process_id)
-            .order_by(Event.id.desc())
-            .limit(1)
-        ).first()
-        prev_hash = last or GENESIS
+        unwritten = [e for e in pending if e.instance_id is None and e.process_id == process_id]
+        if unwritten:
+            prev_hash = unwritten[-1].hash
+        else:
+            last = session.scalars(
+                select(Event.hash)
+                .where(Event.instance_id.is_(None), Event.process_id == process_id)
+                .order_by(Event.id.desc())
+                .limit(1)
+            ).first()
+            prev_hash = last or GENESIS
     event = Event(
         instance_id=instance.id if instance is not None else None,
         process_id=process_id,
@@ -79,8 +109,45 @@ def append_event(
     event.hash = _digest(prev_hash, event)
     if instance is not None:
         instance.last_event_hash = event.hash
-    session.add(event)
+    pending.append(event)
     return event
+
+
+# Built once: these run in every writing transaction.
+_LOCK_HEAD = (
+    update(EventChainHead).where(EventChainHead.id == 1).values(hash=EventChainHead.hash).returning(EventChainHead.hash)
+)
+_MOVE_HEAD = (
+    update(EventChainHead).where(EventChainHead.id == 1)
+    .values(hash=bindparam("head"), last_event_id=bindparam("last_id"))
+)
+
+
+@orm_event.listens_for(Session, "before_commit")
+def _write_pending_events(session: Session) -> None:
+    """Lock the chain head (last, after the transaction's own rows), link the events, write them."""
+    pending: list[Event] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    session.flush()
+    connection = session.connection()
+    head_row = connection.execute(_LOCK_HEAD).first()
+    head = head_row[0] if head_row is not None else GENESIS
+    for event in pending:
+        event.global_prev_hash = head
+        event.global_hash = head = global_digest(head, event.hash)
+    session.add_all(pending)
+    session.flush()
+    if head_row is None:
+        connection.execute(insert(EventChainHead).values(id=1, hash=head, last_event_id=pending[-1].id))
+    else:
+        connection.execute(_MOVE_HEAD, {"head": head, "last_id": pending[-1].id})
+
+
+@orm_event.listens_for(Session, "after_transaction_end")
+def _forget_pending_events(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
 
 
 def instance_history(session: Session, instance_id: int) -> list[Event]:

@@ -18,6 +18,7 @@ from engine.context import EngineContext, LiveWorkflow
 from engine.diagram import ProcessModel, StepSpec, read_diagram
 from engine.errors import NotFound, SopflowError
 from engine.events import GENESIS, append_event
+from engine.notices import notify_ready, was_done_before
 from engine.services import ServiceCall
 from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, evaluate_expression, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
@@ -47,12 +48,23 @@ def latest_definition(session: Session, process_id: str) -> Definition:
 
 
 def begin_instance(
-    ctx: EngineContext, session: Session, definition: Definition, actor: str, **trigger: Any
+    ctx: EngineContext,
+    session: Session,
+    definition: Definition,
+    actor: str,
+    data: dict[str, Any] | None = None,
+    parent_id: int | None = None,
+    **trigger: Any,
 ) -> InstanceRun:
-    """Create an instance of `definition` and run it to its first wait, within the caller's transaction."""
-    execution = InstanceRun.start(ctx, session, definition, actor)
+    """Create an instance of `definition` with its start data and run it to its first wait, within the
+    caller's transaction."""
+    execution = InstanceRun.start(ctx, session, definition, actor, parent_id)
+    if data:
+        start = execution.workflow.get_next_task(state=TaskState.READY)
+        assert start is not None
+        start.data.update(data)
     execution.event("instance_started", process=definition.process_id, version=definition.version,
-                    definition_id=definition.id, **trigger)
+                    definition_id=definition.id, parent_id=parent_id, data=data or {}, **trigger)
     execution.advance()
     execution.save()
     return execution
@@ -101,6 +113,17 @@ def _safe_eval(expression: str | None, data: dict[str, Any]) -> str | None:
     return str(value)[:200] if value is not None else None
 
 
+class _RunClock:
+    """The moment of one state change: due times computed during it start from the same `now` as its events,
+    so that a replay of the log computes them again exactly."""
+
+    def __init__(self, run: InstanceRun) -> None:
+        self.run = run
+
+    def now(self) -> datetime:
+        return self.run.now
+
+
 class InstanceRun:
     """One state change of one instance: load, act on the workflow, `advance`, `save`, commit, `finish`."""
 
@@ -125,7 +148,7 @@ class InstanceRun:
         self.timer_dues: dict[str, datetime] = live.timer_dues if live is not None else {}
         self._open_items: list[WorkItem] | None = None
         workflow = live.workflow if live is not None else BpmnWorkflow(model.spec, model.subprocess_specs)
-        workflow.script_engine = SopflowScriptEngine(ctx.clock, ctx.settings.calendar, self._call_service)
+        workflow.script_engine = SopflowScriptEngine(_RunClock(self), ctx.settings.calendar, self._call_service)
         self.workflow = workflow
 
     @classmethod
@@ -146,11 +169,14 @@ class InstanceRun:
         return execution
 
     @classmethod
-    def start(cls, ctx: EngineContext, session: Session, definition: Definition, actor: str) -> InstanceRun:
+    def start(
+        cls, ctx: EngineContext, session: Session, definition: Definition, actor: str, parent_id: int | None = None
+    ) -> InstanceRun:
         now = ctx.clock.now()
         instance = Instance(
             definition_id=definition.id,
             process_id=definition.process_id,
+            parent_id=parent_id,
             status="running",
             started_by=actor,
             last_actor=actor,
@@ -181,7 +207,11 @@ class InstanceRun:
             raise SopflowError(f"no handler registered for service operation {operation!r}")
         call = ServiceCall(self.ctx, self.session, self.instance, task, operation, params, self.actor, self.now,
                            self.after_commit)
-        return handler(call)
+        result = handler(call)
+        # A handler's result enters the workflow's data; recorded so that a replay gets the same answer.
+        self.event("service_completed", str(task.id), spec=task.task_spec.bpmn_id, operation=operation,
+                   params=params, result=result)
+        return result
 
     def honour_overdue_timers(self) -> None:
         """A timer whose due time passed while no scheduler ran fires before anything else changes."""
@@ -243,6 +273,7 @@ class InstanceRun:
             role=self.ctx.settings.role_for_lane(step.lane),
             opd=_safe_eval(step.opd_expression, task.data),
             item_label=_safe_eval(step.label_expression, task.data),
+            dip_class=_safe_eval(step.dip_class_expression, task.data),
             status="ready",
             time_standard=step.time_standard,
             ready_at=self.now,
@@ -270,6 +301,9 @@ class InstanceRun:
                 continue
             step = self.model.steps[task.task_spec.bpmn_id]
             item = self._new_work_item(task, step)
+            with self.session.no_autoflush:  # earlier completions of a step were committed before
+                returned = was_done_before(self.session, item)
+                notify_ready(self.session, item, returned, self.now)
             self.session.add(item)
             self._open_items.append(item)
             self.event(
@@ -284,6 +318,7 @@ class InstanceRun:
                 item=item.item_label,
                 due_at=item.due_at.isoformat() if item.due_at else None,
                 time_standard=step.time_standard,
+                returned=returned,
             )
 
     def _sync_timers(self, waiting: dict[str, SpiffTask]) -> None:
@@ -330,6 +365,10 @@ class InstanceRun:
             self._open_items if self._open_items is not None else self.open_items(),
             key=lambda i: (i.due_at is None, i.due_at or self.now, i.name),
         )
+        if instance.title is None:
+            labelled = next((i for i in open_items if i.item_label), None)
+            if labelled is not None:
+                instance.title, instance.opd = labelled.item_label, labelled.opd
         instance.current_task = "; ".join(dict.fromkeys(i.name for i in open_items))[:500] or None
         instance.current_lane = open_items[0].lane if open_items else None
         instance.due_at = open_items[0].due_at if open_items else None

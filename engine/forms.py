@@ -1,12 +1,14 @@
 """A step's form, read from the diagram's `form.<field>` properties, and validation of submitted data.
 
-A property value reads `TYPE|REQUIREMENT|LABEL`: TYPE is text, longtext, url, date, items or
-choice:a,b,c; REQUIREMENT is required, optional or `required if FIELD=VALUE`.
+A property value reads `TYPE|REQUIREMENT|LABEL`: TYPE is text, longtext, url, date, nip, check, items or
+choice:a,b,c; REQUIREMENT is required, optional or `required if FIELD=VALUE`. A required check must be ticked.
+
+Field errors are message templates with parameters, so the web layer can show them in the user's language.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import urlparse
@@ -14,9 +16,23 @@ from urllib.parse import urlparse
 from engine.errors import InvalidTaskData
 
 FIELD_PREFIX = "form."
-SIMPLE_KINDS = ("text", "longtext", "url", "date", "items")
-ITEM_KEYS = ("judul", "opd")
+SIMPLE_KINDS = ("text", "longtext", "url", "date", "nip", "check", "items")
+DIP_CLASSES = ("berkala", "serta_merta", "setiap_saat", "dikecualikan")
+ITEM_REQUIRED_KEYS = ("judul", "opd", "kelas_dip", "tanggal_target")
+ITEM_KEYS = (*ITEM_REQUIRED_KEYS, "ringkasan")
 MAX_TEXT = 10_000
+NIP_DIGITS = 18
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """`template` is an English message with %(name)s parameters; str() gives it filled in."""
+
+    template: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.template % self.params
 
 
 @dataclass(frozen=True)
@@ -68,34 +84,68 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str | list | dict) and len(value) == 0)
 
 
-def _check_value(field: FormField, value: Any) -> tuple[Any, str | None]:
-    """The cleaned value and an error message (None when valid)."""
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_item(index: int, item: dict[str, Any]) -> tuple[dict[str, str], FieldError | None]:
+    unknown = [key for key in item if key not in ITEM_KEYS]
+    if unknown:
+        return {}, FieldError("item %(index)d has an unknown key %(key)s", {"index": index, "key": unknown[0]})
+    if not all(isinstance(val, str) for val in item.values()):
+        return {}, FieldError("item %(index)d: every value must be text", {"index": index})
+    cleaned = {key: str(val).strip() for key, val in item.items() if str(val).strip()}
+    missing = [key for key in ITEM_REQUIRED_KEYS if key not in cleaned]
+    if missing:
+        return cleaned, FieldError("item %(index)d lacks %(keys)s", {"index": index, "keys": ", ".join(missing)})
+    if cleaned["kelas_dip"] not in DIP_CLASSES:
+        return cleaned, FieldError("item %(index)d: the DIP class must be one of: %(choices)s",
+                                   {"index": index, "choices": ", ".join(DIP_CLASSES)})
+    if not _is_date(cleaned["tanggal_target"]):
+        return cleaned, FieldError("item %(index)d: the target date must be a date (YYYY-MM-DD)", {"index": index})
+    if any(len(val) > MAX_TEXT for val in cleaned.values()):
+        return cleaned, FieldError("item %(index)d: a value is longer than %(limit)d characters",
+                                   {"index": index, "limit": MAX_TEXT})
+    return cleaned, None
+
+
+def _check_value(field: FormField, value: Any) -> tuple[Any, FieldError | None]:
+    """The cleaned value and an error (None when valid)."""
     if field.kind == "items":
-        if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-            return value, "must be a list of items, each with judul and opd"
+        if not isinstance(value, list) or not value or not all(isinstance(item, dict) for item in value):
+            return value, FieldError("must be a list of one or more items")
         cleaned = []
         for index, item in enumerate(value, start=1):
-            missing = [key for key in ITEM_KEYS if not isinstance(item.get(key), str) or not item[key].strip()]
-            if missing:
-                return value, f"item {index} lacks {', '.join(missing)}"
-            cleaned.append({key: str(val).strip() for key, val in item.items()})
+            cleaned_item, error = _check_item(index, item)
+            if error:
+                return value, error
+            cleaned.append(cleaned_item)
         return cleaned, None
+    if field.kind == "check":
+        if not isinstance(value, bool):
+            return value, FieldError("must be true or false")
+        return value, None
     if not isinstance(value, str):
-        return value, "must be text"
+        return value, FieldError("must be text")
     value = value.strip()
     if len(value) > MAX_TEXT:
-        return value, f"is longer than {MAX_TEXT} characters"
+        return value, FieldError("is longer than %(limit)d characters", {"limit": MAX_TEXT})
     if field.kind == "choice" and value not in field.choices:
-        return value, f"must be one of: {', '.join(field.choices)}"
+        return value, FieldError("must be one of: %(choices)s", {"choices": ", ".join(field.choices)})
     if field.kind == "url":
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            return value, "must be an http(s) address"
-    if field.kind == "date":
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            return value, "must be a date (YYYY-MM-DD)"
+            return value, FieldError("must be an http(s) address")
+    if field.kind == "date" and not _is_date(value):
+        return value, FieldError("must be a date (YYYY-MM-DD)")
+    if field.kind == "nip":
+        value = value.replace(" ", "")
+        if not value.isdigit() or len(value) != NIP_DIGITS:
+            return value, FieldError("must be an NIP of %(digits)d digits", {"digits": NIP_DIGITS})
     return value, None
 
 
@@ -103,21 +153,24 @@ def validate_submission(fields: tuple[FormField, ...], data: dict[str, Any]) -> 
     """Check data against the step's form; returns the cleaned values of the form's fields only."""
     if not isinstance(data, dict):
         raise InvalidTaskData("task data must be an object of field values")
-    known = {field.name for field in fields}
-    errors = {name: "is not a field of this step" for name in data if name not in known}
+    known = {form_field.name for form_field in fields}
+    errors = {name: FieldError("is not a field of this step") for name in data if name not in known}
     cleaned: dict[str, Any] = {}
-    for field in fields:
-        value = data.get(field.name)
-        required = field.required or (
-            field.required_if is not None and data.get(field.required_if[0]) == field.required_if[1]
+    for form_field in fields:
+        value = data.get(form_field.name)
+        required = form_field.required or (
+            form_field.required_if is not None and data.get(form_field.required_if[0]) == form_field.required_if[1]
         )
+        if form_field.kind == "check" and required and value is not True:
+            errors[form_field.name] = FieldError("must be confirmed")
+            continue
         if _blank(value):
             if required:
-                errors[field.name] = "is required"
+                errors[form_field.name] = FieldError("is required")
             continue
-        cleaned[field.name], error = _check_value(field, value)
+        cleaned[form_field.name], error = _check_value(form_field, value)
         if error:
-            errors[field.name] = error
+            errors[form_field.name] = error
     if errors:
         summary = "; ".join(f"{name} {message}" for name, message in errors.items())
         raise InvalidTaskData(f"the submitted data does not satisfy the step: {summary}", errors)

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -77,6 +77,7 @@ class TaskFilter:
     role: str | None = None
     opd: str | None = None
     instance_id: int | None = None
+    plan_id: int | None = None
     overdue: bool = False
     claimed_by: str | None = None
     limit: int = 200
@@ -94,6 +95,9 @@ def list_tasks(ctx: EngineContext, query: TaskFilter | None = None) -> list[Work
         statement = statement.where(WorkItem.opd == query.opd)
     if query.instance_id is not None:
         statement = statement.where(WorkItem.instance_id == query.instance_id)
+    if query.plan_id is not None:
+        in_plan = select(Instance.id).where(or_(Instance.id == query.plan_id, Instance.parent_id == query.plan_id))
+        statement = statement.where(WorkItem.instance_id.in_(in_plan))
     if query.claimed_by is not None:
         statement = statement.where(WorkItem.claimed_by == query.claimed_by)
     if query.overdue:
@@ -144,8 +148,29 @@ def release_task(ctx: EngineContext, task_id: str, actor: str) -> WorkItem:
     return _claim_or_release(ctx, task_id, actor, claim=False)
 
 
+URL_CHECK_KEY = "pemeriksaan_tautan"
+
+
+def _server_checks(ctx: EngineContext, task_id: str, data: dict[str, Any], actor: str) -> dict[str, Any]:
+    """What the server observes itself before a step completes (outside the transaction: it may take
+    seconds): for a step with `periksa_tautan`, whether the given address answers. Only for whoever may
+    complete the task."""
+    if ctx.url_checker is None or not isinstance(data, dict):
+        return {}
+    with ctx.db.session() as session:
+        item = session.get(WorkItem, task_id)
+        instance = session.get(Instance, item.instance_id) if item is not None else None
+        if item is None or instance is None:
+            return {}
+        _check_lane(ctx, _actor(session, actor), item.lane, item.opd, f"task {item.name!r}")
+        step = process_model(ctx, session, instance.definition_id).steps[item.spec_id]
+    address = data.get(step.url_check_field) if step.url_check_field else None
+    return {URL_CHECK_KEY: ctx.url_checker(address.strip())} if isinstance(address, str) and address.strip() else {}
+
+
 def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor: str) -> WorkItem:
     """Complete a user task with the data its step requires. Exactly one of two racing completions wins."""
+    observed = _server_checks(ctx, task_id, data, actor)
 
     def run() -> tuple[WorkItem, InstanceRun]:
         with ctx.db.session() as session:
@@ -155,7 +180,7 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
                 raise NotAllowed(f"task {item.name!r} is claimed by {item.claimed_by}")
             execution = InstanceRun.load(ctx, session, item.instance_id, actor)
             step = execution.model.steps[item.spec_id]
-            cleaned = validate_submission(step.fields, data)
+            cleaned = {**validate_submission(step.fields, data), **observed}
             task = execution.workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise TaskConflict(f"task {item.name!r} is no longer ready")

@@ -83,7 +83,6 @@ class ApiToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
@@ -101,6 +100,7 @@ class Definition(Base):
     bpmn_xml: Mapped[str] = mapped_column(Text)
     deployed_by: Mapped[str] = mapped_column(String(80))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    note: Mapped[str | None] = mapped_column(Text)  # why this version was deployed (migration 0003)
 
 
 class Instance(Base):
@@ -111,6 +111,9 @@ class Instance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(200), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    opd: Mapped[str | None] = mapped_column(String(200), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     current_task: Mapped[str | None] = mapped_column(String(500))
     current_lane: Mapped[str | None] = mapped_column(String(200))
@@ -147,6 +150,7 @@ class WorkItem(Base):
     role: Mapped[str | None] = mapped_column(String(80))
     opd: Mapped[str | None] = mapped_column(String(200))
     item_label: Mapped[str | None] = mapped_column(String(300))
+    dip_class: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20))
     time_standard: Mapped[str | None] = mapped_column(String(20))
     ready_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -195,6 +199,9 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # The global chain over all events in id order (see engine.events and EventChainHead).
+    global_prev_hash: Mapped[str] = mapped_column(String(64))
+    global_hash: Mapped[str] = mapped_column(String(64))
 
 
 class Notification(Base):
@@ -274,3 +281,33 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+# Modeler
+
+
+class Draft(Base):
+    """A process owner's unfinished diagram of one process; one per process, saved over, never deployed as is."""
+
+    __tablename__ = "drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200), unique=True)
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    saved_by: Mapped[str] = mapped_column(String(80))
+    saved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# Audit
+
+
+class EventChainHead(Base):
+    """The one row holding the newest event of the global chain: writers lock it to append, and `verify`
+    compares it with the newest row, so deleting the latest events is detected too."""
+
+    __tablename__ = "event_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    last_event_id: Mapped[int | None] = mapped_column(Integer)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
+from engine.events import append_event
 from engine.roles import known_roles
 from engine.store import User, UserRole
 
@@ -26,6 +27,7 @@ def create_user(
     display_name: str,
     email: str,
     opd: str | None = None,
+    actor: str = SYSTEM_ACTOR,
 ) -> User:
     roles = check_roles(ctx, roles)
     if username == SYSTEM_ACTOR:
@@ -45,7 +47,49 @@ def create_user(
             created_at=ctx.clock.now(),
         )
         session.add(user)
+        record_administration(session, ctx, "user_created", actor, user=username, roles=roles, opd=opd)
     return user
+
+
+ADMINISTRATION_STREAM = "sopflow"
+
+
+def record_administration(session: Session, ctx: EngineContext, type: str, actor: str, **payload: object) -> None:
+    append_event(session, process_id=ADMINISTRATION_STREAM, type=type, actor=actor, at=ctx.clock.now(),
+                 payload=dict(payload))
+
+
+def update_user(
+    ctx: EngineContext,
+    username: str,
+    actor: str,
+    roles: Iterable[str],
+    display_name: str,
+    email: str,
+    opd: str | None,
+    active: bool,
+    password: str | None = None,
+) -> User:
+    """Change a user's roles, office, name, address, activity and (optionally) password; recorded."""
+    chosen = check_roles(ctx, roles)
+    with ctx.db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        if username == actor and not active:
+            raise SopflowError("you cannot deactivate yourself")
+        user.role_rows = [UserRole(role=role) for role in chosen]
+        user.display_name, user.email, user.opd, user.active = display_name, email, opd or None, active
+        if password:
+            user.password_hash = hash_password(password)
+        record_administration(session, ctx, "user_updated", actor, user=username, roles=chosen, opd=user.opd,
+                              active=active, password_changed=bool(password))
+    return user
+
+
+def list_users(ctx: EngineContext) -> list[User]:
+    with ctx.db.session() as session:
+        return list(session.scalars(select(User).order_by(User.username)))
 
 
 def check_roles(ctx: EngineContext, roles: Iterable[str]) -> list[str]:

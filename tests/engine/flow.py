@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from engine import instances
 from engine.context import EngineContext
 from engine.store import Instance, WorkItem
 
 PLAN = [
-    {"judul": "Laporan keuangan semester I", "opd": "Dinas Kesehatan"},
-    {"judul": "Jadwal imunisasi", "opd": "Dinas Pendidikan"},
+    {"judul": "Laporan keuangan semester I", "opd": "Dinas Kesehatan", "kelas_dip": "berkala",
+     "tanggal_target": "2026-11-30", "ringkasan": "Realisasi anggaran semester I."},
+    {"judul": "Jadwal imunisasi", "opd": "Dinas Pendidikan", "kelas_dip": "serta_merta",
+     "tanggal_target": "2026-11-27"},
 ]
 STEP_1 = {"rencana_unggahan": PLAN, "arahan_kerja": "Unggah sebelum akhir bulan."}
 STEP_2 = {
@@ -22,22 +26,40 @@ STEP_2 = {
     "bentuk_informasi": "softcopy_dan_hardcopy",
     "jangka_waktu_penyimpanan": "5 tahun",
 }
-SESUAI = {"hasil_verifikasi": "sesuai"}
+SESUAI = {
+    "hasil_verifikasi": "sesuai",
+    "cek_lengkap": True,
+    "cek_akurat": True,
+    "cek_klasifikasi": True,
+    "cek_tidak_dikecualikan": True,
+    "cek_layak_web": True,
+}
 STEP_4 = {"tautan_unggahan": "https://ppid.tanjabtimkab.go.id/informasi/1"}
-DISETUJUI = {"keputusan_persetujuan": "disetujui"}
+DISETUJUI = {"keputusan_persetujuan": "disetujui", "paraf_nama": "Fajar Alemsyah, S.E.",
+             "paraf_nip": "198011222006041009"}
 STEP_6 = {"tautan_publik": "https://ppid.tanjabtimkab.go.id/informasi/1", "tanggal_tayang": "2026-11-23"}
 PEMBANTU = {"Dinas Kesehatan": "pembantu.dinkes", "Dinas Pendidikan": "pembantu.disdik"}
 ACTOR_OF_LANE = {"PPID Utama": "ppid.utama", "PLID Utama": "plid.utama"}
 
 
 def open_tasks(ctx: EngineContext, instance_id: int, spec_id: str | None = None) -> list[WorkItem]:
-    items = instances.list_tasks(ctx, instances.TaskFilter(instance_id=instance_id))
+    """Open tasks of a plan instance and of the item instances it started."""
+    items = instances.list_tasks(ctx, instances.TaskFilter(plan_id=instance_id))
     return [item for item in items if spec_id is None or item.spec_id == spec_id]
 
 
 def the_task(ctx: EngineContext, instance_id: int, spec_id: str, opd: str | None = None) -> WorkItem:
     matches = [t for t in open_tasks(ctx, instance_id, spec_id) if opd is None or t.opd == opd]
     assert len(matches) == 1, f"expected one open {spec_id} ({opd}), found {[(t.spec_id, t.opd) for t in matches]}"
+    return matches[0]
+
+
+def item_instance(ctx: EngineContext, plan_id: int, opd: str | None = None) -> Instance:
+    """The publication instance that the plan started for the item of `opd` (the only one when None)."""
+    with ctx.db.session() as session:
+        children = session.scalars(select(Instance).where(Instance.parent_id == plan_id)).all()
+    matches = [child for child in children if opd is None or child.opd == opd]
+    assert len(matches) == 1, f"expected one item instance for {opd}, found {[c.opd for c in children]}"
     return matches[0]
 
 
@@ -86,4 +108,5 @@ def reach_step(ctx: EngineContext, step: int) -> tuple[int, WorkItem]:
     instance = start_publication(ctx)
     for spec_id, data in ONE_ITEM_FLOW[: step - 1]:
         complete(ctx, the_task(ctx, instance.id, spec_id), data)
-    return instance.id, the_task(ctx, instance.id, ONE_ITEM_FLOW[step - 1][0])
+    task = the_task(ctx, instance.id, ONE_ITEM_FLOW[step - 1][0])
+    return task.instance_id, task

@@ -45,7 +45,8 @@ def test_init_start_list_complete(cli_env: Path, capsys: pytest.CaptureFixture[s
     status, out, _ = _run(capsys, "tasks", "--lane", "PPID Utama")
     [task_id] = _task_ids(out)
     assert "Memberikan arahan" in out
-    plan = {"rencana_unggahan": [{"judul": "Profil OPD", "opd": "Dinas Kesehatan"}], "arahan_kerja": "Segera."}
+    plan = {"rencana_unggahan": [{"judul": "Profil OPD", "opd": "Dinas Kesehatan", "kelas_dip": "setiap_saat",
+                                 "tanggal_target": "2026-12-01"}], "arahan_kerja": "Segera."}
     status, out, _ = _run(capsys, "complete", task_id, "--data", json.dumps(plan), "--as", "ppid.utama")
     assert status == 0 and "completed" in out
     status, out, _ = _run(capsys, "tasks", "--opd", "Dinas Kesehatan")
@@ -80,7 +81,7 @@ def test_malformed_diagram_deploy_is_refused_by_the_cli(cli_env: Path, tmp_path:
     bad = tmp_path / "bad.bpmn"
     bad.write_text("<!DOCTYPE x [<!ENTITY e 'e'>]><x>&e;</x>")
     status, _, err = _run(capsys, "deploy", str(bad))
-    assert status == 2 and "refused" in err
+    assert status == 2 and "ditolak" in err
 
 
 def test_database_without_schema_is_a_one_line_error(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -52,10 +52,10 @@ def test_two_concurrent_completions_give_one_success_and_one_conflict(
     assert len(successes) == 1 and len(conflicts) == 1, outcomes
     assert "changed by someone else" in str(conflicts[0])
     with ctx.db.session() as session:
-        completed = session.scalar(select(func.count()).select_from(Event).where(
-            Event.type == "task_completed", Event.instance_id == instance.id))
-        ready = session.scalar(select(func.count()).select_from(Event).where(
-            Event.type == "task_ready", Event.instance_id == instance.id))
+        completed = session.scalar(select(func.count()).select_from(Event).where(Event.type == "task_completed"))
+        ready = session.scalar(select(func.count()).select_from(Event).where(Event.type == "task_ready"))
+        started = session.scalar(select(func.count()).select_from(Event).where(Event.type == "instance_started"))
     assert completed == 1
-    assert ready == 1 + 2  # step 1, then one step 2 per plan item: nothing half-written by the loser
+    # step 1, then one item instance with its step 2 per plan item: nothing half-written by the loser
+    assert ready == 1 + 2 and started == 1 + 2
     assert len(open_tasks(ctx, instance.id, "Task_2_Siapkan_Data")) == 2

@@ -15,6 +15,7 @@ from engine.store import Definition, Event
 from tests.conftest import ROOT
 
 PUBLIKASI = (ROOT / "bpmn" / "ppid_publikasi.bpmn").read_bytes()
+ITEM = (ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_bytes()
 MONITORING = (ROOT / "bpmn" / "ppid_monitoring.bpmn").read_bytes()
 
 
@@ -32,6 +33,7 @@ def test_both_diagrams_are_deployed_with_version_hash_and_author(ctx: EngineCont
         assert [(d.process_id, d.version, d.deployed_by) for d in rows] == [
             ("ppid_monitoring", 1, "setup"),
             ("ppid_publikasi", 1, "setup"),
+            ("ppid_publikasi_item", 1, "setup"),
         ]
         assert all(len(d.content_hash) == 64 for d in rows)
 
@@ -70,36 +72,40 @@ EXTERNAL = b"""<?xml version="1.0"?>
 <definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL">&xxe;</definitions>"""
 
 
-def _edited(old: bytes, new: bytes, count: int = -1) -> bytes:
-    assert old in PUBLIKASI, old
-    return PUBLIKASI.replace(old, new, count)
+def _edited(old: bytes, new: bytes, count: int = -1, xml: bytes = PUBLIKASI) -> bytes:
+    assert old in xml, old
+    return xml.replace(old, new, count)
+
+
+def _item_edited(old: bytes, new: bytes, count: int = -1) -> bytes:
+    return _edited(old, new, count, ITEM)
 
 
 def _without_lane(task_id: bytes) -> bytes:
-    start = PUBLIKASI.index(b"<bpmn:flowNodeRef>" + task_id + b"</bpmn:flowNodeRef>")
-    end = PUBLIKASI.index(b"</bpmn:flowNodeRef>", start) + len(b"</bpmn:flowNodeRef>")
-    return PUBLIKASI[:start] + PUBLIKASI[end:]
+    start = ITEM.index(b"<bpmn:flowNodeRef>" + task_id + b"</bpmn:flowNodeRef>")
+    end = ITEM.index(b"</bpmn:flowNodeRef>", start) + len(b"</bpmn:flowNodeRef>")
+    return ITEM[:start] + ITEM[end:]
 
 
 @pytest.mark.parametrize(
     ("xml", "reason"),
     [
-        (b"<definitions><process", "not well-formed XML"),
-        (b"", "not well-formed XML"),
-        (DTD, "declares a DTD"),
+        (b"<definitions><process", "bukan XML yang valid"),
+        (b"", "bukan XML yang valid"),
+        (DTD, "memuat DTD"),
         (ENTITY, "DTD|entit"),
-        (EXTERNAL, "DTD|entit|external"),
+        (EXTERNAL, "DTD|entit|eksternal"),
         ("<?xml version='1.0' encoding='latin-1'?><a>é</a>".encode("latin-1"), "UTF-8"),
-        (b"<definitions xmlns='http://www.omg.org/spec/BPMN/20100524/MODEL'/>", "exactly one executable process"),
-        (_without_lane(b"Task_3_Verifikasi"), "is in no lane"),
-        (_edited(b'value="PT60M"', b'value="PT45M"', 1), "must agree"),
-        (_edited(b"|required|Hasil verifikasi", b"|wajib|Hasil verifikasi"), "unknown requirement"),
-        (_edited(b'hasil_verifikasi == "sesuai" and', b"hasil_verifikasi === and"), "is not valid"),
-        (_edited(b'id="breach_handler"', b'id="os_system"', 1), "unknown handlers: os_system"),
-        (_edited(b'name="PLID Utama"', b'name="Tim Siluman"'), "no role in the configuration"),
-        (_edited(b'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT30M"</bpmn:timeDuration>',
+        (b"<definitions xmlns='http://www.omg.org/spec/BPMN/20100524/MODEL'/>", "tepat satu proses"),
+        (_without_lane(b"Task_3_Verifikasi"), "tidak berada di lane mana pun"),
+        (_item_edited(b'value="PT60M"', b'value="PT45M"', 1), "keduanya harus sama"),
+        (_item_edited(b"|required|Hasil verifikasi", b"|wajib|Hasil verifikasi"), "unknown requirement"),
+        (_item_edited(b'hasil_verifikasi == "sesuai" and', b"hasil_verifikasi === and"), "tidak valid"),
+        (_edited(b'id="breach_handler"', b'id="os_system"', 1), "handler 'os_system' yang tidak terdaftar"),
+        (_item_edited(b'name="PLID Utama"', b'name="Tim Siluman"'), "tidak dipetakan ke peran"),
+        (_item_edited(b'<bpmn:timeDuration xsi:type="bpmn:tFormalExpression">"PT30M"</bpmn:timeDuration>',
                  b'<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">"R3/PT30M"</bpmn:timeCycle>'),
-         "cycle timers are supported on start events only"),
+         "timer siklus hanya didukung pada start event"),
     ],
     ids=["truncated", "empty", "dtd", "entity", "external-entity", "not-utf8", "no-process", "no-lane",
          "timer-disagrees", "bad-form", "bad-condition", "unknown-handler", "lane-without-role",
@@ -124,13 +130,13 @@ def test_refused_diagram_gives_the_reason_and_stores_nothing(ctx: EngineContext,
 )
 def test_scripts_are_refused(injected: bytes) -> None:
     scripted = _edited(b'<bpmn:userTask id="Task_1_Arahan"', injected + b'<bpmn:userTask id="Task_1_Arahan"')
-    with pytest.raises(InvalidDiagram, match="'evil' carries a script"):
+    with pytest.raises(InvalidDiagram, match="'evil' memuat skrip"):
         read_diagram(scripted)
 
 
 def test_every_user_task_reads_its_requirements_from_the_diagram() -> None:
-    model = read_diagram(PUBLIKASI)
-    steps = sorted(model.steps.values(), key=lambda s: s.step or "")
+    plan, item = read_diagram(PUBLIKASI), read_diagram(ITEM)
+    steps = sorted([*plan.steps.values(), *item.steps.values()], key=lambda s: s.step or "")
     assert [(s.step, s.lane, s.time_standard) for s in steps] == [
         ("1", "PPID Utama", "PT15M"),
         ("2", "PPID Pembantu", "PT90M"),
@@ -149,7 +155,7 @@ def test_every_user_task_reads_its_requirements_from_the_diagram() -> None:
 
 
 def test_oversized_diagram_is_refused(ctx: EngineContext) -> None:
-    with pytest.raises(InvalidDiagram, match="limit"):
+    with pytest.raises(InvalidDiagram, match="melebihi batas"):
         definitions.deploy(ctx, b" " * (3 * 1024 * 1024), "ppid.utama")
 
 

@@ -33,7 +33,8 @@ def test_events_cannot_be_changed_or_deleted(ctx: EngineContext, statement: str)
 def test_every_instance_history_is_an_intact_chain_and_edits_are_detected(ctx: EngineContext) -> None:
     instance = start_with_plan(ctx)
     history = instances.get_instance(ctx, instance.id).history
-    assert [e.type for e in history][:4] == ["instance_started", "task_ready", "task_completed", "task_ready"]
+    assert [e.type for e in history] == [
+        "instance_started", "task_ready", "task_completed", "service_completed", "instance_completed"]
     assert verify_chain(history) is None
     history[2].payload = {**history[2].payload, "data": {"arahan_kerja": "diubah"}}
     assert verify_chain(history) == history[2].id

@@ -17,6 +17,7 @@ from tests.engine.flow import (
     STEP_2,
     STEP_4,
     complete,
+    item_instance,
     open_tasks,
     publish_item,
     start_publication,
@@ -46,16 +47,18 @@ def test_happy_path_publishes_every_planned_item_and_completes(ctx: EngineContex
     assert sorted((t.opd, t.lane, t.item_label) for t in step_2) == sorted(
         (item["opd"], "PPID Pembantu", item["judul"]) for item in PLAN
     )
+    assert instances.get_instance(ctx, instance.id).instance.status == "completed"
     for item in PLAN:
         publish_item(ctx, instance.id, item["opd"])
-    state = instances.get_instance(ctx, instance.id)
-    assert state.instance.status == "completed"
-    assert state.open_tasks == []
-    assert state.instance.current_task is None and state.instance.due_at is None
-    flows = [e.payload["flow"] for e in state.history if e.type == "gateway_decision"]
-    assert flows.count("Sesuai") == 2 and flows.count("Disetujui") == 2
-    assert [e.type for e in state.history][-1] == "instance_completed"
-    assert verify_chain(state.history) is None
+        state = instances.get_instance(ctx, item_instance(ctx, instance.id, item["opd"]).id)
+        assert state.instance.status == "completed" and state.instance.parent_id == instance.id
+        assert (state.instance.title, state.instance.opd) == (item["judul"], item["opd"])
+        assert state.open_tasks == []
+        assert state.instance.current_task is None and state.instance.due_at is None
+        flows = [e.payload["flow"] for e in state.history if e.type == "gateway_decision"]
+        assert flows == ["Sesuai", "Disetujui"]
+        assert [e.type for e in state.history][-1] == "instance_completed"
+        assert verify_chain(state.history) is None
 
 
 def test_one_item_looping_does_not_hold_back_another(ctx: EngineContext) -> None:
@@ -65,7 +68,8 @@ def test_one_item_looping_does_not_hold_back_another(ctx: EngineContext) -> None
     complete(ctx, the_task(ctx, instance.id, "Task_3_Verifikasi", kesehatan),
              {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan kurang lengkap."})
     publish_item(ctx, instance.id, pendidikan)
-    assert instances.get_instance(ctx, instance.id).instance.status == "running"
+    assert item_instance(ctx, instance.id, pendidikan).status == "completed"
+    assert item_instance(ctx, instance.id, kesehatan).status == "running"
     assert [t.spec_id for t in open_tasks(ctx, instance.id)] == ["Task_2_Siapkan_Data"]
 
 
@@ -83,10 +87,11 @@ def test_belum_sesuai_twice_then_sesuai_returns_item_to_pembantu_with_reasons(ct
     complete(ctx, the_task(ctx, instance.id, "Task_2_Siapkan_Data", opd), STEP_2)
     complete(ctx, the_task(ctx, instance.id, "Task_3_Verifikasi", opd), SESUAI)
     assert the_task(ctx, instance.id, "Task_4_Unggah", opd).lane == "PLID Utama"
-    decisions = _events(ctx, instance.id, "gateway_decision")
+    item_id = item_instance(ctx, instance.id, opd).id
+    decisions = _events(ctx, item_id, "gateway_decision")
     assert [e.payload["flow"] for e in decisions] == ["Belum sesuai", "Belum sesuai", "Sesuai"]
     assert decisions[0].payload["target_name"] is not None
-    completed = [e for e in _events(ctx, instance.id, "task_completed") if e.payload["step"] == "3"]
+    completed = [e for e in _events(ctx, item_id, "task_completed") if e.payload["step"] == "3"]
     assert [e.payload["data"].get("alasan_verifikasi") for e in completed] == [*reasons, None]
 
 
@@ -107,7 +112,7 @@ def test_dikecualikan_item_never_reaches_upload(ctx: EngineContext) -> None:
     instance = start_with_plan(ctx, PLAN[:1])
     complete(ctx, the_task(ctx, instance.id, "Task_2_Siapkan_Data"), {**STEP_2, "kelas_dip": "dikecualikan"})
     complete(ctx, the_task(ctx, instance.id, "Task_3_Verifikasi"), SESUAI)
-    state = instances.get_instance(ctx, instance.id)
+    state = instances.get_instance(ctx, item_instance(ctx, instance.id).id)
     assert state.instance.status == "completed"
     assert [e.payload["flow"] for e in state.history if e.type == "gateway_decision"] == ["Dikecualikan"]
     assert not any(e.payload.get("spec") == "Task_4_Unggah" for e in state.history if e.type == "task_ready")
@@ -147,7 +152,8 @@ def test_data_missing_what_the_step_requires_is_refused_with_field_errors(ctx: E
     verifikasi = the_task(ctx, instance.id, "Task_3_Verifikasi")
     with pytest.raises(InvalidTaskData) as caught:
         complete(ctx, verifikasi, {"hasil_verifikasi": "belum_sesuai"})
-    assert caught.value.field_errors == {"alasan_verifikasi": "is required"}
+    assert {name: str(error) for name, error in caught.value.field_errors.items()} == {
+        "alasan_verifikasi": "is required"}
     assert the_task(ctx, instance.id, "Task_3_Verifikasi").status == "ready"
 
 
@@ -179,7 +185,7 @@ def test_claimed_task_belongs_to_its_claimer_until_released(ctx: EngineContext) 
     assert (released.status, released.claimed_by) == ("ready", None)
     with pytest.raises(NotAllowed, match="not claimed by"):
         instances.release_task(ctx, task.id, "plid.utama")
-    types = [e.type for e in _events(ctx, instance.id)]
+    types = [e.type for e in _events(ctx, task.instance_id)]
     assert "task_claimed" in types and "task_released" in types
 
 
@@ -187,7 +193,8 @@ def test_task_lists_filter_by_lane_opd_instance_and_overdue(ctx: EngineContext) 
     first = start_with_plan(ctx)
     second = start_publication(ctx)
     by_lane = instances.list_tasks(ctx, instances.TaskFilter(lane="PPID Pembantu"))
-    assert {t.instance_id for t in by_lane} == {first.id} and len(by_lane) == 2
+    items_of_first = {item_instance(ctx, first.id, item["opd"]).id for item in PLAN}
+    assert {t.instance_id for t in by_lane} == items_of_first and len(by_lane) == 2
     by_opd = instances.list_tasks(ctx, instances.TaskFilter(opd="Dinas Pendidikan"))
     assert [t.opd for t in by_opd] == ["Dinas Pendidikan"]
     assert [t.spec_id for t in instances.list_tasks(ctx, instances.TaskFilter(instance_id=second.id))] == [
@@ -202,13 +209,14 @@ def test_task_lists_filter_by_lane_opd_instance_and_overdue(ctx: EngineContext) 
 def test_cancel_withdraws_open_tasks_and_drops_timers(ctx: EngineContext) -> None:
     from engine.timers import fire_due_timers, pending_timers
 
-    instance = start_with_plan(ctx)
+    plan = start_with_plan(ctx, PLAN[:1])
+    instance = item_instance(ctx, plan.id)
     with pytest.raises(NotAllowed, match="only role ppid_utama"):
         instances.cancel_instance(ctx, instance.id, "plid.utama", "salah")
-    instances.cancel_instance(ctx, instance.id, "ppid.utama", "Rencana dibatalkan")
+    instances.cancel_instance(ctx, instance.id, "ppid.utama", "Item dibatalkan")
     state = instances.get_instance(ctx, instance.id)
     assert state.instance.status == "cancelled" and state.open_tasks == []
-    assert [e.type for e in state.history].count("task_withdrawn") == 2
+    assert [e.type for e in state.history].count("task_withdrawn") == 1
     assert state.history[-1].type == "instance_cancelled"
     assert len(pending_timers(ctx)) == 1  # only the monthly start of ppid_monitoring is left
     ctx.clock.advance(timedelta(hours=3))  # type: ignore[attr-defined]

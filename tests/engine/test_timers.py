@@ -52,7 +52,8 @@ def test_each_time_standard_breaches_at_its_due_time_once(ctx: EngineContext, cl
     assert breached.status == "ready" and breached.breached_at == task.due_at  # non-interrupting
     with ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Notification).where(
-            Notification.username == "ppid.utama", Notification.task_id == task.id)) == 1
+            Notification.username == "ppid.utama", Notification.task_id == task.id,
+            Notification.subject.startswith("Pelanggaran"))) == 1
 
 
 def test_a_task_finished_in_time_never_breaches(ctx: EngineContext, clock: ManualClock) -> None:

@@ -42,7 +42,8 @@ def test_breach_mails_ppid_utama_and_writes_an_in_app_notification(
     body = mail.get_content()
     assert "Dinas Kesehatan" in body and "PT90M" in body and f"instans #{instance_id}" in body
     with ctx.db.session() as session:
-        [note] = session.scalars(select(Notification).where(Notification.task_id == task.id)).all()
+        [note] = session.scalars(select(Notification).where(Notification.task_id == task.id,
+                                                            Notification.username == "ppid.utama")).all()
     assert (note.username, note.subject, note.read_at) == ("ppid.utama", mail["Subject"], None)
 
 

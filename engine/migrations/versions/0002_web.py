@@ -1,4 +1,4 @@
-"""Several roles per user, API tokens, attachments, comments.
+"""Several roles per user, API tokens, attachments, comments; instances know their plan, title and OPD.
 
 Revision ID: 0002
 Revises: 0001
@@ -26,6 +26,15 @@ def upgrade() -> None:
     with op.batch_alter_table("users") as batch:
         batch.drop_index("ix_users_role")
         batch.drop_column("role")
+    with op.batch_alter_table("instances") as batch:
+        parent = sa.ForeignKey("instances.id", name="fk_instances_parent_id")
+        batch.add_column(sa.Column("parent_id", sa.Integer(), parent, nullable=True))
+        batch.add_column(sa.Column("title", sa.String(300), nullable=True))
+        batch.add_column(sa.Column("opd", sa.String(200), nullable=True))
+        batch.create_index("ix_instances_parent_id", ["parent_id"])
+        batch.create_index("ix_instances_opd", ["opd"])
+    with op.batch_alter_table("work_items") as batch:
+        batch.add_column(sa.Column("dip_class", sa.String(40), nullable=True))
     op.create_table(
         "api_tokens",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -33,7 +42,6 @@ def upgrade() -> None:
         sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
         sa.Column("label", sa.String(200), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("last_used_at", UTCDateTime(), nullable=True),
         sa.Column("revoked_at", UTCDateTime(), nullable=True),
     )
     op.create_table(
@@ -62,6 +70,13 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("comments", "attachments", "api_tokens"):
         op.drop_table(table)
+    with op.batch_alter_table("work_items") as batch:
+        batch.drop_column("dip_class")
+    with op.batch_alter_table("instances") as batch:
+        batch.drop_index("ix_instances_opd")
+        batch.drop_index("ix_instances_parent_id")
+        for column in ("opd", "title", "parent_id"):
+            batch.drop_column(column)
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("role", sa.String(80), nullable=False, server_default=""))
         batch.create_index("ix_users_role", ["role"])

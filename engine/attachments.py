@@ -1,0 +1,129 @@
+"""Attachments: size from the configuration, type judged by content (never by name), stored outside the web
+root under a random name, the checksum recorded in the instance's history in the same transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+from uuid import uuid4
+
+import filetype  # type: ignore[import-untyped]
+
+from engine.context import EngineContext
+from engine.errors import NotAllowed, NotFound, SopflowError
+from engine.events import append_event
+from engine.store import Attachment, WorkItem
+from engine.users import get_user
+from engine.visibility import viewable_instance
+
+SAME_KIND = {"jpeg": "jpg"}
+
+
+class RefusedUpload(SopflowError):
+    """An upload that is empty, too large, or not of an allowed type by its content."""
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    attachment: Attachment
+    path: Path
+
+
+def _kind_by_name(filename: str) -> str:
+    suffix = PurePath(filename).suffix.lower().lstrip(".")
+    return SAME_KIND.get(suffix, suffix)
+
+
+def check_upload(ctx: EngineContext, filename: str, content: bytes) -> str:
+    """The media type of an acceptable upload; RefusedUpload with the reason otherwise."""
+    settings = ctx.settings
+    if not content:
+        raise RefusedUpload(f"{filename!r} is empty")
+    if len(content) > settings.upload_max_bytes:
+        raise RefusedUpload(
+            f"{filename!r} is {len(content)} bytes; the limit is {settings.upload_max_bytes} bytes"
+        )
+    allowed = {SAME_KIND.get(ext, ext) for ext in settings.upload_extensions}
+    detected = filetype.guess(content)
+    if detected is None or detected.extension not in allowed:
+        found = detected.extension if detected is not None else "unknown"
+        raise RefusedUpload(
+            f"{filename!r} is not an allowed kind of file by its content ({found}); "
+            f"allowed: {', '.join(sorted(allowed))}"
+        )
+    named = _kind_by_name(filename)
+    if named != detected.extension:
+        raise RefusedUpload(
+            f"{filename!r} is named as .{named or '?'} but its content is {detected.extension}; refused"
+        )
+    media_type: str = detected.mime
+    return media_type
+
+
+def _safe_filename(filename: str) -> str:
+    name = PurePath(filename.replace("\\", "/")).name.strip() or "berkas"
+    return "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"/|?*')[:200] or "berkas"
+
+
+def add_attachment(
+    ctx: EngineContext, instance_id: int, task_id: str | None, filename: str, content: bytes, actor: str
+) -> Attachment:
+    """Store a file for an instance (and the task it came with). The file is written before the row;
+    a failed transaction leaves an orphan file, never a row without its file."""
+    media_type = check_upload(ctx, filename, content)
+    directory = ctx.settings.upload_dir
+    directory.mkdir(parents=True, exist_ok=True)
+    stored_name = secrets.token_hex(16)
+    digest = hashlib.sha256(content).hexdigest()
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        user = get_user(session, actor)
+        instance = viewable_instance(session, user, instance_id)
+        if instance.status != "running":
+            raise NotAllowed(f"instance {instance_id} is {instance.status}; no more attachments")
+        if task_id is not None:
+            item = session.get(WorkItem, task_id)
+            if item is None or item.instance_id != instance_id:
+                raise NotFound(f"no task {task_id} in instance {instance_id}")
+        (directory / stored_name).write_bytes(content)
+        attachment = Attachment(
+            id=str(uuid4()),
+            instance_id=instance_id,
+            task_id=task_id,
+            filename=_safe_filename(filename),
+            media_type=media_type,
+            size=len(content),
+            sha256=digest,
+            stored_name=stored_name,
+            uploaded_by=actor,
+            uploaded_at=now,
+        )
+        session.add(attachment)
+        append_event(
+            session,
+            process_id=instance.process_id,
+            type="attachment_added",
+            actor=actor,
+            at=now,
+            instance=instance,
+            task_id=task_id,
+            payload={"attachment": attachment.id, "filename": attachment.filename, "media_type": media_type,
+                     "size": len(content), "sha256": digest},
+        )
+    return attachment
+
+
+def open_attachment(ctx: EngineContext, attachment_id: str, viewer: str) -> StoredFile:
+    """The attachment and its file, for a user who may see its instance."""
+    with ctx.db.session() as session:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None:
+            raise NotFound(f"no attachment {attachment_id}")
+        viewable_instance(session, get_user(session, viewer), attachment.instance_id)
+    path = ctx.settings.upload_dir / attachment.stored_name
+    if not path.is_file():
+        raise NotFound(f"the file of attachment {attachment.filename!r} is missing from storage")
+    return StoredFile(attachment, path)
+

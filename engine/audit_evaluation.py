@@ -1,0 +1,192 @@
+"""The monthly evaluation report (Laporan evaluasi, step 7's output) for one calendar month: what was
+published, which periodic (berkala) items are due for an update, how fast urgent (serta-merta) items went out,
+breaches, Belum sesuai loops, and the answers of the monitoring form that reviewed the month.
+
+Steps are found by their SOP number (the diagrams' `langkah`): 2 classifies, 6 publishes, 7 monitors.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.context import EngineContext
+from engine.errors import SopflowError
+from engine.store import Event, Instance, WorkItem
+
+CLASSIFY_STEP, PUBLISH_STEP, MONITOR_STEP = "2", "6", "7"
+BERKALA_MONTHS = 6
+LOOP_FLOWS = frozenset({"Belum sesuai"})
+
+
+@dataclass(frozen=True)
+class Publication:
+    instance_id: int
+    title: str | None
+    opd: str | None
+    dip_class: str | None
+    published_at: datetime
+    link: str | None
+    started_at: datetime
+
+    @property
+    def lead_seconds(self) -> float:
+        """From the plan's item being started to its publication being confirmed."""
+        return (self.published_at - self.started_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class Breach:
+    instance_id: int
+    step: str | None
+    name: str
+    opd: str | None
+    item: str | None
+    due_at: datetime | None
+    breached_at: datetime
+
+
+@dataclass(frozen=True)
+class MonitoringAnswer:
+    instance_id: int
+    actor: str
+    completed_at: datetime
+    answers: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    year: int
+    month: int
+    published: list[Publication]
+    berkala_due: list[Publication]
+    serta_merta: list[Publication]
+    breaches: list[Breach]
+    loops: int
+    loops_by_opd: dict[str, int]
+    monitoring: list[MonitoringAnswer]
+
+    @property
+    def label(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def _shift(year: int, month: int, months: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + months
+    return index // 12, index % 12 + 1
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """'2026-11' as (2026, 11); a specific message otherwise."""
+    try:
+        year, month = (int(part) for part in text.split("-"))
+        date(year, month, 1)
+    except ValueError as error:
+        raise SopflowError(f"the month must be given as YYYY-MM, not {text!r}") from error
+    return year, month
+
+
+def _publications(ctx: EngineContext, where: list[Any]) -> list[Publication]:
+    """Completed publish steps matching `where`, with the item's final DIP class and public link."""
+    with ctx.db.session() as session:
+        items = list(session.scalars(
+            select(WorkItem).where(WorkItem.step == PUBLISH_STEP, WorkItem.status == "completed", *where)
+            .order_by(WorkItem.finished_at)))
+        ids = {item.instance_id for item in items}
+        instances = {i.id: i for i in session.scalars(select(Instance).where(Instance.id.in_(ids)))}
+        events = session.execute(
+            select(Event.instance_id, Event.type, Event.task_id, Event.payload)
+            .where(Event.instance_id.in_(ids), Event.type.in_(("instance_started", "task_completed")))
+            .order_by(Event.id)
+        ).all()
+    dip: dict[int, str | None] = {}
+    links: dict[str, str | None] = {}
+    for instance_id, type_, task_id, payload in events:
+        data = payload.get("data") or {}
+        if type_ == "instance_started":
+            dip.setdefault(instance_id, (data.get("item") or {}).get("kelas_dip"))
+        elif "kelas_dip" in data:
+            dip[instance_id] = data["kelas_dip"]
+        if type_ == "task_completed" and "tautan_publik" in data:
+            links[task_id] = data["tautan_publik"]
+    result = []
+    for item in items:
+        instance = instances[item.instance_id]
+        assert item.finished_at is not None
+        result.append(Publication(item.instance_id, instance.title or item.item_label, instance.opd or item.opd,
+                                  dip.get(item.instance_id), item.finished_at, links.get(item.id),
+                                  instance.started_at))
+    return result
+
+
+def monthly_evaluation(ctx: EngineContext, year: int, month: int) -> Evaluation:
+    zone = ctx.settings.calendar.timezone
+    begin = datetime.combine(date(year, month, 1), time(), zone)
+    finish = datetime.combine(date(*_shift(year, month, 1), 1), time(), zone)
+    review_end = datetime.combine(date(*_shift(year, month, 2), 1), time(), zone)
+    cutoff = datetime.combine(date(*_shift(year, month, 1 - BERKALA_MONTHS), 1), time(), zone)
+
+    published = _publications(ctx, [WorkItem.finished_at >= begin, WorkItem.finished_at < finish])
+    latest: dict[tuple[str | None, str | None], Publication] = {}
+    for publication in _publications(ctx, [WorkItem.finished_at < finish]):
+        latest[(publication.title, publication.opd)] = publication
+    berkala_due = [p for p in latest.values() if p.dip_class == "berkala" and p.published_at < cutoff]
+    with ctx.db.session() as session:
+        breaches = [
+            Breach(i.instance_id, i.step, i.name, i.opd, i.item_label, i.due_at, i.breached_at)
+            for i in session.scalars(
+                select(WorkItem).where(WorkItem.breached_at >= begin, WorkItem.breached_at < finish)
+                .order_by(WorkItem.breached_at))
+            if i.breached_at is not None
+        ]
+        decisions = session.execute(
+            select(Event.payload, Instance.opd).join(Instance, Instance.id == Event.instance_id)
+            .where(Event.type == "gateway_decision", Event.occurred_at >= begin, Event.occurred_at < finish)
+        ).all()
+        monitors = session.execute(
+            select(WorkItem.instance_id, WorkItem.finished_by, WorkItem.finished_at, Event.payload)
+            .join(Instance, Instance.id == WorkItem.instance_id)
+            .join(Event, (Event.task_id == WorkItem.id) & (Event.type == "task_completed"))
+            .where(WorkItem.step == MONITOR_STEP, WorkItem.status == "completed",
+                   Instance.started_at >= finish, Instance.started_at < review_end)
+            .order_by(WorkItem.finished_at)
+        ).all()
+    loops_by_opd = Counter(opd or "-" for payload, opd in decisions if payload.get("flow") in LOOP_FLOWS)
+    return Evaluation(
+        year, month, published, sorted(berkala_due, key=lambda p: p.published_at),
+        [p for p in published if p.dip_class == "serta_merta"], breaches, sum(loops_by_opd.values()),
+        dict(sorted(loops_by_opd.items())),
+        [MonitoringAnswer(i, actor or "", at, dict(payload.get("data") or {})) for i, actor, at, payload in monitors],
+    )
+
+
+def evaluation_csv(evaluation: Evaluation, zone: Any) -> str:
+    """The report as one CSV with a section column, for spreadsheets."""
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\n")
+    out.writerow(["section", "instance", "title", "opd", "class", "time", "value", "detail"])
+
+    def local(moment: datetime | None) -> str:
+        return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+    for p in evaluation.published:
+        out.writerow(["published", p.instance_id, p.title, p.opd, p.dip_class, local(p.published_at), p.link, ""])
+    for p in evaluation.berkala_due:
+        out.writerow(["berkala_due", p.instance_id, p.title, p.opd, p.dip_class, local(p.published_at), "", ""])
+    for p in evaluation.serta_merta:
+        out.writerow(["serta_merta", p.instance_id, p.title, p.opd, p.dip_class, local(p.published_at),
+                      round(p.lead_seconds), "seconds from start to publication"])
+    for b in evaluation.breaches:
+        out.writerow(["breach", b.instance_id, b.item, b.opd, "", local(b.breached_at), b.step, b.name])
+    for opd, count in evaluation.loops_by_opd.items():
+        out.writerow(["belum_sesuai", "", "", opd, "", "", count, ""])
+    for answer in evaluation.monitoring:
+        for key, value in answer.answers.items():
+            out.writerow(["monitoring", answer.instance_id, "", "", "", local(answer.completed_at), value, key])
+    return buffer.getvalue()

@@ -1,0 +1,136 @@
+"""The record of one instance (softcopy and hardcopy): the SOP's identity, every step with its actor, times,
+duration against the standard, the validation result and the approval initials, and the chain's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.context import EngineContext
+from engine.errors import NotFound
+from engine.events import instance_history, verify_chain
+from engine.execution import process_model
+from engine.spiff import iso_duration
+from engine.store import Definition, Instance, User
+
+# The identity table of the signed SOP (docs: /work/shared/sop/SOP.md); printed on every record.
+SOP_IDENTITY: tuple[tuple[str, str], ...] = (
+    ("Instansi", "Pemerintah Kabupaten Tanjung Jabung Timur, Dinas Komunikasi dan Informatika"),
+    ("Unit", "Pejabat Pengelola Informasi dan Dokumentasi (PPID) Kabupaten Tanjung Jabung Timur"),
+    ("Nomor SOP", "500.12.11/01/DISKOMINFO-INFOKOM/2025"),
+    ("Tanggal pembuatan", "20 Oktober 2025"),
+    ("Tanggal efektif", "23 Oktober 2025"),
+    ("Disahkan oleh", "Fajar Alemsyah, S.E., NIP 19801122 200604 1 009"),
+    ("Nama SOP", "Pengelolaan Konten Website dan Layanan Informasi"),
+    ("Website", "https://ppid.tanjabtimkab.go.id"),
+)
+VALIDATION_FIELDS = ("hasil_verifikasi", "alasan_verifikasi")
+APPROVAL_FIELDS = ("keputusan_persetujuan", "alasan_pengembalian", "paraf_nama", "paraf_nip")
+
+
+@dataclass
+class StepLine:
+    task_id: str
+    step: str | None
+    name: str
+    lane: str | None
+    opd: str | None
+    ready_at: datetime
+    due_at: datetime | None
+    time_standard: str | None
+    standard_seconds: float | None
+    status: str = "open"
+    actor: str | None = None
+    actor_name: str | None = None
+    finished_at: datetime | None = None
+    duration_seconds: float | None = None
+    within_standard: bool | None = None
+    breached_at: datetime | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def validation(self) -> dict[str, Any]:
+        """The verifier's verdict, reasons and checklist (step 3), empty for other steps."""
+        if "hasil_verifikasi" not in self.data:
+            return {}
+        checks = {k: v for k, v in self.data.items() if k.startswith("cek_")}
+        return {**{k: self.data[k] for k in VALIDATION_FIELDS if k in self.data}, **checks}
+
+    @property
+    def approval(self) -> dict[str, Any]:
+        """The final check's decision and the initials given with it (step 5)."""
+        return {k: self.data[k] for k in APPROVAL_FIELDS if k in self.data}
+
+
+@dataclass(frozen=True)
+class InstanceRecord:
+    identity: tuple[tuple[str, str], ...]
+    instance_id: int
+    process_id: str
+    process_name: str
+    version: int
+    title: str | None
+    opd: str | None
+    status: str
+    started_by: str
+    started_at: datetime
+    finished_at: datetime | None
+    steps: list[StepLine]
+    decisions: list[dict[str, Any]]
+    children: list[tuple[int, str | None, str]]
+    events: int
+    last_hash: str
+    chain_intact: bool
+    cancel_reason: str | None
+
+
+def instance_record(ctx: EngineContext, instance_id: int) -> InstanceRecord:
+    with ctx.db.session() as session:
+        instance = session.get(Instance, instance_id)
+        if instance is None:
+            raise NotFound(f"no instance {instance_id}")
+        definition = session.get(Definition, instance.definition_id)
+        assert definition is not None
+        model = process_model(ctx, session, instance.definition_id)
+        log = instance_history(session, instance_id)
+        names = dict(session.execute(select(User.username, User.display_name)).tuples().all())
+        children = [(c.id, c.title, c.status) for c in session.scalars(
+            select(Instance).where(Instance.parent_id == instance_id).order_by(Instance.id))]
+    steps: dict[str, StepLine] = {}
+    decisions: list[dict[str, Any]] = []
+    cancel_reason = None
+    for event in log:
+        payload, task_id = event.payload, event.task_id or ""
+        if event.type == "task_ready":
+            standard = payload.get("time_standard")
+            due = payload.get("due_at")
+            steps[task_id] = StepLine(
+                task_id, payload.get("step"), str(payload.get("name")), payload.get("lane"), payload.get("opd"),
+                event.occurred_at, datetime.fromisoformat(due) if due else None, standard,
+                iso_duration(standard, event.occurred_at).total_seconds() if standard else None,
+            )
+        elif event.type == "task_completed" and task_id in steps:
+            line = steps[task_id]
+            line.status, line.actor, line.actor_name = "completed", event.actor, names.get(event.actor, event.actor)
+            line.finished_at = event.occurred_at
+            line.duration_seconds = payload.get("duration_seconds")
+            line.within_standard = payload.get("within_time_standard")
+            line.data = dict(payload.get("data") or {})
+        elif event.type == "task_withdrawn" and task_id in steps:
+            steps[task_id].status = "withdrawn"
+        elif event.type == "time_standard_breached" and task_id in steps:
+            steps[task_id].breached_at = event.occurred_at
+        elif event.type == "gateway_decision":
+            decisions.append({"at": event.occurred_at, "gateway": payload.get("gateway_name"),
+                              "flow": payload.get("flow")})
+        elif event.type == "instance_cancelled":
+            cancel_reason = payload.get("reason")
+    return InstanceRecord(
+        SOP_IDENTITY, instance.id, instance.process_id, model.name, definition.version, instance.title,
+        instance.opd, instance.status, instance.started_by, instance.started_at, instance.finished_at,
+        list(steps.values()), decisions, children, len(log), instance.last_event_hash,
+        verify_chain(log) is None and (not log or log[-1].hash == instance.last_event_hash), cancel_reason,
+    )

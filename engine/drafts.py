@@ -1,0 +1,120 @@
+"""A process owner's draft: one per process, saved over, validated on demand, deployed as a new version.
+
+A draft may break rules (it is unfinished work) but must be well-formed, safe XML of a reasonable size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from engine.context import EngineContext
+from engine.definitions import Deployment, deploy
+from engine.errors import InvalidDiagram, NotAllowed, NotFound
+from engine.events import append_event
+from engine.execution import latest_definition
+from engine.store import Draft, User
+from engine.users import SYSTEM_ACTOR, get_user
+from engine.validation import BPMN_NS, DiagramProblems, Problem, screen
+
+MODELER_ROLES = ("process_owner", "admin")
+
+
+@dataclass(frozen=True)
+class Diagram:
+    """What the modeler opens: the draft if there is one, else the newest deployed version."""
+
+    process_id: str
+    xml: str
+    version: int
+    is_draft: bool
+    saved_by: str
+    saved_at: datetime
+
+
+def check_modeler(ctx: EngineContext, session: Session, actor: str) -> User | None:
+    """Only process owners and administrators change diagrams (the system actor is the CLI's administrator)."""
+    if actor == SYSTEM_ACTOR:
+        return None
+    try:
+        user = get_user(session, actor)
+    except NotFound as error:
+        raise NotAllowed(f"unknown user {actor!r}") from error
+    if not user.roles & set(MODELER_ROLES):
+        raise NotAllowed(f"{actor} may not change diagrams; that needs role process_owner or admin")
+    return user
+
+
+def open_diagram(ctx: EngineContext, process_id: str) -> Diagram:
+    with ctx.db.session() as session:
+        definition = latest_definition(session, process_id)
+        draft = session.scalars(select(Draft).where(Draft.process_id == process_id)).first()
+        if draft is not None:
+            return Diagram(process_id, draft.bpmn_xml, draft.base_version or definition.version, True,
+                           draft.saved_by, draft.saved_at)
+        return Diagram(process_id, definition.bpmn_xml, definition.version, False, definition.deployed_by,
+                       definition.deployed_at)
+
+
+def get_draft(ctx: EngineContext, process_id: str) -> Draft | None:
+    with ctx.db.session() as session:
+        return session.scalars(select(Draft).where(Draft.process_id == process_id)).first()
+
+
+def save_draft(ctx: EngineContext, process_id: str, xml: bytes, actor: str) -> Draft:
+    """Store the draft of a deployed process, replacing the previous one."""
+    root, problems = screen(xml)
+    if root is None:
+        raise DiagramProblems(problems)
+    if root.tag != f"{{{BPMN_NS}}}definitions":
+        raise DiagramProblems([Problem(None, "process", "dokumen bukan diagram BPMN 2.0 (bpmn:definitions)")])
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        check_modeler(ctx, session, actor)
+        definition = latest_definition(session, process_id)
+        draft = session.scalars(select(Draft).where(Draft.process_id == process_id).with_for_update()).first()
+        if draft is None:
+            draft = Draft(process_id=process_id, bpmn_xml="", saved_by=actor, saved_at=now)
+            session.add(draft)
+        draft.bpmn_xml = xml.decode("utf-8")
+        draft.base_version = definition.version
+        draft.saved_by, draft.saved_at = actor, now
+        append_event(session, process_id=process_id, type="draft_saved", actor=actor, at=now,
+                     payload={"base_version": definition.version, "bytes": len(xml)})
+        session.flush()
+        return draft
+
+
+def discard_draft(ctx: EngineContext, process_id: str, actor: str) -> bool:
+    """Drop the draft; False when there was none."""
+    with ctx.db.session() as session:
+        check_modeler(ctx, session, actor)
+        draft = session.scalars(select(Draft).where(Draft.process_id == process_id)).first()
+        if draft is None:
+            return False
+        session.delete(draft)
+        append_event(session, process_id=process_id, type="draft_discarded", actor=actor, at=ctx.clock.now(),
+                     payload={"base_version": draft.base_version})
+        return True
+
+
+def deploy_diagram(ctx: EngineContext, process_id: str, xml: bytes, actor: str, note: str | None = None) -> Deployment:
+    """Deploy a diagram of `process_id` from the modeler as a new version, refused when any rule is broken;
+    the process's draft is dropped once deployed."""
+    if not (note or "").strip():
+        raise InvalidDiagram("catatan versi wajib diisi: apa yang berubah dan mengapa")
+    with ctx.db.session() as session:
+        check_modeler(ctx, session, actor)
+        latest_definition(session, process_id)
+    deployment = deploy(ctx, xml, actor, f"{process_id}.bpmn", note=note, expected_process_id=process_id)
+    if deployment.created:
+        with ctx.db.session() as session:
+            draft = session.scalars(select(Draft).where(Draft.process_id == process_id)).first()
+            if draft is not None:
+                session.delete(draft)
+                append_event(session, process_id=process_id, type="draft_deployed", actor=actor, at=ctx.clock.now(),
+                             payload={"version": deployment.definition.version})
+    return deployment

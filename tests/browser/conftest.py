@@ -1,0 +1,140 @@
+"""Browser tests: the real app under waitress on a free 127.0.0.1 port, on a seeded SQLite copy with a
+ManualClock, driven by Debian's Chromium through Playwright. Screenshots go to $SOPFLOW_SCREENSHOTS (else the
+test's tmp_path)."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from waitress.server import create_server
+
+from engine.clock import ManualClock
+from engine.context import EngineContext
+from tests.conftest import PASSWORD
+from tests.webapp.conftest import clock, engine_ctx, web_settings  # noqa: F401  (the same seeded app)
+from tests.webapp.pages import website
+from webapp import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 10_000
+HERE = Path(__file__).resolve().parent
+
+
+@dataclass
+class LiveServer:
+    url: str
+    ctx: EngineContext
+    clock: ManualClock
+
+
+@pytest.fixture
+def live_server(engine_ctx: EngineContext, clock: ManualClock, tmp_path: Path,  # noqa: F811
+                monkeypatch: pytest.MonkeyPatch) -> Iterator[LiveServer]:
+    """The production WSGI server in a background thread; stopped (and its thread joined) afterwards."""
+    monkeypatch.setenv("SOPFLOW_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(engine_ctx)
+    server = create_server(app, host="127.0.0.1", port=0, threads=4, ident="sopflow-test")
+    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(f"http://127.0.0.1:{server.effective_port}", engine_ctx, clock)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A module that starts its own Playwright (its own `browser` fixture) runs before the shared session
+    browser starts: two sync Playwright drivers cannot live in one thread at once."""
+    def shares_the_session_browser(item: pytest.Item) -> bool:
+        module = getattr(item, "module", None)
+        return Path(str(item.path)).parent == HERE and "browser" in getattr(item, "fixturenames", ()) \
+            and not hasattr(module, "browser")
+
+    items.sort(key=shares_the_session_browser)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    driver = sync_playwright().start()
+    try:
+        yield driver
+    finally:
+        driver.stop()
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def sign_in(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[str], Page]]:
+    """A page per user, in its own browser context (its own cookies), logged in through the login page."""
+    contexts = []
+    pages: dict[str, Page] = {}
+
+    def as_user(username: str) -> Page:
+        if username in pages:
+            return pages[username]
+        context = browser.new_context(locale="id-ID", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        user_page = context.new_page()
+        user_page.goto(f"{live_server.url}/login")
+        user_page.get_by_label("Nama pengguna").fill(username)
+        user_page.get_by_label("Kata sandi").fill(PASSWORD)
+        user_page.locator("form button[type=submit]").click()
+        expect(user_page).not_to_have_url(re.compile(r"/login"))
+        pages[username] = user_page
+        return user_page
+
+    try:
+        yield as_user
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def screenshot(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    """Save a full-page screenshot as <folder>/<test name>/<name>.png; returns its path."""
+    folder = Path(os.environ.get("SOPFLOW_SCREENSHOTS") or tmp_path / "screenshots") / request.node.name
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(target: Page, name: str) -> Path:
+        path = folder / f"{name}.png"
+        target.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    """The PPID website as step 6 requests it: a real HTTP server on 127.0.0.1."""
+    with website() as address:
+        yield address

@@ -1,0 +1,181 @@
+"""The auditor's pages: verification, replay, report, evaluation, records and exports; PDFs read back with
+pdftotext."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import text
+
+from engine import instances
+from engine.clock import ManualClock
+from engine.context import EngineContext
+from engine.timers import fire_due_timers
+from tests.conftest import JAKARTA
+from tests.engine.flow import (
+    DISETUJUI,
+    SESUAI,
+    STEP_2,
+    STEP_4,
+    STEP_6,
+    complete,
+    item_instance,
+    start_with_plan,
+    the_task,
+)
+from tests.webapp.conftest import login
+
+BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
+
+
+def _published_item(ctx: EngineContext, clock: ManualClock) -> tuple[int, int]:
+    """A plan; the Dinkes item breaches step 2, loops once and is published; the other item stays open."""
+    plan = start_with_plan(ctx)
+    opd = "Dinas Kesehatan"
+    clock.advance(timedelta(minutes=100))
+    complete(ctx, the_task(ctx, plan.id, "Task_2_Siapkan_Data", opd), STEP_2)
+    complete(ctx, the_task(ctx, plan.id, "Task_3_Verifikasi", opd), BELUM)
+    for spec_id, data in (("Task_2_Siapkan_Data", STEP_2), ("Task_3_Verifikasi", SESUAI), ("Task_4_Unggah", STEP_4),
+                          ("Task_5_Persetujuan", DISETUJUI), ("Task_6_Pastikan_Tayang", STEP_6)):
+        complete(ctx, the_task(ctx, plan.id, spec_id, opd), data)
+    return plan.id, item_instance(ctx, plan.id, opd).id
+
+
+def _pdf_text(data: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "document.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+
+
+def test_only_auditors_ppid_utama_and_admins_open_the_audit_pages(client: FlaskClient) -> None:
+    login(client, "pembantu.dinkes")
+    assert client.get("/audit/").status_code == 403
+    assert client.get("/audit/verify").status_code == 403
+
+
+def test_index_lists_instances_with_their_audit_links(client: FlaskClient, engine_ctx: EngineContext,
+                                                      clock: ManualClock) -> None:
+    plan_id, item_id = _published_item(engine_ctx, clock)
+    login(client, "auditor")
+    page = client.get("/audit/").get_data(as_text=True)
+    assert f"/audit/instances/{item_id}/replay" in page and f"/audit/instances/{plan_id}/record.pdf" in page
+    assert "Verifikasi riwayat antirekayasa" in page
+
+
+def test_verify_page_shows_intact_then_the_first_broken_link(client: FlaskClient, engine_ctx: EngineContext,
+                                                              clock: ManualClock) -> None:
+    _, item_id = _published_item(engine_ctx, clock)
+    login(client, "auditor")
+    page = client.get("/audit/verify").get_data(as_text=True)
+    assert 'id="chain-intact"' in page and "Semua rantai utuh." in page
+    with engine_ctx.db.engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER events_no_update"))
+        target = connection.execute(text("SELECT min(id) FROM events WHERE instance_id = :i AND type = "
+                                         "'task_completed'"), {"i": item_id}).scalar()
+        connection.execute(text("UPDATE events SET payload = '{}' WHERE id = :id"), {"id": target})
+    page = client.get("/audit/verify").get_data(as_text=True)
+    assert 'id="chain-broken"' in page
+    first = re.search(r'id="first-break">([^<]+)<', page)
+    assert first is not None and first.group(1).startswith(f"instance {item_id}: event {target}: content:")
+
+
+def test_replay_page_carries_the_frames_and_the_diagram(client: FlaskClient, engine_ctx: EngineContext,
+                                                        clock: ManualClock) -> None:
+    _, item_id = _published_item(engine_ctx, clock)
+    login(client, "auditor")
+    page = client.get(f"/audit/instances/{item_id}/replay").get_data(as_text=True)
+    frames = json.loads(re.search(r'id="replay-frames">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    assert frames[0]["type"] == "instance_started" and frames[-1]["type"] == "instance_completed"
+    assert any(f["marks"].get("Task_2_Siapkan_Data") == "overdue" for f in frames)
+    assert "dist/replay.js" in page and 'id="replay-slider"' in page
+    check = client.get(f"/audit/instances/{item_id}/replay/check").get_data(as_text=True)
+    assert 'id="replay-equal"' in check
+    assert client.get("/audit/instances/999999/replay").status_code == 404
+
+
+def test_record_pdf_prints_identity_steps_actors_validation_and_initials(
+        client: FlaskClient, engine_ctx: EngineContext, clock: ManualClock, tmp_path: Path) -> None:
+    _, item_id = _published_item(engine_ctx, clock)
+    login(client, "auditor")
+    response = client.get(f"/audit/instances/{item_id}/record.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    content = _pdf_text(response.data, tmp_path)
+    flat = " ".join(content.split())
+    for expected in ("500.12.11/01/DISKOMINFO-INFOKOM/2025", "Pengelolaan Konten Website dan Layanan Informasi",
+                     "Identitas SOP", "pembantu.dinkes", "hasil_verifikasi: belum_sesuai",
+                     "paraf_nama: Fajar Alemsyah, S.E.", "paraf_nip: 198011222006041009", "terlambat",
+                     "rantai utuh"):
+        assert expected in flat, expected
+    assert flat.count("Menyiapkan") == 2
+
+
+def test_report_page_shows_the_figures_the_chart_and_the_heat_diagram(
+        client: FlaskClient, engine_ctx: EngineContext, clock: ManualClock) -> None:
+    _published_item(engine_ctx, clock)
+    login(client, "auditor")
+    page = client.get("/audit/report?from=2026-11-01&to=2026-11-30&by=step").get_data(as_text=True)
+    row = re.search(r'<tr data-key="2">(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = re.findall(r"<td>(.*?)</td>", row.group(1), re.S)
+    assert [c.strip() for c in cells[1:3]] == ["3", "2"] and cells[7].strip() == "1"
+    assert "<svg" in page and 'class="standard"' in page
+    heat = json.loads(re.search(r'id="heat-data">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]
+    marks = {d["process_id"]: d["marks"] for d in heat}
+    assert marks["ppid_publikasi_item"]["Task_2_Siapkan_Data"] == "heat-2"
+    assert marks["ppid_publikasi_item"]["Task_4_Unggah"] == "heat-0"
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("from=2026-13-01&to=2026-11-30", "from must be a date as YYYY-MM-DD"),
+    ("from=2026-11-30&to=2026-11-01", "the last date is before the first date"),
+    ("by=colour", "grouped by one of step, lane, opd, month"),
+])
+def test_report_refuses_bad_parameters_with_a_400(client: FlaskClient, query: str, message: str) -> None:
+    login(client, "auditor")
+    response = client.get(f"/audit/report?{query}")
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+
+
+def test_evaluation_as_page_pdf_and_csv(client: FlaskClient, engine_ctx: EngineContext, clock: ManualClock,
+                                        tmp_path: Path) -> None:
+    _published_item(engine_ctx, clock)
+    clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA))
+    assert fire_due_timers(engine_ctx) == 2  # the monthly monitoring starts; the Disdik item's step 2 breaches
+    [monitoring] = instances.list_tasks(engine_ctx, instances.TaskFilter(lane="PPID Utama"))
+    instances.complete_task(engine_ctx, monitoring.id, {"ringkasan_evaluasi": "Satu item tayang terlambat.",
+                                                        "tindak_lanjut": "Tegur Dinas Kesehatan."}, "ppid.utama")
+    login(client, "auditor")
+    page = client.get("/audit/evaluation").get_data(as_text=True)  # last month by default: November
+    assert "Laporan evaluasi 2026-11" in page and "Tegur Dinas Kesehatan." in page
+    content = " ".join(_pdf_text(client.get("/audit/evaluation.pdf?month=2026-11").data, tmp_path).split())
+    for expected in ("Laporan evaluasi 2026-11", "Tayang bulan ini (1)", "Laporan keuangan semester I",
+                     "Pelanggaran standar waktu (1)", "Putaran Belum sesuai: 1", "Tegur Dinas Kesehatan."):
+        assert expected in content, expected
+    rows = list(csv.reader(io.StringIO(client.get("/audit/evaluation.csv?month=2026-11").get_data(as_text=True))))
+    assert [r[0] for r in rows].count("published") == 1 and ["belum_sesuai", "", "", "Dinas Kesehatan", "", "", "1",
+                                                             ""] in rows
+    assert client.get("/audit/evaluation?month=November").status_code == 400
+
+
+def test_events_export_for_an_instance_and_a_date_range(client: FlaskClient, engine_ctx: EngineContext,
+                                                        clock: ManualClock) -> None:
+    _, item_id = _published_item(engine_ctx, clock)
+    login(client, "auditor")
+    response = client.get(f"/audit/instances/{item_id}/events?format=json")
+    events = json.loads(response.get_data(as_text=True))
+    assert response.mimetype == "application/json" and {e["instance_id"] for e in events} == {item_id}
+    rows = list(csv.DictReader(io.StringIO(
+        client.get("/audit/events?from=2026-11-23&to=2026-11-23").get_data(as_text=True))))
+    assert len(rows) > len(events) and rows[-1]["global_hash"]
+    missing = client.get("/audit/events?from=2026-11-23")
+    assert missing.status_code == 400 and "Isi tanggal awal dan tanggal akhir." in missing.get_data(as_text=True)
+    assert client.get(f"/audit/instances/{item_id}/events?format=xml").status_code == 400

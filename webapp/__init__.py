@@ -1,0 +1,84 @@
+"""The web app: an application factory and one blueprint per audience (tasks, admin, api, modeler, audit)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from flask import Flask, redirect, request, session
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response
+
+from engine.context import EngineContext
+from webapp.auth import init_auth
+from webapp.context import EXTENSION_KEY
+from webapp.errors import init_errors
+from webapp.formatting import init_formatting
+from webapp.i18n import LANGUAGES, init_i18n
+
+SECRET_ENV = "SOPFLOW_SECRET_KEY"
+csrf = CSRFProtect()
+
+
+def _secret_key(instance_path: Path) -> str:
+    """From the environment; else one generated once and kept in the instance folder (not in the repo)."""
+    from_env = os.environ.get(SECRET_ENV)
+    if from_env:
+        return from_env
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> Flask:
+    instance_path = Path(os.environ.get("SOPFLOW_INSTANCE_PATH", Path(__file__).resolve().parent.parent / "instance"))
+    app = Flask(__name__, instance_path=str(instance_path.resolve()))
+    app.config.update(
+        SECRET_KEY=_secret_key(instance_path),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=ctx.settings.upload_max_bytes + 1024 * 1024,
+        WTF_CSRF_TIME_LIMIT=None,
+        UPLOAD_DIR=str(instance_path / "uploads"),
+    )
+    app.config.update(overrides or {})
+    app.extensions[EXTENSION_KEY] = ctx
+    csrf.init_app(app)
+    init_i18n(app, ctx.settings.timezone)
+    init_formatting(app)
+    init_errors(app)
+    init_auth(app)
+
+    from webapp import admin, api, audit, modeler, tasks
+
+    csrf.exempt(api.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(modeler.bp, url_prefix="/modeler")
+    app.register_blueprint(audit.bp, url_prefix="/audit")
+
+    @app.post("/language/<code>")
+    def set_language(code: str) -> Response:
+        if code in LANGUAGES:
+            session["lang"] = code
+        back = urlsplit(request.referrer or "")
+        same_site = back.netloc in ("", request.host)
+        return redirect(urlunsplit(("", "", back.path or "/", back.query, "")) if same_site else "/")
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    return app

@@ -1,0 +1,54 @@
+"""Admin pages: users, their roles and offices."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from engine import users
+from engine.roles import known_roles
+from webapp.admin import bp
+from webapp.auth import roles_required
+from webapp.context import engine
+
+
+def _roles_from_form() -> list[str]:
+    return request.form.getlist("roles")
+
+
+@bp.get("/users")
+@roles_required("admin")
+def users_page() -> str:
+    ctx = engine()
+    return render_template("admin/users.html", rows=users.list_users(ctx), roles=known_roles(ctx.settings))
+
+
+bp.add_url_rule("/users", endpoint="users", view_func=users_page)
+
+
+@bp.post("/users")
+@roles_required("admin")
+def create() -> Response:
+    form = request.form
+    user = users.create_user(
+        engine(), form.get("username", "").strip(), form.get("password", ""), _roles_from_form(),
+        form.get("display_name", "").strip(), form.get("email", "").strip(), form.get("opd", "").strip() or None,
+        actor=current_user.username,
+    )
+    flash(_("User %(name)s created.", name=user.username), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<username>")
+@roles_required("admin")
+def update(username: str) -> Response:
+    form = request.form
+    users.update_user(
+        engine(), username, current_user.username, _roles_from_form(), form.get("display_name", "").strip(),
+        form.get("email", "").strip(), form.get("opd", "").strip() or None, "active" in form,
+        form.get("password") or None,
+    )
+    flash(_("User %(name)s saved.", name=username), "success")
+    return redirect(url_for("admin.users"))

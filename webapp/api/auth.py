@@ -1,0 +1,71 @@
+"""Bearer-token authentication for the JSON API. Only `Authorization: Bearer <token>` authenticates here: a
+browser's session cookie never does, which is why the API may be exempt from CSRF."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import g, jsonify, request
+from werkzeug.wrappers import Response
+
+from engine.errors import NotAllowed
+from engine.store import User
+from engine.tokens import user_for_token
+from webapp.context import engine
+
+F = TypeVar("F", bound=Callable[..., Any])
+PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+CHALLENGE = 'Bearer realm="sopflow"'
+
+
+def _unauthorized(message: str, code: str) -> tuple[Response, int, dict[str, str]]:
+    headers = {"WWW-Authenticate": f'{CHALLENGE}, error="{code}"' if code != "missing" else CHALLENGE}
+    return jsonify({"error": message}), 401, headers
+
+
+def bearer_token() -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None when there is none."""
+    scheme, _, token = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate() -> tuple[Response, int, dict[str, str]] | None:
+    """Run before every API view: set the caller from the bearer token, or answer 401."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    token = bearer_token()
+    if token is None:
+        return _unauthorized("authentication required: send the header 'Authorization: Bearer <token>' "
+                             "(a token is made with `sopflow token create USER`)", "missing")
+    try:
+        g.api_user = user_for_token(engine(), token)
+    except NotAllowed as error:
+        return _unauthorized(str(error), "invalid_token")
+    return None
+
+
+def api_user() -> User:
+    """The caller of this API request (a detached snapshot with its roles loaded)."""
+    user: User = g.api_user
+    return user
+
+
+def api_roles(*roles: str) -> Callable[[F], F]:
+    """At least one of the roles, otherwise 403 (as JSON, through webapp.errors)."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = api_user()
+            if not user.roles & set(roles):
+                held = ", ".join(sorted(user.roles)) or "none"
+                raise NotAllowed(f"{user.username} has role {held}; this needs one of: {', '.join(roles)}")
+            return view(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+    return decorate

@@ -1,0 +1,183 @@
+"""Auditors' pages: chain verification, visual and deterministic replay, the time-standard report, the monthly
+evaluation, printable records and event exports. Every route is GET: auditors read, they never change."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Response, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from engine.audit_chain import verify_all
+from engine.audit_evaluation import evaluation_csv, monthly_evaluation, parse_month
+from engine.audit_export import EventQuery, export_events, parse_date
+from engine.audit_frames import replay_frames
+from engine.audit_records import instance_record
+from engine.audit_replay import replay_instance
+from engine.audit_reports import GROUPINGS, breach_rates, heat_class, time_standard_report
+from engine.errors import SopflowError
+from engine.execution import latest_definition
+from engine.inbox import InstanceQuery, list_instances
+from webapp.audit import bp
+from webapp.audit.charts import duration_chart
+from webapp.auth import roles_required
+from webapp.context import engine
+from webapp.pdf import pdf_response
+
+READERS = ("auditor", "ppid_utama", "admin")
+
+
+def _event_labels() -> dict[str, str]:
+    """What each event type is called on the replay page."""
+    return {
+        "instance_started": _("Started"),
+        "task_ready": _("Task ready"),
+        "task_claimed": _("Task claimed"),
+        "task_released": _("Task released"),
+        "task_completed": _("Task completed"),
+        "task_withdrawn": _("Task withdrawn"),
+        "gateway_decision": _("Decision"),
+        "timer_fired": _("Time standard passed"),
+        "time_standard_breached": _("Breach recorded"),
+        "service_completed": _("Automatic step"),
+        "instance_completed": _("Finished"),
+        "instance_cancelled": _("Cancelled"),
+        "instance_migrated": _("Moved to a newer version"),
+        "attachment_added": _("File attached"),
+        "comment_added": _("Comment"),
+        "now": _("Now"),
+    }
+
+
+def _today() -> date:
+    return engine().clock.now().astimezone(engine().settings.calendar.timezone).date()
+
+
+def _period() -> tuple[date, date]:
+    """?from=&to= as local dates; the last 30 days by default."""
+    end = parse_date(request.args["to"], "to") if request.args.get("to") else _today()
+    start = parse_date(request.args["from"], "from") if request.args.get("from") else end - timedelta(days=29)
+    return start, end
+
+
+def _month() -> tuple[int, int]:
+    text = request.args.get("month")
+    if text:
+        return parse_month(text)
+    first = _today().replace(day=1) - timedelta(days=1)
+    return first.year, first.month
+
+
+@bp.get("/")
+@roles_required(*READERS)
+def index() -> str:
+    status = request.args.get("status") or None
+    rows, total = list_instances(engine(), InstanceQuery(current_user.username, status=status, per_page=100))
+    return render_template("audit/index.html", rows=rows, total=total, status=status)
+
+
+@bp.get("/verify")
+@roles_required(*READERS)
+def verify() -> str:
+    return render_template("audit/verify.html", report=verify_all(engine()))
+
+
+@bp.get("/instances/<int:instance_id>/replay")
+@roles_required(*READERS)
+def replay(instance_id: int) -> str:
+    view = replay_frames(engine(), instance_id)
+    return render_template("audit/replay.html", view=view, labels=_event_labels())
+
+
+@bp.get("/instances/<int:instance_id>/replay/check")
+@roles_required(*READERS)
+def replay_check(instance_id: int) -> str:
+    return render_template("audit/replay_check.html", result=replay_instance(engine(), instance_id))
+
+
+@bp.get("/instances/<int:instance_id>/record")
+@roles_required(*READERS)
+def record(instance_id: int) -> str:
+    return render_template("audit/record.html", record=instance_record(engine(), instance_id), printable=False)
+
+
+@bp.get("/instances/<int:instance_id>/record.pdf")
+@roles_required(*READERS)
+def record_pdf(instance_id: int) -> Response:
+    html = render_template("audit/record.html", record=instance_record(engine(), instance_id), printable=True)
+    return pdf_response(html, f"rekaman-{instance_id}.pdf")
+
+
+def _export(query: EventQuery, name: str) -> Response:
+    fmt = request.args.get("format", "csv")
+    body = export_events(engine(), query, fmt)
+    mimetype = "text/csv" if fmt == "csv" else "application/json"
+    return Response(body, mimetype=f"{mimetype}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+@bp.get("/instances/<int:instance_id>/events")
+@roles_required(*READERS)
+def instance_events(instance_id: int) -> Response:
+    return _export(EventQuery(instance_id=instance_id), f"events-{instance_id}")
+
+
+@bp.get("/events")
+@roles_required(*READERS)
+def events() -> Response:
+    if not request.args.get("from") or not request.args.get("to"):
+        raise SopflowError(_("Give the first and the last date."))
+    start, end = _period()
+    return _export(EventQuery(start=start, end=end), f"events-{start}-{end}")
+
+
+def _heat_diagrams(rates: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """The newest diagram of each process with tasks in the period, its steps coloured by breach rate."""
+    ctx = engine()
+    diagrams = []
+    for process_id in sorted({entry["process_id"] for entry in rates.values()}):
+        with ctx.db.session() as session:
+            xml = latest_definition(session, process_id).bpmn_xml
+        marks = {spec: heat_class(entry["rate"]) for spec, entry in rates.items() if entry["process_id"] == process_id}
+        diagrams.append({"process_id": process_id, "xml": xml, "marks": marks})
+    return diagrams
+
+
+@bp.get("/report")
+@roles_required(*READERS)
+def report() -> str:
+    start, end = _period()
+    by = request.args.get("by", "step")
+    result = time_standard_report(engine(), start, end, by)
+    rates = breach_rates(engine(), start, end)
+    return render_template("audit/report.html", report=result, groupings=GROUPINGS, chart=duration_chart(result),
+                           diagrams=_heat_diagrams(rates), rates=rates)
+
+
+@bp.get("/evaluation")
+@roles_required(*READERS)
+def evaluation() -> str:
+    year, month = _month()
+    return render_template("audit/evaluation.html", evaluation=monthly_evaluation(engine(), year, month),
+                           printable=False)
+
+
+@bp.get("/evaluation.pdf")
+@roles_required(*READERS)
+def evaluation_pdf() -> Response:
+    year, month = _month()
+    html = render_template("audit/evaluation.html", evaluation=monthly_evaluation(engine(), year, month),
+                           printable=True)
+    return pdf_response(html, f"laporan-evaluasi-{year:04d}-{month:02d}.pdf")
+
+
+@bp.get("/evaluation.csv")
+@roles_required(*READERS)
+def evaluation_export() -> Response:
+    year, month = _month()
+    text = evaluation_csv(monthly_evaluation(engine(), year, month), engine().settings.calendar.timezone)
+    name = f"laporan-evaluasi-{year:04d}-{month:02d}.csv"
+    return Response(text, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,58 @@
+"""The `sopflow` command with the web app's subcommands: `serve` (waitress, timers in-process) and `token`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from engine import cli
+from engine.context import EngineContext
+
+
+def cmd_serve(ctx: EngineContext, args: argparse.Namespace) -> None:
+    import waitress
+
+    from engine.scheduler import TimerScheduler
+    from webapp import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    scheduler = None
+    if not args.no_scheduler:
+        scheduler = TimerScheduler(ctx)
+        scheduler.start()
+    print(f"sopflow on http://{args.host}:{args.port}/ (timers {'off' if scheduler is None else 'on'})", flush=True)
+    try:
+        waitress.serve(create_app(ctx), host=args.host, port=args.port, threads=args.threads, ident="sopflow")
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
+def cmd_token_create(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.tokens import create_token
+
+    token = create_token(ctx, args.username, args.label)
+    print(token)
+
+
+def add_web_commands(sub: Any) -> None:
+    serve = sub.add_parser("serve", help="run the web app under waitress, with the timer scheduler")
+    serve.set_defaults(handler=cmd_serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--threads", type=int, default=8)
+    serve.add_argument("--no-scheduler", action="store_true", help="timers are fired by another process")
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a bearer token for USER (printed once)")
+    create.set_defaults(handler=cmd_token_create)
+    create.add_argument("username")
+    create.add_argument("--label", default="cli")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    if add_web_commands not in cli.PARSER_EXTENSIONS:
+        cli.PARSER_EXTENSIONS.append(add_web_commands)
+    return cli.main(argv)

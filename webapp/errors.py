@@ -1,0 +1,58 @@
+"""Engine errors become HTTP answers here, once: pages get an error page, /api/ gets JSON."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from engine.errors import InvalidDiagram, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
+
+STATUS_OF: tuple[tuple[type[SopflowError], int], ...] = (
+    (NotFound, 404),
+    (NotAllowed, 403),
+    (TaskConflict, 409),
+    (InvalidTaskData, 422),
+    (InvalidDiagram, 422),
+    (SopflowError, 400),
+)
+
+
+def status_of(error: SopflowError) -> int:
+    return next(status for kind, status in STATUS_OF if isinstance(error, kind))
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def error_response(status: int, message: str, **extra: object) -> tuple[Response | str, int]:
+    if wants_json():
+        return jsonify({"error": message, **extra}), status
+    return render_template("error.html", status=status, message=message), status
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(SopflowError)
+    def domain_error(error: SopflowError) -> tuple[Response | str, int]:
+        extra = {"fields": error.field_errors} if isinstance(error, InvalidTaskData) else {}
+        return error_response(status_of(error), str(error), **extra)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[Response | str, int]:
+        return error_response(400, _("The form has expired or did not come from this site (CSRF). "
+                                     "Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response | str, int]:
+        messages = {
+            401: _("Log in first."),
+            403: _("Your role does not allow this."),
+            404: _("Not found."),
+            405: _("This method is not allowed here."),
+            413: _("The upload is too large."),
+        }
+        status = error.code or 500
+        return error_response(status, messages.get(status, error.description or error.name))

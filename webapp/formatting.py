@@ -1,0 +1,45 @@
+"""Template filters: local times in Indonesian formats, durations, ISO 8601 time standards."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+
+from engine.spiff import iso_duration
+
+
+def localtime(moment: datetime | None, style: str = "d MMM yyyy HH.mm") -> str:
+    return format_datetime(moment, style) if moment is not None else "–"
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes = int(abs(seconds) // 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return _("%(days)d d %(hours)d h", days=days, hours=hours)
+    if hours:
+        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
+    return _("%(minutes)d min", minutes=minutes)
+
+
+def iso_duration_text(expression: str | None) -> str:
+    """"PT90M" -> "90 menit"; text that is not a duration is shown as it is."""
+    if not expression:
+        return "–"
+    try:
+        seconds = iso_duration(expression, datetime(2000, 1, 1)).total_seconds()
+    except ValueError:
+        return expression
+    return duration(seconds)
+
+
+def init_formatting(app: Flask) -> None:
+    app.add_template_filter(localtime, "localtime")
+    app.add_template_filter(duration, "duration")
+    app.add_template_filter(iso_duration_text, "iso_duration")

@@ -1,0 +1,7 @@
+"""The modeler blueprint."""
+
+from flask import Blueprint
+
+bp = Blueprint("modeler", __name__)
+
+from webapp.modeler import views  # noqa: E402,F401  (registers the routes)

@@ -1,0 +1,7 @@
+"""The tasks blueprint."""
+
+from flask import Blueprint
+
+bp = Blueprint("tasks", __name__)
+
+from webapp.tasks import views  # noqa: E402,F401  (registers the routes)

@@ -1,0 +1,251 @@
+"""Staff pages: inbox, a form per step, attachments, publications and their page, notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.wrappers import Response
+
+from engine import attachments, comments, inbox, instance_view, notices
+from engine import instances as instance_service
+from engine.attachments import RefusedUpload
+from engine.errors import InvalidTaskData, NotAllowed, TaskConflict
+from engine.forms import DIP_CLASSES
+from engine.inbox import SCOPES, InboxQuery, InstanceQuery
+from webapp.auth import roles_required
+from webapp.context import engine
+from webapp.tasks import bp
+from webapp.tasks.binding import choice_label, form_data
+
+STAFF = ("ppid_utama", "plid_utama", "ppid_pembantu")
+PUBLICATION_PROCESS = "ppid_publikasi"
+
+
+@bp.app_context_processor
+def header_counts() -> dict[str, Any]:
+    if not current_user.is_authenticated:
+        return {}
+    ctx = engine()
+    tasks = inbox.inbox_count(ctx, current_user.username) if current_user.has_role(*STAFF) else 0
+    return {"header_counts": {"tasks": tasks, "notifications": notices.unread_count(ctx, current_user.username)},
+            "choice_label": choice_label}
+
+
+def _page_number() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.get("/")
+@login_required  # type: ignore[misc]
+def home() -> Response:
+    if current_user.has_role(*STAFF):
+        return redirect(url_for("tasks.inbox"))
+    return redirect(url_for("tasks.instances"))
+
+
+@bp.get("/tasks", endpoint="inbox")
+@roles_required(*STAFF)
+def inbox_view() -> str:
+    ctx = engine()
+    scope = request.args.get("scope", "all")
+    query = InboxQuery(
+        username=current_user.username,
+        scope=scope if scope in SCOPES else "all",
+        lane=request.args.get("lane") or None,
+        opd=request.args.get("opd") or None,
+        page=_page_number(),
+    )
+    page = inbox.inbox(ctx, query)
+    lanes = [lane for lane, role in ctx.settings.lane_roles.items() if current_user.has_role(role)]
+    return render_template("tasks/inbox.html", page=page, query=query, lanes=lanes,
+                           offices=inbox.known_offices(ctx), scopes=SCOPES)
+
+
+def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
+                 status: int = 200, url_check: dict[str, Any] | None = None) -> tuple[str, int]:
+    ctx = engine()
+    detail = instance_service.get_task(ctx, task_id)
+    view = instance_view.view_instance(ctx, detail.item.instance_id, current_user.username)
+    may_act = _may_act(detail.item.role, detail.item.opd)
+    return render_template(
+        "tasks/task.html",
+        detail=detail,
+        view=view,
+        values=values if values is not None else _initial_values(detail.data),
+        errors=errors or {},
+        may_act=may_act,
+        offices=inbox.known_offices(ctx),
+        dip_classes=DIP_CLASSES,
+        url_check=url_check,
+        now=ctx.clock.now(),
+    ), status
+
+
+def _initial_values(data: dict[str, Any]) -> dict[str, Any]:
+    """What the form shows first: the task's data over the planned item's (step 2 starts from the plan)."""
+    planned = data.get("item")
+    return {**planned, **data} if isinstance(planned, dict) else data
+
+
+def _may_act(role: str | None, opd: str | None) -> bool:
+    return bool(role and current_user.has_role(role) and (not opd or not current_user.opd or current_user.opd == opd))
+
+
+@bp.get("/tasks/<task_id>")
+@login_required  # type: ignore[misc]
+def task(task_id: str) -> tuple[str, int]:
+    return _render_task(task_id)
+
+
+@bp.post("/tasks/<task_id>/claim")
+@roles_required(*STAFF)
+def claim(task_id: str) -> Response:
+    ctx = engine()
+    if instance_service.get_task(ctx, task_id).item.claimed_by == current_user.username:
+        raise TaskConflict(_("You have already claimed this task."))
+    instance_service.claim_task(ctx, task_id, current_user.username)
+    flash(_("The task is yours now."), "success")
+    return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/release")
+@roles_required(*STAFF)
+def release(task_id: str) -> Response:
+    instance_service.release_task(engine(), task_id, current_user.username)
+    flash(_("The task is back in the lane's queue."), "success")
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.post("/tasks/<task_id>/complete")
+@roles_required(*STAFF)
+def complete(task_id: str) -> Response | tuple[str, int]:
+    ctx = engine()
+    detail = instance_service.get_task(ctx, task_id)
+    data = form_data(detail.step.fields, request.form)
+    try:
+        item = instance_service.complete_task(ctx, task_id, data, current_user.username)
+    except InvalidTaskData as error:
+        return _render_task(task_id, errors=error.field_errors, values={**detail.data, **data}, status=422)
+    flash(_("Step %(step)s done: %(name)s", step=item.step or "-", name=item.name), "success")
+    return redirect(url_for("tasks.inbox"))
+
+
+@bp.post("/tasks/<task_id>/check-url")
+@roles_required(*STAFF)
+def check_url(task_id: str) -> tuple[str, int]:
+    """Step 6: the server requests the address now and shows the answer; completing records it again."""
+    from handlers.url_check import check_url as request_address
+
+    ctx = engine()
+    detail = instance_service.get_task(ctx, task_id)
+    if not _may_act(detail.item.role, detail.item.opd):
+        raise NotAllowed(_("Only the task's lane may check its address."))
+    field = detail.step.url_check_field
+    if field is None:
+        abort(404)
+    data = form_data(detail.step.fields, request.form)
+    result = request_address(str(data.get(field) or ""))
+    return _render_task(task_id, values={**detail.data, **data}, url_check=result)
+
+
+@bp.post("/tasks/<task_id>/attachments")
+@roles_required(*STAFF)
+def upload(task_id: str) -> Response | tuple[str, int]:
+    ctx = engine()
+    detail = instance_service.get_task(ctx, task_id)
+    if not _may_act(detail.item.role, detail.item.opd):
+        raise NotAllowed(_("Only the task's lane may attach files to it."))
+    files = [f for f in request.files.getlist("file") if f.filename]
+    if not files:
+        flash(_("Choose a file first."), "error")
+        return redirect(url_for("tasks.task", task_id=task_id))
+    for upload_file in files:
+        content = upload_file.read(ctx.settings.upload_max_bytes + 1)
+        try:
+            attachments.add_attachment(ctx, detail.item.instance_id, task_id, upload_file.filename or "berkas",
+                                       content, current_user.username)
+        except RefusedUpload as error:
+            flash(_("Refused: %(reason)s", reason=str(error)), "error")
+            return _render_task(task_id, status=422)
+    flash(_("Attachment saved."), "success")
+    return redirect(url_for("tasks.task", task_id=task_id))
+
+
+@bp.get("/attachments/<attachment_id>")
+@login_required  # type: ignore[misc]
+def download(attachment_id: str) -> Response:
+    stored = attachments.open_attachment(engine(), attachment_id, current_user.username)
+    return send_file(stored.path, mimetype=stored.attachment.media_type, as_attachment=True,
+                     download_name=stored.attachment.filename)
+
+
+@bp.get("/publications")
+@login_required  # type: ignore[misc]
+def instances() -> str:
+    ctx = engine()
+    query = InstanceQuery(
+        username=current_user.username,
+        status=request.args.get("status") or None,
+        process_id=request.args.get("process") or None,
+        text=request.args.get("q") or None,
+        page=_page_number(),
+    )
+    rows, total = inbox.list_instances(ctx, query)
+    pages = max(1, -(-total // query.per_page))
+    return render_template("tasks/instances.html", rows=rows, total=total, query=query, pages=pages,
+                           may_start=current_user.has_role("ppid_utama"), now=ctx.clock.now())
+
+
+@bp.post("/publications")
+@roles_required("ppid_utama")
+def start() -> Response:
+    ctx = engine()
+    instance = instance_service.start_instance(ctx, PUBLICATION_PROCESS, current_user.username)
+    first = instance_service.list_tasks(ctx, instance_service.TaskFilter(instance_id=instance.id))
+    flash(_("A new publication plan was started."), "success")
+    if first:
+        return redirect(url_for("tasks.task", task_id=first[0].id))
+    return redirect(url_for("tasks.publication", instance_id=instance.id))
+
+
+@bp.get("/publications/<int:instance_id>")
+@login_required  # type: ignore[misc]
+def publication(instance_id: int) -> str:
+    ctx = engine()
+    view = instance_view.view_instance(ctx, instance_id, current_user.username)
+    return render_template("tasks/instance.html", view=view, marks=view.marks(),
+                           may_comment=current_user.has_role(*STAFF),
+                           may_cancel=current_user.has_role(ctx.settings.supervisor_role)
+                           and view.instance.status == "running")
+
+
+@bp.post("/publications/<int:instance_id>/comments")
+@roles_required(*STAFF)
+def comment(instance_id: int) -> Response:
+    comments.add_comment(engine(), instance_id, request.form.get("body", ""), current_user.username)
+    return redirect(url_for("tasks.publication", instance_id=instance_id) + "#comments")
+
+
+@bp.post("/publications/<int:instance_id>/cancel")
+@roles_required("ppid_utama")
+def cancel(instance_id: int) -> Response:
+    instance_service.cancel_instance(engine(), instance_id, current_user.username, request.form.get("reason", ""))
+    flash(_("The publication was cancelled."), "success")
+    return redirect(url_for("tasks.publication", instance_id=instance_id))
+
+
+@bp.get("/notifications")
+@login_required  # type: ignore[misc]
+def notifications() -> str:
+    return render_template("tasks/notifications.html",
+                           rows=notices.list_notifications(engine(), current_user.username))
+
+
+@bp.post("/notifications/read")
+@roles_required(*STAFF, "process_owner", "admin")
+def notifications_read() -> Response:
+    notices.mark_all_read(engine(), current_user.username)
+    return redirect(url_for("tasks.notifications"))
