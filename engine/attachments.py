@@ -22,7 +22,13 @@ SAME_KIND = {"jpeg": "jpg"}
 
 
 class RefusedUpload(SopflowError):
-    """An upload that is empty, too large, or not of an allowed type by its content."""
+    """An upload that is empty, too large, or not of an allowed type by its content. Like a FieldError, it
+    keeps its English template and parameters so the web layer can say it in the user's language."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template % params)
+        self.template = template
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -40,24 +46,20 @@ def check_upload(ctx: EngineContext, filename: str, content: bytes) -> str:
     """The media type of an acceptable upload; RefusedUpload with the reason otherwise."""
     settings = ctx.settings
     if not content:
-        raise RefusedUpload(f"{filename!r} is empty")
+        raise RefusedUpload("%(name)s is empty", name=filename)
     if len(content) > settings.upload_max_bytes:
-        raise RefusedUpload(
-            f"{filename!r} is {len(content)} bytes; the limit is {settings.upload_max_bytes} bytes"
-        )
+        raise RefusedUpload("%(name)s is %(size)d bytes; the limit is %(limit)d bytes", name=filename,
+                            size=len(content), limit=settings.upload_max_bytes)
     allowed = {SAME_KIND.get(ext, ext) for ext in settings.upload_extensions}
     detected = filetype.guess(content)
     if detected is None or detected.extension not in allowed:
         found = detected.extension if detected is not None else "unknown"
-        raise RefusedUpload(
-            f"{filename!r} is not an allowed kind of file by its content ({found}); "
-            f"allowed: {', '.join(sorted(allowed))}"
-        )
+        raise RefusedUpload("%(name)s is not an allowed kind of file by its content (%(found)s); allowed: %(allowed)s",
+                            name=filename, found=found, allowed=", ".join(sorted(allowed)))
     named = _kind_by_name(filename)
     if named != detected.extension:
-        raise RefusedUpload(
-            f"{filename!r} is named as .{named or '?'} but its content is {detected.extension}; refused"
-        )
+        raise RefusedUpload("%(name)s is named as .%(named)s but its content is %(found)s; refused",
+                            name=filename, named=named or "?", found=detected.extension)
     media_type: str = detected.mime
     return media_type
 

@@ -70,8 +70,8 @@ def _event_rows(session: Session) -> Iterator[tuple[Any, ...]]:
     payload = type_coerce(table.c.payload, Text) if sqlite else table.c.payload
     statement = select(table.c.id, table.c.instance_id, table.c.process_id, table.c.type, occurred, table.c.actor,
                        table.c.task_id, payload, table.c.prev_hash, table.c.hash, table.c.global_prev_hash,
-                       table.c.global_hash).order_by(table.c.id)
-    result = session.connection().execution_options(yield_per=BATCH).execute(statement)
+                       table.c.global_hash).order_by(table.c.id).execution_options(yield_per=BATCH)
+    result = session.connection().execute(statement)
     if not sqlite:
         yield from (tuple(values) for values in result)
         return

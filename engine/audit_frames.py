@@ -45,9 +45,9 @@ def _attachment(row: Attachment) -> dict[str, Any]:
 class _Marks:
     """The diagram's state as the log unfolds."""
 
-    def __init__(self, start_ids: list[str], steps: set[str]) -> None:
+    def __init__(self, start_ids: list[str], steps: dict[str, str]) -> None:
         self.start_ids = start_ids
-        self.steps = steps
+        self.steps = steps  # user task spec -> its name
         self.done: dict[str, None] = {}
         self.open: dict[str, _Open] = {}
 
@@ -83,7 +83,9 @@ class _Marks:
         return result
 
     def overdue(self, at: datetime) -> list[str]:
-        return sorted({o.spec for o in self.open.values() if o.breached or (o.due_at is not None and o.due_at <= at)})
+        """The names of the steps open past their due time."""
+        late = {o.spec for o in self.open.values() if o.breached or (o.due_at is not None and o.due_at <= at)}
+        return sorted(self.steps.get(spec, spec) for spec in late)
 
 
 def replay_frames(ctx: EngineContext, instance_id: int) -> ReplayView:
@@ -102,7 +104,7 @@ def replay_frames(ctx: EngineContext, instance_id: int) -> ReplayView:
                                    .order_by(Attachment.uploaded_at)):
             attachments.setdefault(row.task_id or "", []).append(_attachment(row))
     start_ids = [s.bpmn_id for s in model.spec.task_specs.values() if isinstance(s, StartEvent) and s.bpmn_id]
-    state = _Marks(start_ids, set(model.steps))
+    state = _Marks(start_ids, {spec: step.name for spec, step in model.steps.items()})
     frames: list[dict[str, Any]] = []
     for event in log:
         state.apply(event)

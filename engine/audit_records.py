@@ -50,6 +50,7 @@ class StepLine:
     within_standard: bool | None = None
     breached_at: datetime | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # field name -> the form's label, from the diagram
 
     @property
     def validation(self) -> dict[str, Any]:
@@ -107,10 +108,12 @@ def instance_record(ctx: EngineContext, instance_id: int) -> InstanceRecord:
         if event.type == "task_ready":
             standard = payload.get("time_standard")
             due = payload.get("due_at")
+            spec = model.steps.get(str(payload.get("spec")))
             steps[task_id] = StepLine(
                 task_id, payload.get("step"), str(payload.get("name")), payload.get("lane"), payload.get("opd"),
                 event.occurred_at, datetime.fromisoformat(due) if due else None, standard,
                 iso_duration(standard, event.occurred_at).total_seconds() if standard else None,
+                labels={f.name: f.label for f in spec.fields} if spec is not None else {},
             )
         elif event.type == "task_completed" and task_id in steps:
             line = steps[task_id]

@@ -91,7 +91,6 @@ class _ReplayRun(InstanceRun):
         super().__init__(ctx, Session(), instance, model, actor)
         self.produced: deque[Produced] = deque()
         self.open: dict[str, WorkItem] = {}
-        self.completed_specs: set[str] = set()
         self.services = services
 
     def event(self, type: str, task_id: str | None = None, **payload: Any) -> None:
@@ -127,7 +126,7 @@ class _ReplayRun(InstanceRun):
                 "task_ready", task_id, spec=step.spec_id, name=step.name, step=step.step, lane=step.lane,
                 role=item.role, opd=item.opd, item=item.item_label,
                 due_at=item.due_at.isoformat() if item.due_at else None, time_standard=step.time_standard,
-                returned=step.spec_id in self.completed_specs,
+                returned=step.spec_id in self.completed_steps,
             )
         self._open_items = list(self.open.values())
 
@@ -141,6 +140,9 @@ class _ReplayRun(InstanceRun):
 
 
 class _Replayer:
+    """Walks the log once: inputs are applied, each derived event is matched with the next one the replay
+    produced (task ids of the log are mapped to the replay's as tasks become ready)."""
+
     def __init__(self, ctx: EngineContext, instance: Instance, model: ProcessModel, log: list[Event]) -> None:
         self.log = log
         self.clock = ManualClock(log[0].occurred_at)
@@ -150,7 +152,6 @@ class _Replayer:
             model, log[0].actor, deque(e for e in log if e.type == "service_completed"),
         )
         self.mapping: dict[str, str] = {}  # logged task id -> replay task id
-        self.ready_at: dict[str, datetime] = {}
         self.cancelled = False
         self.inputs = 0
 
@@ -241,7 +242,7 @@ class _Replayer:
         task.run()
         item = self.run.open.pop(str(task.id))
         item.status = "completed"
-        self.run.completed_specs.add(item.spec_id)
+        self.run.completed_steps.add(item.spec_id)
         self.check_timing(event, item)
         self.run.advance()
         self.run.save()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import SopflowError
+from engine.execution import latest_definition
 from engine.spiff import iso_duration
 from engine.store import Event, WorkItem
 
@@ -172,6 +173,26 @@ def breach_rates(ctx: EngineContext, start: date, end: date) -> dict[str, dict[s
     for entry in rates.values():
         entry["rate"] = entry["breaches"] / entry["tasks"]
     return rates
+
+
+@dataclass(frozen=True)
+class HeatDiagram:
+    """The newest diagram of a process with its steps marked by breach rate (classes heat-0 .. heat-4)."""
+
+    process_id: str
+    xml: str
+    marks: dict[str, str]
+
+
+def breach_heat(ctx: EngineContext, start: date, end: date) -> list[HeatDiagram]:
+    """One diagram per process that had tasks in the period."""
+    rates = breach_rates(ctx, start, end)
+    diagrams = []
+    with ctx.db.session() as session:
+        for process_id in sorted({entry["process_id"] for entry in rates.values()}):
+            marks = {spec: heat_class(e["rate"]) for spec, e in rates.items() if e["process_id"] == process_id}
+            diagrams.append(HeatDiagram(process_id, latest_definition(session, process_id).bpmn_xml, marks))
+    return diagrams
 
 
 def heat_class(rate: float) -> str:

@@ -65,7 +65,7 @@ def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
-    deployment = definitions.deploy_file(ctx, Path(args.file), args.actor)
+    deployment = definitions.deploy_file(ctx, Path(args.file), args.actor, args.note)
     d = deployment.definition
     state = "deployed" if deployment.created else "unchanged (identical to the newest version)"
     print(f"{d.process_id} v{d.version} {state} sha256={d.content_hash[:12]}")
@@ -167,7 +167,8 @@ def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
     print(f"user {user.username} ({', '.join(sorted(user.roles))}) created")
 
 
-# Audit: `sopflow audit verify | replay INSTANCE | export`. A broken chain or a divergent replay exits 1.
+# Audit: `sopflow audit verify | replay INSTANCE | export | evaluation MONTH`. A broken chain or a divergent
+# replay exits 1.
 
 
 def cmd_audit_verify(ctx: EngineContext, args: argparse.Namespace) -> None:
@@ -210,6 +211,13 @@ def cmd_audit_export(ctx: EngineContext, args: argparse.Namespace) -> None:
     sys.stdout.write(export_events(ctx, query, args.format))
 
 
+def cmd_audit_evaluation(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.audit_evaluation import evaluation_csv, monthly_evaluation, parse_month
+
+    year, month = parse_month(args.month)
+    sys.stdout.write(evaluation_csv(monthly_evaluation(ctx, year, month), ctx.settings.calendar.timezone))
+
+
 def _audit_commands(sub: Any) -> None:
     audit = sub.add_parser("audit", help="check and export the history (auditors)")
     commands = audit.add_subparsers(dest="audit_command", required=True)
@@ -224,6 +232,9 @@ def _audit_commands(sub: Any) -> None:
     export.add_argument("--to", dest="end", help="last local date, YYYY-MM-DD")
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.set_defaults(handler=cmd_audit_export)
+    evaluation = commands.add_parser("evaluation", help="the monthly evaluation report (Laporan evaluasi) as CSV")
+    evaluation.add_argument("month", help="YYYY-MM")
+    evaluation.set_defaults(handler=cmd_audit_evaluation)
 
 
 # Modeler: `sopflow validate FILE | versions PROCESS | diff PROCESS V1 V2 | migrate INSTANCE --to-version N`.
@@ -318,7 +329,9 @@ def _parser() -> argparse.ArgumentParser:
 
     command("init", cmd_init, "create or upgrade the schema and deploy bpmn/").add_argument(
         "--demo", action="store_true", help="also create one demo user per role")
-    command("deploy", cmd_deploy, "deploy a BPMN file as a new version", actor=True).add_argument("file")
+    deploy = command("deploy", cmd_deploy, "deploy a BPMN file as a new version", actor=True)
+    deploy.add_argument("file")
+    deploy.add_argument("--note", help="what changed, shown in the version list")
     command("start", cmd_start, "start an instance of a process", actor=True).add_argument("process")
     tasks = command("tasks", cmd_tasks, "list open tasks")
     tasks.add_argument("--lane")
@@ -347,6 +360,8 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--opd")
     _audit_commands(sub)
     _modeler_commands(sub)
+    for extend in PARSER_EXTENSIONS:
+        extend(sub)
     return parser
 
 

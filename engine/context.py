@@ -25,10 +25,12 @@ TimerListener = Callable[[int, datetime], None]
 
 @dataclass
 class LiveWorkflow:
-    """A workflow kept in memory between changes, with the due times of its waiting timers."""
+    """A workflow kept in memory between changes, with the due times of its waiting timers and the steps
+    (user task specs) completed so far."""
 
     workflow: BpmnWorkflow
     timer_dues: dict[str, datetime]
+    completed_steps: set[str] = field(default_factory=set)
 
 
 class WorkflowCache:

@@ -78,12 +78,12 @@ def deploy(
     return Deployment(definition, created=True)
 
 
-def deploy_file(ctx: EngineContext, path: Path, actor: str = SYSTEM_ACTOR) -> Deployment:
+def deploy_file(ctx: EngineContext, path: Path, actor: str = SYSTEM_ACTOR, note: str | None = None) -> Deployment:
     try:
         xml = path.read_bytes()
     except OSError as error:
         raise InvalidDiagram(f"cannot read {path}: {error.strerror}") from error
-    return deploy(ctx, xml, actor, path.name)
+    return deploy(ctx, xml, actor, path.name, note)
 
 
 def deploy_directory(ctx: EngineContext, directory: Path, actor: str = SYSTEM_ACTOR) -> list[Deployment]:

@@ -18,7 +18,7 @@ from engine.context import EngineContext, LiveWorkflow
 from engine.diagram import ProcessModel, StepSpec, read_diagram
 from engine.errors import NotFound, SopflowError
 from engine.events import GENESIS, append_event
-from engine.notices import notify_ready, was_done_before
+from engine.notices import notify_returned
 from engine.services import ServiceCall
 from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, evaluate_expression, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
@@ -95,6 +95,11 @@ def _scan(workflow: BpmnWorkflow) -> tuple[dict[str, SpiffTask], bool, dict[str,
     return ready, engine_ready, waiting
 
 
+def completed_steps(workflow: BpmnWorkflow) -> set[str]:
+    """The user task specs completed at least once: a step that becomes ready again was returned."""
+    return {t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED) if t.task_spec.manual}
+
+
 def _diagram_node(spec: Any) -> Any:
     """The spec of the diagram element a control spec stands for (a BoundaryEventSplit stands for its task)."""
     while spec.bpmn_id is None and spec.outputs:
@@ -146,6 +151,7 @@ class InstanceRun:
         self.fired_timer_tasks: set[str] = set()
         self._new_timers: list[Timer] = []
         self.timer_dues: dict[str, datetime] = live.timer_dues if live is not None else {}
+        self.completed_steps: set[str] = live.completed_steps if live is not None else set()
         self._open_items: list[WorkItem] | None = None
         workflow = live.workflow if live is not None else BpmnWorkflow(model.spec, model.subprocess_specs)
         workflow.script_engine = SopflowScriptEngine(_RunClock(self), ctx.settings.calendar, self._call_service)
@@ -163,7 +169,8 @@ class InstanceRun:
         if live is None:
             workflow = load_workflow(instance.state, model.spec, model.subprocess_specs)
             _, _, waiting = _scan(workflow)
-            live = LiveWorkflow(workflow, {task_id: _timer_due(task) for task_id, task in waiting.items()})
+            live = LiveWorkflow(workflow, {task_id: _timer_due(task) for task_id, task in waiting.items()},
+                                completed_steps(workflow))
         execution = cls(ctx, session, instance, model, actor, live)
         execution.honour_overdue_timers()
         return execution
@@ -301,9 +308,9 @@ class InstanceRun:
                 continue
             step = self.model.steps[task.task_spec.bpmn_id]
             item = self._new_work_item(task, step)
-            with self.session.no_autoflush:  # earlier completions of a step were committed before
-                returned = was_done_before(self.session, item)
-                notify_ready(self.session, item, returned, self.now)
+            returned = step.spec_id in self.completed_steps
+            if returned:
+                notify_returned(self.session, item, self.now)
             self.session.add(item)
             self._open_items.append(item)
             self.event(
@@ -337,7 +344,7 @@ class InstanceRun:
                     update(Timer)
                     .where(Timer.spiff_task_id.in_(task_ids), Timer.status == "pending")
                     .values(**values)
-                    .execution_options(synchronize_session=False)
+                    .execution_options(synchronize_session=False, autoflush=False)  # save() writes the instance once
                 )
         for task_id in current - stored:
             task = waiting[task_id]
@@ -380,7 +387,7 @@ class InstanceRun:
     def finish(self) -> None:
         """After commit: keep the live workflow, tell the scheduler about new due times, run side effects."""
         if self.instance.status == "running":
-            live = LiveWorkflow(self.workflow, self.timer_dues)
+            live = LiveWorkflow(self.workflow, self.timer_dues, self.completed_steps)
             self.ctx.workflows.put(self.instance.id, self.instance.revision, live)
         for timer in self._new_timers:
             self.ctx.announce_timer(timer.id, timer.due_at)

@@ -12,7 +12,7 @@ from engine.events import instance_history
 from engine.execution import OPEN_STATUSES
 from engine.store import Attachment, Comment, Definition, Event, Instance, WorkItem
 from engine.users import get_user
-from engine.visibility import viewable_instance, visible_instances
+from engine.visibility import office_only, viewable_instance, visible_instances
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,8 @@ def view_instance(ctx: EngineContext, instance_id: int, viewer: str) -> Instance
         definition = session.get(Definition, instance.definition_id)
         assert definition is not None
         parent = session.get(Instance, instance.parent_id) if instance.parent_id is not None else None
+        if parent is not None and office_only(user) not in (None, parent.opd):
+            parent = None  # the plan spans offices; an office sees its own item only
         children = list(session.scalars(
             select(Instance).where(Instance.parent_id == instance_id, visible_instances(user)).order_by(Instance.id)
         ))

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.context import EngineContext
 from engine.diagram import StepSpec
-from engine.errors import NotAllowed, NotFound, TaskConflict
+from engine.errors import NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.events import instance_history
 from engine.execution import OPEN_STATUSES, InstanceRun, begin_instance, latest_definition, process_model
 from engine.forms import validate_submission
@@ -123,7 +123,7 @@ def _claim_or_release(ctx: EngineContext, task_id: str, actor: str, claim: bool)
             item = _open_item(session, task_id)
             user = _actor(session, actor)
             _check_lane(ctx, user, item.lane, item.opd, f"task {item.name!r}")
-            if claim and item.claimed_by not in (None, actor):
+            if claim and item.claimed_by is not None:
                 raise TaskConflict(f"task {item.name!r} is already claimed by {item.claimed_by}")
             if not claim and item.claimed_by != actor:
                 raise NotAllowed(f"task {item.name!r} is not claimed by {actor}")
@@ -186,6 +186,7 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
                 raise TaskConflict(f"task {item.name!r} is no longer ready")
             task.data.update(cleaned)
             task.run()
+            execution.completed_steps.add(item.spec_id)
             item.status, item.finished_at, item.finished_by = "completed", execution.now, actor
             took = (execution.now - item.ready_at).total_seconds()
             execution.event(
@@ -217,7 +218,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str, reason: st
             if user is not None and ctx.settings.supervisor_role not in user.roles:
                 raise NotAllowed(f"only role {ctx.settings.supervisor_role} may cancel an instance")
             if not reason.strip():
-                raise NotAllowed("a cancellation needs a reason")
+                raise SopflowError("a cancellation needs a reason")
             execution = InstanceRun.load(ctx, session, instance_id, actor)
             execution.workflow.cancel()
             execution.instance.status = "cancelled"

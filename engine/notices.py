@@ -1,4 +1,5 @@
-"""In-app notifications: a task waiting for me, an item returned to me, a breach (written by the breach handler)."""
+"""In-app notifications stored per person: an item returned to me, a breach (written by the breach handler).
+Tasks waiting for me are not copied into notifications: the inbox query answers that from the work items."""
 
 from __future__ import annotations
 
@@ -15,32 +16,18 @@ def _recipients(session: Session, item: WorkItem) -> list[str]:
     statement = select(User.username).join(UserRole).where(UserRole.role == item.role, User.active.is_(True))
     if item.opd is not None:
         statement = statement.where((User.opd == item.opd) | User.opd.is_(None))
-    return list(session.execute(statement).scalars())
+    return list(session.execute(statement, execution_options={"autoflush": False}).scalars())
 
 
-def was_done_before(session: Session, item: WorkItem) -> bool:
-    """True when the same step of the same instance was completed before: the item came back."""
-    return session.scalar(
-        select(WorkItem.id).where(
-            WorkItem.instance_id == item.instance_id, WorkItem.spec_id == item.spec_id,
-            WorkItem.status == "completed",
-        ).limit(1)
-    ) is not None
-
-
-def notify_ready(session: Session, item: WorkItem, returned: bool, now: datetime) -> None:
-    """Tell everyone who may take the task; the subject says whether it was returned."""
+def notify_returned(session: Session, item: WorkItem, now: datetime) -> None:
+    """Tell everyone who may take a step that came back to them (Belum sesuai, Dikembalikan)."""
     label = f" ({item.item_label})" if item.item_label else ""
-    if returned:
-        subject = f"Dikembalikan: langkah {item.step or '-'} {item.name}{label}"
-        body = "Item ini dikembalikan kepada Anda. Lihat alasannya pada formulir tugas."
-    else:
-        subject = f"Tugas menunggu: langkah {item.step or '-'} {item.name}{label}"
-        body = f"Standar waktu: {item.time_standard or '-'}."
+    subject = f"Dikembalikan: langkah {item.step or '-'} {item.name}{label}"
+    body = "Item ini dikembalikan kepada Anda. Lihat alasannya pada formulir tugas."
     rows = [{"username": username, "instance_id": item.instance_id, "task_id": item.id, "subject": subject[:300],
              "body": body, "created_at": now} for username in _recipients(session, item)]
     if rows:
-        session.execute(insert(Notification), rows)
+        session.execute(insert(Notification), rows, execution_options={"autoflush": False})
 
 
 def list_notifications(ctx: EngineContext, username: str, limit: int = 100) -> list[Notification]:

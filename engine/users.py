@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
 from engine.events import append_event
-from engine.roles import known_roles
+from engine.roles import ADMIN, known_roles
 from engine.store import User, UserRole
 
 SYSTEM_ACTOR = "system"
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 _hasher = PasswordHasher()
+_UNKNOWN_USER_HASH = _hasher.hash("no user has this password")
 
 
 def create_user(
@@ -30,6 +33,7 @@ def create_user(
     actor: str = SYSTEM_ACTOR,
 ) -> User:
     roles = check_roles(ctx, roles)
+    check_identity(username, display_name, email)
     if username == SYSTEM_ACTOR:
         raise SopflowError(f"{SYSTEM_ACTOR!r} is reserved for the installation itself")
     check_password(password)
@@ -78,6 +82,9 @@ def update_user(
             raise NotFound(f"no user {username!r}")
         if username == actor and not active:
             raise SopflowError("you cannot deactivate yourself")
+        if username == actor and ADMIN in user.roles and ADMIN not in chosen:
+            raise SopflowError("you cannot remove your own admin role")
+        check_identity(username, display_name, email)
         user.role_rows = [UserRole(role=role) for role in chosen]
         user.display_name, user.email, user.opd, user.active = display_name, email, opd or None, active
         if password:
@@ -104,6 +111,15 @@ def check_roles(ctx: EngineContext, roles: Iterable[str]) -> list[str]:
     return chosen
 
 
+def check_identity(username: str, display_name: str, email: str) -> None:
+    if not USERNAME.fullmatch(username):
+        raise SopflowError("a username has 2 to 80 characters: lowercase letters, digits, . _ -")
+    if not display_name.strip():
+        raise SopflowError("a user needs a name")
+    if "@" not in email:
+        raise SopflowError(f"{email!r} is not an e-mail address")
+
+
 def check_password(password: str) -> None:
     if len(password) < 8:
         raise SopflowError("a password needs at least 8 characters")
@@ -115,7 +131,10 @@ def hash_password(password: str) -> str:
 
 
 def get_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+    """The active user with their roles, in one query (it runs on every action)."""
+    user = session.scalars(
+        select(User).options(joinedload(User.role_rows)).where(User.username == username)
+    ).unique().first()
     if user is None or not user.active:
         raise NotFound(f"no active user {username!r}")
     return user
@@ -125,7 +144,9 @@ def authenticate(ctx: EngineContext, username: str, password: str) -> User:
     with ctx.db.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         try:
-            if user is None or not user.active or not _hasher.verify(user.password_hash, password):
+            # An unknown name costs the same hash check as a wrong password, so timing tells nothing.
+            known_hash = user.password_hash if user is not None else _UNKNOWN_USER_HASH
+            if not _hasher.verify(known_hash, password) or user is None or not user.active:
                 raise NotAllowed("wrong username or password")
         except (VerificationError, InvalidHashError) as error:
             raise NotAllowed("wrong username or password") from error

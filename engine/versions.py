@@ -26,7 +26,7 @@ from engine.context import EngineContext, LiveWorkflow
 from engine.diagram import ProcessModel
 from engine.drafts import check_modeler
 from engine.errors import NotFound, SopflowError, TaskConflict
-from engine.execution import OPEN_STATUSES, InstanceRun, process_model
+from engine.execution import OPEN_STATUSES, InstanceRun, completed_steps, process_model
 from engine.spiff import CLOCKED_TIMERS, SERIALIZER, SopflowScriptEngine, iso_duration, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
 from engine.validation import BPMN_NS, NS, executable_processes, lanes_of, properties_of, screen
@@ -434,8 +434,8 @@ def _migrate(ctx: EngineContext, instance_id: int, to_version: int, actor: str, 
             raise MigrationRefused(report)
         assert plan.workflow is not None and plan.model is not None and plan.target is not None
         ctx.workflows.take(instance.id, instance.revision)
-        execution = InstanceRun(ctx, session, instance, plan.model, actor, LiveWorkflow(plan.workflow,
-                                                                                       dict(plan.timer_dues)))
+        live = LiveWorkflow(plan.workflow, dict(plan.timer_dues), completed_steps(plan.workflow))
+        execution = InstanceRun(ctx, session, instance, plan.model, actor, live)
         _apply(ctx, session, execution, plan)
         report.applied = True
     execution.finish()

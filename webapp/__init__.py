@@ -10,6 +10,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from flask import Flask, redirect, request, session
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from engine.context import EngineContext
@@ -20,6 +21,15 @@ from webapp.formatting import init_formatting
 from webapp.i18n import LANGUAGES, init_i18n
 
 SECRET_ENV = "SOPFLOW_SECRET_KEY"
+SECURE_COOKIES_ENV = "SOPFLOW_SECURE_COOKIES"  # "1" behind HTTPS: the session cookie is sent over TLS only
+
+
+class DatabaseInteger(IntegerConverter):
+    """`<int:...>` in every route stops at the database's integer range: a larger id is a 404, not a crash."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 csrf = CSRFProtect()
 
 
@@ -43,6 +53,7 @@ def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> F
         SECRET_KEY=_secret_key(instance_path),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=os.environ.get(SECURE_COOKIES_ENV) == "1",
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=ctx.settings.upload_max_bytes + 1024 * 1024,
@@ -50,6 +61,7 @@ def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> F
         UPLOAD_DIR=str(instance_path / "uploads"),
     )
     app.config.update(overrides or {})
+    app.url_map.converters["int"] = DatabaseInteger
     app.extensions[EXTENSION_KEY] = ctx
     csrf.init_app(app)
     init_i18n(app, ctx.settings.timezone)

@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from engine.errors import InvalidDiagram, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
+from engine.validation import DiagramProblems
 
 STATUS_OF: tuple[tuple[type[SopflowError], int], ...] = (
     (NotFound, 404),
@@ -28,16 +29,33 @@ def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _headline(status: int) -> str:
+    """What happened, in the user's language; the engine's own detail follows it on the page."""
+    return {
+        400: _("The request cannot be carried out."),
+        403: _("Not allowed."),
+        404: _("Not found."),
+        409: _("Someone else changed this first, or it was already done."),
+        413: _("The upload is too large."),
+        422: _("The data is not valid."),
+        429: _("Too many attempts."),
+    }.get(status, _("Cannot continue"))
+
+
 def error_response(status: int, message: str, **extra: object) -> tuple[Response | str, int]:
     if wants_json():
         return jsonify({"error": message, **extra}), status
-    return render_template("error.html", status=status, message=message), status
+    return render_template("error.html", status=status, headline=_headline(status), message=message), status
 
 
 def init_errors(app: Flask) -> None:
     @app.errorhandler(SopflowError)
     def domain_error(error: SopflowError) -> tuple[Response | str, int]:
-        extra = {"fields": error.field_errors} if isinstance(error, InvalidTaskData) else {}
+        extra: dict[str, object] = {}
+        if isinstance(error, InvalidTaskData):
+            extra["fields"] = {name: str(problem) for name, problem in error.field_errors.items()}
+        if isinstance(error, DiagramProblems):
+            extra["problems"] = [problem.as_dict() for problem in error.problems]
         return error_response(status_of(error), str(error), **extra)
 
     @app.errorhandler(CSRFError)

@@ -39,7 +39,36 @@ def iso_duration_text(expression: str | None) -> str:
     return duration(seconds)
 
 
+def event_labels() -> dict[str, str]:
+    """What each event type is called in timelines and on the replay page."""
+    return {
+        "instance_started": _("Started"),
+        "task_ready": _("Task ready"),
+        "task_claimed": _("Task claimed"),
+        "task_released": _("Task released"),
+        "task_completed": _("Task completed"),
+        "task_withdrawn": _("Task withdrawn"),
+        "gateway_decision": _("Decision"),
+        "timer_fired": _("Time standard passed"),
+        "time_standard_breached": _("Breach recorded"),
+        "service_completed": _("Automatic step"),
+        "instance_completed": _("Finished"),
+        "instance_cancelled": _("Cancelled"),
+        "instance_migrated": _("Moved to a newer version"),
+        "attachment_added": _("File attached"),
+        "comment_added": _("Comment"),
+        "user_created": _("User created"),
+        "user_updated": _("User changed"),
+        "now": _("Now"),
+    }
+
+
+def event_label(event_type: str) -> str:
+    return event_labels().get(event_type, event_type)
+
+
 def init_formatting(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(iso_duration_text, "iso_duration")
+    app.add_template_filter(event_label, "event_label")

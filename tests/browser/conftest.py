@@ -50,17 +50,7 @@ def live_server(engine_ctx: EngineContext, clock: ManualClock, tmp_path: Path,  
     finally:
         server.close()
         thread.join(timeout=5)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """A module that starts its own Playwright (its own `browser` fixture) runs before the shared session
-    browser starts: two sync Playwright drivers cannot live in one thread at once."""
-    def shares_the_session_browser(item: pytest.Item) -> bool:
-        module = getattr(item, "module", None)
-        return Path(str(item.path)).parent == HERE and "browser" in getattr(item, "fixturenames", ()) \
-            and not hasattr(module, "browser")
-
-    items.sort(key=shares_the_session_browser)
+        assert not thread.is_alive(), "waitress did not stop"
 
 
 @pytest.fixture(scope="session")

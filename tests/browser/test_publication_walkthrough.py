@@ -62,6 +62,9 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     utama.locator('[name="rencana_unggahan-0-opd"]').fill("Dinas Kesehatan")
     utama.locator('[name="rencana_unggahan-0-tanggal_target"]').fill("2026-11-30")
     utama.locator('[name="arahan_kerja"]').fill("Unggah sebelum akhir bulan.")
+    utama.get_by_role("button", name="Tambah baris").click()
+    expect(utama.locator('[data-items="rencana_unggahan"] tbody tr')).to_have_count(4)
+    expect(utama.locator('[name="rencana_unggahan-3-judul"]')).to_have_value("")
     screenshot(utama, "01-langkah-1-rencana")
     complete_step(utama, live_server, "1")
 
@@ -108,16 +111,18 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     plid.goto(f"{live_server.url}/publications/{item_id}")
     marks = diagram_marks(plid)
     assert marks["Task_2_Siapkan_Data"] == "mark-done" and marks["Task_3_Verifikasi"] == "mark-active"
-    screenshot(plid, "05-halaman-item-langkah-3")
+    screenshot(plid, "05-halaman-item-di-langkah-3")
     open_from_inbox(plid, live_server, "3")
     plid.locator('[name="hasil_verifikasi"][value="sesuai"]').check()
     for box in ("cek_lengkap", "cek_akurat", "cek_klasifikasi", "cek_tidak_dikecualikan", "cek_layak_web"):
         plid.locator(f'[name="{box}"]').check()
+    screenshot(plid, "06-langkah-3-sesuai")
     complete_step(plid, live_server, "3")
 
     # Step 4, PLID Utama: the address of the uploaded page.
     open_from_inbox(plid, live_server, "4")
     plid.locator('[name="tautan_unggahan"]').fill(f"{site}/informasi/1")
+    screenshot(plid, "07-langkah-4-unggah")
     complete_step(plid, live_server, "4")
 
     # Step 5, PPID Utama: approval with paraf (name and NIP).
@@ -128,7 +133,7 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     utama.locator("#complete").click()
     expect(utama.locator('[data-field="paraf_nip"] .field-error')).to_have_text("harus berupa NIP 18 angka")
     utama.locator('[name="paraf_nip"]').fill(flow.DISETUJUI["paraf_nip"])
-    screenshot(utama, "06-langkah-5-paraf")
+    screenshot(utama, "08-langkah-5-paraf")
     complete_step(utama, live_server, "5")
 
     # Step 6, PLID Utama: the server requests the address and shows the answer.
@@ -141,7 +146,7 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     plid.locator("#check-url").click()
     expect(plid.locator("#url-check-result")).to_contain_text("Menjawab HTTP 200")
     expect(plid.locator('[name="tanggal_tayang"]')).to_have_value("2026-11-23")
-    screenshot(plid, "07-langkah-6-periksa-tautan")
+    screenshot(plid, "09-langkah-6-periksa-tautan")
     complete_step(plid, live_server, "6")
 
     # The item page: finished, every step done on the diagram, the attachment and its checksum listed.
@@ -153,10 +158,10 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     assert {step: marks.get(step) for step in steps} == dict.fromkeys(steps, "mark-done")
     assert "mark-active" not in marks.values()
     expect(plid.locator("#attachments")).to_contain_text("laporan-keuangan.pdf")
-    expect(plid.locator('#timeline [data-event="attachment_added"]')).to_contain_text("Lampiran ditambahkan")
+    expect(plid.locator('#timeline [data-event="attachment_added"]')).to_contain_text("Berkas dilampirkan")
     expect(plid.locator('#timeline [data-event="attachment_added"]')).to_contain_text("sha256")
     expect(plid.locator('#timeline [data-event="gateway_decision"]').first).to_contain_text("Belum sesuai")
-    screenshot(plid, "08-halaman-item-selesai")
+    screenshot(plid, "10-halaman-item-selesai")
 
     with live_server.ctx.db.session() as session:
         item = session.get(Instance, item_id)
@@ -188,7 +193,7 @@ def test_a_task_past_its_time_standard_shows_the_overdue_badge_in_the_inbox_and_
     badge = utama.locator('#inbox tr[data-step="1"] [data-overdue="1"]')
     expect(badge).to_have_text("Terlambat 5 menit")
     expect(utama.locator("#count-overdue")).to_have_text("1")
-    screenshot(utama, "09-kotak-masuk-terlambat")
+    screenshot(utama, "01-kotak-masuk-terlambat")
     utama.goto(f"{live_server.url}/publications/{plan.id}")
     assert diagram_marks(utama) == {"Task_1_Arahan": "mark-overdue"}
-    screenshot(utama, "10-diagram-terlambat")
+    screenshot(utama, "02-diagram-terlambat")

@@ -3,65 +3,28 @@ done, active and overdue at each point, and the side panel who did what with whi
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import threading
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from werkzeug.serving import make_server
+from playwright.sync_api import Page, expect
 
-from engine.clock import ManualClock
-from engine.context import EngineContext
-from handlers import HANDLERS
-from tests.conftest import PASSWORD, ROOT, START, Mailbox, _seeded_models, make_settings
+from tests.browser.conftest import LiveServer
+from tests.conftest import ROOT
 from tests.engine.flow import SESUAI, STEP_2, complete, item_instance, start_with_plan, the_task
-from webapp import create_app
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 BUNDLES = [ROOT / "webapp" / "static" / "dist" / name for name in ("viewer.js", "replay.js")]
 BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
 
 
 @pytest.fixture(scope="module")
 def bundles() -> list[Path]:
+    """The viewer and replay bundles the page loads; built from webapp/assets when missing."""
     if not all(bundle.exists() for bundle in BUNDLES):
         subprocess.run(["node", str(ROOT / "webapp" / "assets" / "build.mjs")], check=True, cwd=ROOT)
     return BUNDLES
-
-
-@pytest.fixture
-def served(tmp_path: Path, sqlite_template: Path, smtp_server: tuple[int, Mailbox], bundles: list[Path],
-           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, EngineContext, ManualClock]]:
-    path = tmp_path / "sopflow.db"
-    shutil.copy(sqlite_template, path)
-    settings = replace(make_settings(f"sqlite:///{path}", smtp_server[0]), upload_dir=tmp_path / "uploads")
-    clock = ManualClock(START)
-    ctx = EngineContext.create(settings, clock=clock, handlers=HANDLERS)
-    ctx.models = dict(_seeded_models)
-    monkeypatch.setenv("SOPFLOW_INSTANCE_PATH", str(tmp_path / "instance"))
-    server = make_server("127.0.0.1", 0, create_app(ctx, {"TESTING": True}), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", ctx, clock
-    finally:
-        server.shutdown()
-        thread.join(5)
-        ctx.db.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _marker(page: Page, element_id: str) -> str:
@@ -69,8 +32,8 @@ def _marker(page: Page, element_id: str) -> str:
 
 
 def test_auditor_steps_back_and_forth_through_an_item_on_its_diagram(
-        browser: Browser, served: tuple[str, EngineContext, ManualClock]) -> None:
-    base, ctx, clock = served
+        bundles: list[Path], live_server: LiveServer, sign_in: Callable[[str], Page]) -> None:
+    ctx, clock, base = live_server.ctx, live_server.clock, live_server.url
     plan = start_with_plan(ctx)
     opd = "Dinas Kesehatan"
     clock.advance(timedelta(minutes=100))
@@ -80,13 +43,7 @@ def test_auditor_steps_back_and_forth_through_an_item_on_its_diagram(
     complete(ctx, the_task(ctx, plan.id, "Task_3_Verifikasi", opd), SESUAI)
     item_id = item_instance(ctx, plan.id, opd).id
 
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="id-ID")
-    page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", "auditor")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
+    page = sign_in("auditor")
     page.goto(f"{base}/audit/instances/{item_id}/replay")
     expect(page.locator("body[data-replay-ready='1']")).to_have_count(1)
     panel = page.locator("#replay-panel")
@@ -124,4 +81,3 @@ def test_auditor_steps_back_and_forth_through_an_item_on_its_diagram(
     page.click("#replay-play")
     expect(panel).to_have_attribute("data-index", "2", timeout=5000)
     page.click("#replay-play")  # pause
-    context.close()

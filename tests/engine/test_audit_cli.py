@@ -53,6 +53,11 @@ def test_replay_confirms_an_instance_and_refuses_an_unknown_one(cli_ctx: EngineC
     assert status == 0 and f"instance {item.id}: replay of " in out and "equals the stored state" in out
     status, out, err = _run(capsys, "audit", "replay", "999999")
     assert status == 2 and err == "sopflow: error: no instance 999999\n"
+    with cli_ctx.db.engine.begin() as connection:
+        connection.execute(text("UPDATE instances SET status = 'cancelled' WHERE id = :id"), {"id": item.id})
+    status, out, _ = _run(capsys, "audit", "replay", str(item.id))
+    assert status == 1 and out == (f"instance {item.id}: DIVERGES: the instance is cancelled but the replay ends "
+                                   "running\n")
 
 
 def test_export_gives_an_instance_as_csv_and_a_date_range_as_json(cli_ctx: EngineContext,
@@ -80,3 +85,11 @@ def test_export_refuses_a_bad_query_in_one_line(cli_ctx: EngineContext, capsys: 
                                                 args: tuple[str, ...], message: str) -> None:
     status, out, err = _run(capsys, "audit", "export", *args)
     assert status == 2 and out == "" and err.startswith(f"sopflow: error: {message}") and err.count("\n") == 1
+
+
+def test_evaluation_prints_the_month_as_csv_and_refuses_a_bad_month(cli_ctx: EngineContext,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = _run(capsys, "audit", "evaluation", "2026-11")
+    assert status == 0 and out == "section,instance,title,opd,class,time,value,detail\n"
+    status, out, err = _run(capsys, "audit", "evaluation", "11-2026")
+    assert (status, out) == (2, "") and err == "sopflow: error: the month must be given as YYYY-MM, not '11-2026'\n"

@@ -58,16 +58,16 @@ def test_another_office_cannot_see_an_item(ctx: EngineContext) -> None:
 
 def test_people_are_told_of_waiting_and_returned_tasks(ctx: EngineContext) -> None:
     plan = start_with_plan(ctx, PLAN[:1])
-    waiting = [n.subject for n in notices.list_notifications(ctx, "pembantu.dinkes")]
-    assert len(waiting) == 1 and waiting[0].startswith("Tugas menunggu: langkah 2")
-    assert notices.list_notifications(ctx, "pembantu.disdik") == []
+    assert inbox.inbox(ctx, InboxQuery("pembantu.dinkes", scope="unclaimed")).total == 1  # waiting for me
+    assert notices.list_notifications(ctx, "pembantu.dinkes") == []
     complete(ctx, the_task(ctx, plan.id, "Task_2_Siapkan_Data"), STEP_2)
     complete(ctx, the_task(ctx, plan.id, "Task_3_Verifikasi"),
              {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan kosong."})
-    latest = notices.list_notifications(ctx, "pembantu.dinkes")[0]
-    assert latest.subject.startswith("Dikembalikan: langkah 2")
-    assert notices.unread_count(ctx, "pembantu.dinkes") == 2
-    assert notices.mark_all_read(ctx, "pembantu.dinkes") == 2 and notices.unread_count(ctx, "pembantu.dinkes") == 0
+    [returned] = notices.list_notifications(ctx, "pembantu.dinkes")
+    assert returned.subject.startswith("Dikembalikan: langkah 2")
+    assert notices.list_notifications(ctx, "pembantu.disdik") == []
+    assert notices.unread_count(ctx, "pembantu.dinkes") == 1
+    assert notices.mark_all_read(ctx, "pembantu.dinkes") == 1 and notices.unread_count(ctx, "pembantu.dinkes") == 0
     with ctx.db.session() as session:
         returned = session.scalars(select(Event).where(Event.type == "task_ready")).all()
     assert [e.payload["returned"] for e in returned if e.payload["spec"] == "Task_2_Siapkan_Data"] == [False, True]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import threading
-from argparse import Namespace
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,6 +19,7 @@ from engine import instances
 from engine.context import EngineContext
 from engine.store import Event, Instance, WorkItem
 from engine.tokens import create_token
+from tests.conftest import ROOT
 from tests.engine import flow
 from tests.webapp.conftest import login
 from webapp import cli
@@ -72,7 +72,8 @@ class Api:
 @pytest.fixture
 def tokens(engine_ctx: EngineContext) -> dict[str, str]:
     return {name: create_token(engine_ctx, name, "test") for name in
-            ("ppid.utama", "plid.utama", "pembantu.dinkes", "pembantu.disdik", "auditor", "admin")}
+            ("ppid.utama", "plid.utama", "pembantu.dinkes", "pembantu.disdik", "auditor", "admin",
+             "pemilik.proses")}
 
 
 @pytest.fixture
@@ -97,10 +98,14 @@ def _inbox_task(api: Api, spec_id: str, opd: str | None = None) -> dict[str, Any
 
 
 def test_a_token_from_the_token_command_authenticates(engine_ctx: EngineContext, client: FlaskClient,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     assert client.get(API + "/tasks").status_code == 401
-    cli.cmd_token_create(engine_ctx, Namespace(username="ppid.utama", label="integration"))
+    monkeypatch.setenv("SOPFLOW_DATABASE_URL", engine_ctx.settings.database_url)
+    assert cli.main(["token", "create", "ppid.utama", "--label", "integration"]) == 0
     token = capsys.readouterr().out.strip()
+    assert cli.main(["token", "create", "nobody"]) == 2
+    assert "no active user 'nobody'" in capsys.readouterr().err
     assert token.startswith("sfw_")
     answer = client.get(API + "/tasks", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.get_json()
@@ -146,7 +151,7 @@ def test_the_openapi_document_is_public_and_lists_every_api_route(app: Flask, cl
                     registered.add((path, method.lower()))
     described = {(path, method) for path, operations in document["paths"].items() for method in operations}
     assert registered == described
-    assert len(registered) == 10
+    assert len(registered) == 11
 
 
 def test_a_publication_from_plan_to_published_through_the_api(as_user: Any, engine_ctx: EngineContext) -> None:
@@ -308,3 +313,47 @@ def test_unknown_routes_ids_and_bad_queries_answer_json(as_user: Any, client: Fl
         assert answer.is_json and answer.get_json()["error"], path
     assert client.get("/api/v2/tasks").get_json()["error"]
     assert utama.client.delete(API + "/tasks", headers=utama.headers).status_code == 405
+
+
+def test_a_returned_item_shows_the_verifiers_reasons_in_the_task_data(as_user: Any,
+                                                                      engine_ctx: EngineContext) -> None:
+    instance_id, task = flow.reach_step(engine_ctx, 3)
+    reasons = "Ringkasan belum menyebut periode anggaran."
+    answer = as_user("plid.utama").post(f"/tasks/{task.id}/complete",
+                                        {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": reasons})
+    assert answer.status_code == 200, answer.get_json()
+    dinkes = as_user("pembantu.dinkes")
+    again = _inbox_task(dinkes, "Task_2_Siapkan_Data")
+    detail = dinkes.get(f"/tasks/{again['id']}").get_json()
+    assert detail["data"]["alasan_verifikasi"] == reasons
+    assert detail["step"]["time_standard"] == "PT90M" and detail["step"]["required_input"]
+    kelas = next(f for f in detail["step"]["fields"] if f["name"] == "kelas_dip")
+    assert kelas["required"] is True and "dikecualikan" in kelas["choices"]
+    assert detail["instance"]["id"] == instance_id
+
+
+def test_instances_are_paged_newest_first(as_user: Any, engine_ctx: EngineContext) -> None:
+    first, second = flow.start_publication(engine_ctx), flow.start_publication(engine_ctx)
+    page_1 = as_user("auditor").get("/instances?per_page=1").get_json()
+    page_2 = as_user("auditor").get("/instances?per_page=1&page=2").get_json()
+    assert (page_1["total"], page_1["pages"]) == (2, 2)
+    assert [page_1["items"][0]["id"], page_2["items"][0]["id"]] == [second.id, first.id]
+
+
+def test_a_process_owner_validates_a_diagram_through_the_api(as_user: Any) -> None:
+    owner = as_user("pemilik.proses")
+    diagram = (ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_bytes()
+    sound = owner.post("/processes/ppid_publikasi_item/validate", data=diagram,
+                       content_type="application/xml")
+    assert sound.status_code == 200 and sound.get_json() == {"valid": True, "problems": []}
+    broken = diagram.replace(b'value="PT60M"', b'value="PT45M"', 1)
+    answer = owner.post("/processes/ppid_publikasi_item/validate", data=broken, content_type="application/xml")
+    problems = answer.get_json()["problems"]
+    assert answer.get_json()["valid"] is False
+    assert any(p["element_id"] == "Timer_Task_3_Verifikasi" and "harus sama" in p["message"] for p in problems)
+    hostile = b'<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x "x">]><d>&x;</d>'
+    refused = owner.post("/processes/ppid_publikasi_item/validate", data=hostile, content_type="application/xml")
+    assert refused.status_code == 200 and refused.get_json()["valid"] is False
+    assert owner.post("/processes/ppid_publikasi_item/validate", body={"x": 1}).status_code == 415
+    assert as_user("plid.utama").post("/processes/ppid_publikasi_item/validate", data=diagram,
+                                      content_type="application/xml").status_code == 403

@@ -111,8 +111,9 @@ def test_record_pdf_prints_identity_steps_actors_validation_and_initials(
     content = _pdf_text(response.data, tmp_path)
     flat = " ".join(content.split())
     for expected in ("500.12.11/01/DISKOMINFO-INFOKOM/2025", "Pengelolaan Konten Website dan Layanan Informasi",
-                     "Identitas SOP", "pembantu.dinkes", "hasil_verifikasi: belum_sesuai",
-                     "paraf_nama: Fajar Alemsyah, S.E.", "paraf_nip: 198011222006041009", "terlambat",
+                     "Identitas SOP", "pembantu.dinkes", "Hasil verifikasi: belum_sesuai",
+                     "Nama pemberi paraf: Fajar Alemsyah, S.E.", "NIP pemberi paraf: 198011222006041009",
+                     "Data akurat: ya", "terlambat",
                      "rantai utuh"):
         assert expected in flat, expected
     assert flat.count("Menyiapkan") == 2

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from engine import attachments, instances
 from engine.context import EngineContext
+from tests.conftest import PASSWORD
 from tests.engine import flow
 from tests.webapp.conftest import csrf_token, login, post
 from tests.webapp.pages import (
@@ -205,7 +206,12 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothin
     forged = client.post(f"/tasks/{world.claim_task}/claim", data={"csrf_token": "bukan-token-asli"})
     other_session = csrf_token(client.application.test_client())
     stolen = client.post(f"/tasks/{world.claim_task}/claim", data={"csrf_token": other_session})
-    for response in (missing, forged, stolen):
+    admin = client.application.test_client()
+    login(admin, "admin")
+    no_user = admin.post("/admin/users", data={"username": "penyusup", "display_name": "X", "email": "x@ppid.test",
+                                               "roles": "admin", "password": "kata-sandi-penyusup"})
+    no_login = client.application.test_client().post("/login", data={"username": "admin", "password": PASSWORD})
+    for response in (missing, forged, stolen, no_user, no_login):
         assert response.status_code == 400
         assert "CSRF" in error_message(response) and "Muat ulang halaman" in error_message(response)
     assert snapshot(engine_ctx) == before

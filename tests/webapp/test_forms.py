@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine import instances
 from engine.context import EngineContext
-from engine.store import Event, Instance, Notification, WorkItem
+from engine.store import Event, Instance, WorkItem
 from tests.engine import flow
 from tests.webapp.conftest import post
 from tests.webapp.pages import (
@@ -207,10 +207,8 @@ def test_a_completed_step_says_so_in_indonesian(people: People, engine_ctx: Engi
     done = submit(pembantu, step_2.id, flow.STEP_2)
     assert done.status_code == 302
     assert any(m.startswith("Langkah 2 selesai") for m in flash_messages(pembantu.get(done.headers["Location"])))
-    with engine_ctx.db.session() as session:
-        waiting = session.scalars(select(Notification.username).where(Notification.task_id == open_task(
-            engine_ctx, item.id).id)).all()
-    assert "plid.utama" in waiting
+    waiting = people("plid.utama").get("/notifications")
+    assert f"/tasks/{open_task(engine_ctx, item.id).id}" in waiting.get_data(as_text=True)
 
 
 def test_step_2_starts_from_the_planned_class_and_summary(
@@ -220,3 +218,21 @@ def test_step_2_starts_from_the_planned_class_and_summary(
     form = people("pembantu.dinkes").get(f"/tasks/{open_task(engine_ctx, item.id).id}")
     assert field_value(form, "kelas_dip") == "dikecualikan"
     assert field_value(form, "ringkasan") == "Ringkasan Data pribadi pasien."
+
+
+def test_field_errors_follow_the_chosen_language(people: People, engine_ctx: EngineContext, item: Instance) -> None:
+    pembantu = people("pembantu.dinkes")
+    assert post(pembantu, "/language/en", headers={"Referer": "/tasks"}).status_code == 302
+    response = submit(pembantu, open_task(engine_ctx, item.id).id, {"kelas_dip": "rahasia"})
+    assert response.status_code == 422
+    assert field_error(response, "ringkasan") == "is required"
+    assert field_error(response, "kelas_dip") == "must be one of: berkala, serta_merta, setiap_saat, dikecualikan"
+
+
+def test_a_conditional_field_names_the_condition_by_its_label(
+    people: People, engine_ctx: EngineContext, item: Instance
+) -> None:
+    step_3 = advance_item(engine_ctx, item.id, 3)
+    form = page(people("plid.utama").get(f"/tasks/{step_3.id}"))
+    hint = " ".join(form.xpath('string(//div[@data-field="alasan_verifikasi"]//small)').split())
+    assert hint == "Wajib bila Hasil verifikasi bernilai Belum sesuai"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -14,8 +15,11 @@ from webapp.i18n import merged_catalog
 
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
-# Field errors come from the engine as templates and are translated by the web layer.
-ENGINE_TEMPLATES_FILE = ROOT / "engine" / "forms.py"
+# Field errors and upload refusals come from the engine as templates and are translated by the web layer.
+ENGINE_TEMPLATE_SOURCES = {
+    ROOT / "engine" / "forms.py": "FieldError",
+    ROOT / "engine" / "attachments.py": "RefusedUpload",
+}
 
 
 def _webapp_messages() -> set[str]:
@@ -25,10 +29,10 @@ def _webapp_messages() -> set[str]:
 
 
 def _field_error_templates() -> set[str]:
-    source = Path(ENGINE_TEMPLATES_FILE).read_text(encoding="utf-8")
-    import re
-
-    return set(re.findall(r'FieldError\(\s*"([^"]+)"', source))
+    found: set[str] = set()
+    for path, kind in ENGINE_TEMPLATE_SOURCES.items():
+        found |= set(re.findall(kind + r'\(\s*"([^"]+)"', Path(path).read_text(encoding="utf-8")))
+    return found
 
 
 def test_every_web_message_and_field_error_has_an_indonesian_translation() -> None:

@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from engine import attachments, instances
+from engine import attachments, instances, timers
+from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.store import Event, Instance, WorkItem
+from tests.conftest import Mailbox
 from tests.engine import flow
 from tests.webapp.conftest import post
 from tests.webapp.pages import (
@@ -112,7 +115,7 @@ def test_the_instance_page_shows_steps_timeline_files_comments_and_the_diagram_m
     assert events[0] == "instance_started" and events[-1] == "comment_added"
     assert {"attachment_added", "task_completed", "task_ready"} <= set(events)
     timeline = doc.xpath('string(//ol[@id="timeline"])')
-    assert "Lampiran ditambahkan" in timeline and "task_completed" not in timeline
+    assert "Berkas dilampirkan" in timeline and "task_completed" not in timeline
     assert "Rencana unggahan #" in text_of(shown)
 
 
@@ -189,9 +192,16 @@ def test_notifications_list_the_waiting_task_and_mark_all_read_clears_the_count(
     people: People, engine_ctx: EngineContext, item: Instance
 ) -> None:
     pembantu = people("pembantu.dinkes")
+    step_2 = open_task(engine_ctx, item.id)
+    instances.complete_task(engine_ctx, step_2.id, flow.STEP_2, "pembantu.dinkes")
+    instances.complete_task(engine_ctx, open_task(engine_ctx, item.id).id,
+                  {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Lampiran kurang."}, "plid.utama")
     shown = pembantu.get("/notifications")
-    assert "Tugas menunggu: langkah 2" in text_of(shown)
-    assert int(page(shown).xpath('string(//*[@id="count-notifications"])')) >= 1
+    assert "Tugas menunggu Anda" in text_of(shown)
+    waiting = page(shown).xpath('//*[@id="waiting"]//a/@href')
+    assert f"/tasks/{open_task(engine_ctx, item.id).id}" in waiting
+    assert "Dikembalikan: langkah 2" in text_of(shown)
+    assert int(page(shown).xpath('string(//*[@id="count-notifications"])')) == 1
     link = page(shown).xpath('//ul[@id="notifications"]//a/@href')
     assert f"/tasks/{open_task(engine_ctx, item.id).id}" in link
     assert post(pembantu, "/notifications/read").status_code == 302
@@ -199,7 +209,7 @@ def test_notifications_list_the_waiting_task_and_mark_all_read_clears_the_count(
 
 
 @pytest.mark.parametrize("path", ["/tasks/00000000-0000-0000-0000-000000000000", "/publications/9999",
-                                  "/attachments/tidak-ada"])
+                                  "/publications/99999999999999999999", "/attachments/tidak-ada"])
 def test_an_unknown_id_answers_404_with_a_page(people: People, path: str) -> None:
     response = people("ppid.utama").get(path)
     assert response.status_code == 404 and error_message(response)
@@ -230,3 +240,47 @@ def test_the_auditor_reads_notifications_without_a_button_it_may_not_use(people:
     assert shown.status_code == 200
     assert not page(shown).xpath('//form[@action="/notifications/read"]')
     assert page(people("admin").get("/notifications")).xpath('//form[@action="/notifications/read"]')
+
+
+@pytest.mark.parametrize("path", ["/tasks", "/publications"])
+@pytest.mark.parametrize(("number", "first_page"), [("-3", True), ("0", True), ("dua", True), ("2", False),
+                                                    ("99999999999999999999", False)])
+def test_any_page_number_in_a_list_answers_a_page(
+    people: People, item: Instance, path: str, number: str, first_page: bool
+) -> None:
+    response = people("pembantu.dinkes").get(f"{path}?page={number}")
+    assert response.status_code == 200
+    assert ("Laporan keuangan semester I" in text_of(response)) is first_page
+
+
+def test_a_breached_time_standard_notifies_ppid_utama_in_the_app_and_marks_the_step(
+    people: People, engine_ctx: EngineContext, clock: ManualClock, item: Instance, mailbox: Mailbox
+) -> None:
+    step_2 = open_task(engine_ctx, item.id)
+    clock.advance(timedelta(minutes=91))  # step 2 allows 90 minutes
+    assert timers.fire_due_timers(engine_ctx) >= 1
+    utama = people("ppid.utama")
+    notes = page(utama.get("/notifications"))
+    breach = [li for li in notes.xpath('//ul[@id="notifications"]/li') if f"/tasks/{step_2.id}" in
+              " ".join(li.xpath(".//a/@href"))]
+    assert breach and "Laporan keuangan semester I" in breach[0].text_content()
+    shown = page(utama.get(f"/publications/{item.id}"))
+    assert json.loads(shown.xpath('//div[@id="diagram"]/@data-marks')[0]) == {"Task_2_Siapkan_Data": "overdue"}
+    row = shown.xpath(f'//table[@id="steps"]//tr[.//a[@href="/tasks/{step_2.id}"]]')[0]
+    assert "pelanggaran" in row.text_content().lower() and "Terlambat 1 menit" in row.text_content()
+    assert "Pelanggaran tercatat" in shown.xpath('string(//ol[@id="timeline"])')
+    assert mailbox.wait_for(1)
+
+
+def test_the_plan_page_lists_each_item_it_started_with_its_office_and_current_step(
+    people: People, engine_ctx: EngineContext
+) -> None:
+    first, second = start_items(engine_ctx, plan_item("Profil kesehatan", DINKES),
+                                plan_item("Data sekolah", "Dinas Pendidikan"))
+    assert first.parent_id is not None and first.parent_id == second.parent_id
+    shown = page(people("auditor").get(f"/publications/{first.parent_id}"))
+    rows = [[" ".join(td.text_content().split()) for td in tr.xpath("./td")]
+            for tr in shown.xpath('//section[h2="Item dalam rencana ini"]//tr')]
+    step_2 = "Menyiapkan dan mengidentifikasi data informasi publik sesuai klasifikasi DIP"
+    assert rows == [[f"#{first.id} Profil kesehatan", DINKES, "berjalan", step_2],
+                    [f"#{second.id} Data sekolah", "Dinas Pendidikan", "berjalan", step_2]]

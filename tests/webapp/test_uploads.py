@@ -8,7 +8,9 @@ import hashlib
 import io
 import re
 import struct
+import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -106,21 +108,24 @@ def test_a_download_returns_the_same_bytes_to_whoever_may_see_the_item_and_403_t
 @pytest.mark.parametrize(
     ("content", "filename", "reason"),
     [
-        (ELF, "laporan.pdf", "elf"),
-        (WINDOWS_EXE, "laporan.pdf", "exe"),
-        (b"Ini hanya teks biasa, bukan PDF.\n" * 20, "laporan.pdf", "unknown"),
-        (png_bytes(), "laporan.pdf", "png"),
-        (pdf_bytes(), "laporan.png", "pdf"),
-        (b"", "kosong.pdf", "empty"),
+        (lambda: ELF, "laporan.pdf", "elf"),
+        (lambda: WINDOWS_EXE, "laporan.pdf", "exe"),
+        (lambda: b"Ini hanya teks biasa, bukan PDF.\n" * 20, "laporan.pdf", "unknown"),
+        (png_bytes, "laporan.pdf", "png"),
+        (pdf_bytes, "laporan.png", "pdf"),
+        (lambda: zipped(("setup.exe", "MZ")), "laporan.docx", "zip"),
+        (lambda: b"", "kosong.pdf", "kosong.pdf kosong"),
     ],
-    ids=["elf-named-pdf", "exe-named-pdf", "text-named-pdf", "png-named-pdf", "pdf-named-png", "empty"],
+    ids=["elf-named-pdf", "exe-named-pdf", "text-named-pdf", "png-named-pdf", "pdf-named-png", "zip-named-docx",
+         "empty"],
 )
 def test_a_disguised_or_empty_file_is_refused_by_its_content_and_nothing_is_stored(
-    client: FlaskClient, engine_ctx: EngineContext, step_2: WorkItem, content: bytes, filename: str, reason: str
+    client: FlaskClient, engine_ctx: EngineContext, step_2: WorkItem, content: Callable[[], bytes], filename: str,
+    reason: str
 ) -> None:
     login(client, "pembantu.dinkes")
     before = snapshot(engine_ctx)
-    response = upload(client, step_2, content, filename)
+    response = upload(client, step_2, content(), filename)
     assert response.status_code == 422
     message = " ".join(flash_messages(response))
     assert message.startswith("Ditolak:") and reason in message
@@ -128,13 +133,42 @@ def test_a_disguised_or_empty_file_is_refused_by_its_content_and_nothing_is_stor
     assert not engine_ctx.settings.upload_dir.exists() or not any(engine_ctx.settings.upload_dir.iterdir())
 
 
-def test_a_png_image_named_png_is_accepted(
-    client: FlaskClient, engine_ctx: EngineContext, step_2: WorkItem
+def zipped(*entries: tuple[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in entries:
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def docx_bytes() -> bytes:
+    """The parts by which a Word document is recognised."""
+    return zipped(("[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+                   'content-types"/>'), ("_rels/.rels", "<Relationships/>"), ("word/document.xml", "<document/>"))
+
+
+def odt_bytes() -> bytes:
+    return zipped(("mimetype", "application/vnd.oasis.opendocument.text"), ("content.xml", "<office/>"))
+
+
+@pytest.mark.parametrize(
+    ("content", "filename", "media_type"),
+    [
+        (png_bytes, "foto.png", "image/png"),
+        (docx_bytes, "surat keputusan.docx",
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        (odt_bytes, "notulen.odt", "application/vnd.oasis.opendocument.text"),
+    ],
+    ids=["png", "docx", "odt"],
+)
+def test_images_and_office_documents_are_accepted_by_their_content(
+    client: FlaskClient, engine_ctx: EngineContext, step_2: WorkItem, content: Callable[[], bytes], filename: str,
+    media_type: str
 ) -> None:
     login(client, "pembantu.dinkes")
-    assert upload(client, step_2, png_bytes(), "foto.png").status_code == 302
+    assert upload(client, step_2, content(), filename).status_code == 302
     with engine_ctx.db.session() as session:
-        assert session.query(Event).filter_by(type="attachment_added").one().payload["media_type"] == "image/png"
+        assert session.query(Event).filter_by(type="attachment_added").one().payload["media_type"] == media_type
 
 
 def test_a_file_over_the_configured_limit_is_refused_with_the_limit_in_the_message(
@@ -159,3 +193,17 @@ def test_a_request_far_over_the_limit_is_cut_off_with_413_before_it_is_read(
     assert response.status_code == 413
     assert "Unggahan terlalu besar." in response.get_data(as_text=True)
     assert snapshot(engine_ctx) == before
+
+
+def test_several_files_are_stored_all_or_none(client: FlaskClient, engine_ctx: EngineContext,
+                                              step_2: WorkItem) -> None:
+    login(client, "pembantu.dinkes")
+    before = snapshot(engine_ctx)
+    files = [(io.BytesIO(pdf_bytes()), "laporan.pdf"), (io.BytesIO(b"MZ" + b"\0" * 200), "lampiran.pdf")]
+    refused = post(client, f"/tasks/{step_2.id}/attachments", {"file": files}, content_type="multipart/form-data")
+    assert refused.status_code == 422 and "lampiran.pdf" in " ".join(flash_messages(refused))
+    assert snapshot(engine_ctx) == before  # the good first file was not stored either
+    files = [(io.BytesIO(pdf_bytes()), "laporan.pdf"), (io.BytesIO(png_bytes()), "foto.png")]
+    stored = post(client, f"/tasks/{step_2.id}/attachments", {"file": files}, content_type="multipart/form-data")
+    assert stored.status_code == 302
+    assert snapshot(engine_ctx) != before

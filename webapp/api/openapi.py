@@ -211,6 +211,16 @@ SCHEMAS: dict[str, Any] = {
         "additionalProperties": False,
         "properties": {"process": {"type": "string", "enum": ["ppid_publikasi"]}},
     },
+    "Validation": {
+        "type": "object",
+        "properties": {
+            "valid": {"type": "boolean"},
+            "problems": {"type": "array", "items": {"type": "object", "properties": {
+                "element_id": _nullable("string", description="The diagram element the problem is on."),
+                "rule": {"type": "string"},
+                "message": {"type": "string", "description": "In Indonesian."}}}},
+        },
+    },
     "StepData": {
         "type": "object",
         "description": "The step's fields by name, as GET /tasks/{task_id} lists them (`step.fields`).",
@@ -278,6 +288,15 @@ PATHS: dict[str, Any] = {
     "/instances/{instance_id}/events": {"get": _operation(
         "An instance's hash-chained history", _json(_ref("EventList"), "Its events, oldest first."), READ_ERRORS,
         [INSTANCE_ID], tag="instances")},
+    "/processes/{process_id}/validate": {"post": {
+        **_operation("Validate a diagram for a process (Pemilik Proses, Admin): every problem, each with its "
+                     "element, by the rules deploy applies; nothing is stored",
+                     _json(_ref("Validation"), "The problems found (none: it can be deployed)."),
+                     {**READ_ERRORS, "415": _error("UnsupportedMediaType")},
+                     [{"name": "process_id", "in": "path", "required": True, "schema": {"type": "string"}}],
+                     tag="processes"),
+        "requestBody": {"required": True, "content": {"application/xml": {"schema": {"type": "string"}}}},
+    }},
 }
 
 

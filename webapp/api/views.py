@@ -13,16 +13,17 @@ from werkzeug.wrappers import Response
 from engine import inbox, instance_view
 from engine import instances as instance_service
 from engine.diagram import StepSpec
-from engine.errors import InvalidTaskData
 from engine.events import verify_chain
 from engine.forms import FormField
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.store import Attachment, Event, Instance, WorkItem
+from engine.validation import validate_diagram
 from webapp.api import bp
 from webapp.api.auth import api_roles, api_user, authenticate
 from webapp.api.openapi import openapi_document
 from webapp.context import engine
 
+DIAGRAM_TYPES = ("application/xml", "text/xml")
 STAFF = ("ppid_utama", "plid_utama", "ppid_pembantu")
 # Started by hand (by PPID Utama); the item process is started by a plan's step 1, never on its own.
 STARTABLE_PROCESSES = ("ppid_publikasi",)
@@ -46,12 +47,6 @@ def api_error(error: ApiError) -> tuple[Response, int]:
     if error.fields is not None:
         body["fields"] = error.fields
     return jsonify(body), error.status
-
-
-@bp.errorhandler(InvalidTaskData)
-def invalid_task_data(error: InvalidTaskData) -> tuple[Response, int]:
-    """422 with each field's English message (the pages translate the same templates)."""
-    return jsonify({"error": str(error), "fields": {name: str(msg) for name, msg in error.field_errors.items()}}), 422
 
 
 # Request parsing
@@ -243,6 +238,19 @@ def start_instance() -> tuple[Response, int, dict[str, str]]:
     location = url_for("api.get_instance", instance_id=instance.id)
     return (jsonify({"instance": instance_json(instance), "open_tasks": [task_json(t, now) for t in tasks]}),
             201, {"Location": location})
+
+
+@bp.post("/processes/<process_id>/validate")
+@api_roles("process_owner", "admin")
+def validate(process_id: str) -> Response:
+    """Every problem of a diagram (the body, as XML), by the rules deploy applies; nothing is stored."""
+    if request.mimetype not in DIAGRAM_TYPES:
+        raise ApiError(415, f"send the diagram as {' or '.join(DIAGRAM_TYPES)} (Content-Type was "
+                            f"{request.mimetype or 'none'})")
+    ctx = engine()
+    result = validate_diagram(request.get_data(), ctx.settings, set(ctx.handlers), f"{process_id}.bpmn",
+                              expected_process_id=process_id)
+    return jsonify({"valid": not result.problems, "problems": [p.as_dict() for p in result.problems]})
 
 
 @bp.get("/instances")

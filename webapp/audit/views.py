@@ -3,8 +3,8 @@ evaluation, printable records and event exports. Every route is GET: auditors re
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, timedelta
-from typing import Any
 
 from flask import Response, render_template, request
 from flask_babel import gettext as _
@@ -16,39 +16,17 @@ from engine.audit_export import EventQuery, export_events, parse_date
 from engine.audit_frames import replay_frames
 from engine.audit_records import instance_record
 from engine.audit_replay import replay_instance
-from engine.audit_reports import GROUPINGS, breach_rates, heat_class, time_standard_report
+from engine.audit_reports import breach_heat, time_standard_report
 from engine.errors import SopflowError
-from engine.execution import latest_definition
 from engine.inbox import InstanceQuery, list_instances
 from webapp.audit import bp
 from webapp.audit.charts import duration_chart
 from webapp.auth import roles_required
 from webapp.context import engine
+from webapp.formatting import event_labels
 from webapp.pdf import pdf_response
 
 READERS = ("auditor", "ppid_utama", "admin")
-
-
-def _event_labels() -> dict[str, str]:
-    """What each event type is called on the replay page."""
-    return {
-        "instance_started": _("Started"),
-        "task_ready": _("Task ready"),
-        "task_claimed": _("Task claimed"),
-        "task_released": _("Task released"),
-        "task_completed": _("Task completed"),
-        "task_withdrawn": _("Task withdrawn"),
-        "gateway_decision": _("Decision"),
-        "timer_fired": _("Time standard passed"),
-        "time_standard_breached": _("Breach recorded"),
-        "service_completed": _("Automatic step"),
-        "instance_completed": _("Finished"),
-        "instance_cancelled": _("Cancelled"),
-        "instance_migrated": _("Moved to a newer version"),
-        "attachment_added": _("File attached"),
-        "comment_added": _("Comment"),
-        "now": _("Now"),
-    }
 
 
 def _today() -> date:
@@ -88,7 +66,7 @@ def verify() -> str:
 @roles_required(*READERS)
 def replay(instance_id: int) -> str:
     view = replay_frames(engine(), instance_id)
-    return render_template("audit/replay.html", view=view, labels=_event_labels())
+    return render_template("audit/replay.html", view=view, labels=event_labels())
 
 
 @bp.get("/instances/<int:instance_id>/replay/check")
@@ -133,27 +111,14 @@ def events() -> Response:
     return _export(EventQuery(start=start, end=end), f"events-{start}-{end}")
 
 
-def _heat_diagrams(rates: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
-    """The newest diagram of each process with tasks in the period, its steps coloured by breach rate."""
-    ctx = engine()
-    diagrams = []
-    for process_id in sorted({entry["process_id"] for entry in rates.values()}):
-        with ctx.db.session() as session:
-            xml = latest_definition(session, process_id).bpmn_xml
-        marks = {spec: heat_class(entry["rate"]) for spec, entry in rates.items() if entry["process_id"] == process_id}
-        diagrams.append({"process_id": process_id, "xml": xml, "marks": marks})
-    return diagrams
-
-
 @bp.get("/report")
 @roles_required(*READERS)
 def report() -> str:
     start, end = _period()
     by = request.args.get("by", "step")
     result = time_standard_report(engine(), start, end, by)
-    rates = breach_rates(engine(), start, end)
-    return render_template("audit/report.html", report=result, groupings=GROUPINGS, chart=duration_chart(result),
-                           diagrams=_heat_diagrams(rates), rates=rates)
+    diagrams = [asdict(d) for d in breach_heat(engine(), start, end)]
+    return render_template("audit/report.html", report=result, chart=duration_chart(result), diagrams=diagrams)
 
 
 @bp.get("/evaluation")

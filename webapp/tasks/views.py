@@ -22,6 +22,7 @@ from webapp.tasks.binding import choice_label, form_data
 
 STAFF = ("ppid_utama", "plid_utama", "ppid_pembantu")
 PUBLICATION_PROCESS = "ppid_publikasi"
+MAX_PAGE = 100_000
 
 
 @bp.app_context_processor
@@ -35,7 +36,9 @@ def header_counts() -> dict[str, Any]:
 
 
 def _page_number() -> int:
-    return request.args.get("page", 1, type=int) or 1
+    """?page= within what a database offset can hold; anything else reads as the nearest valid page."""
+    page = request.args.get("page", 1, type=int) or 1
+    return min(max(page, 1), MAX_PAGE)
 
 
 @bp.get("/")
@@ -162,16 +165,22 @@ def upload(task_id: str) -> Response | tuple[str, int]:
     if not files:
         flash(_("Choose a file first."), "error")
         return redirect(url_for("tasks.task", task_id=task_id))
-    for upload_file in files:
-        content = upload_file.read(ctx.settings.upload_max_bytes + 1)
-        try:
-            attachments.add_attachment(ctx, detail.item.instance_id, task_id, upload_file.filename or "berkas",
-                                       content, current_user.username)
-        except RefusedUpload as error:
-            flash(_("Refused: %(reason)s", reason=str(error)), "error")
-            return _render_task(task_id, status=422)
+    received = [(f.filename or "berkas", f.read(ctx.settings.upload_max_bytes + 1)) for f in files]
+    try:
+        for filename, content in received:  # all or none: every file is judged before any is stored
+            attachments.check_upload(ctx, filename, content)
+        for filename, content in received:
+            attachments.add_attachment(ctx, detail.item.instance_id, task_id, filename, content,
+                                       current_user.username)
+    except RefusedUpload as error:
+        flash(_("Refused: %(reason)s", reason=_refusal(error)), "error")
+        return _render_task(task_id, status=422)
     flash(_("Attachment saved."), "success")
     return redirect(url_for("tasks.task", task_id=task_id))
+
+
+def _refusal(error: RefusedUpload) -> str:
+    return _(error.template, **error.params)
 
 
 @bp.get("/attachments/<attachment_id>")
@@ -240,8 +249,11 @@ def cancel(instance_id: int) -> Response:
 @bp.get("/notifications")
 @login_required  # type: ignore[misc]
 def notifications() -> str:
-    return render_template("tasks/notifications.html",
-                           rows=notices.list_notifications(engine(), current_user.username))
+    ctx = engine()
+    waiting = inbox.inbox(ctx, InboxQuery(current_user.username, scope="unclaimed", per_page=10)) \
+        if current_user.has_role(*STAFF) else None
+    return render_template("tasks/notifications.html", waiting=waiting,
+                           rows=notices.list_notifications(ctx, current_user.username))
 
 
 @bp.post("/notifications/read")
