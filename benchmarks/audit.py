@@ -35,6 +35,7 @@ from engine.events import GENESIS, content_digest, global_digest  # noqa: E402
 from engine.store import Event, EventChainHead, Instance  # noqa: E402
 from handlers import HANDLERS  # noqa: E402
 from tests.engine.flow import (  # noqa: E402
+    BELUM,
     DISETUJUI,
     PLAN,
     SESUAI,
@@ -47,7 +48,6 @@ from tests.engine.flow import (  # noqa: E402
     the_task,
 )
 
-BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
 ITEM_STEPS = [("Task_2_Siapkan_Data", STEP_2), ("Task_3_Verifikasi", BELUM), ("Task_2_Siapkan_Data", STEP_2),
               ("Task_3_Verifikasi", SESUAI), ("Task_4_Unggah", STEP_4), ("Task_5_Persetujuan", DISETUJUI),
               ("Task_6_Pastikan_Tayang", STEP_6)]

@@ -37,9 +37,8 @@ from engine.config import load_settings  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
 from engine.store import Instance, WorkItem  # noqa: E402
 from handlers import HANDLERS  # noqa: E402
-from tests.engine.flow import DISETUJUI, PLAN, SESUAI, STEP_1, STEP_2, STEP_4, STEP_6  # noqa: E402
+from tests.engine.flow import BELUM, DISETUJUI, PLAN, SESUAI, STEP_1, STEP_2, STEP_4, STEP_6  # noqa: E402
 
-BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
 FLOW = [
     ("Task_1_Arahan", {**STEP_1, "rencana_unggahan": PLAN[:1]}),
     ("Task_2_Siapkan_Data", STEP_2),

@@ -12,10 +12,8 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from sqlalchemy import select
 
 from engine.context import EngineContext
-from engine.errors import NotFound
-from engine.events import instance_history
-from engine.execution import process_model
-from engine.store import Attachment, Definition, Event, Instance, User
+from engine.instance_log import read_instance_log
+from engine.store import Attachment, Event
 
 
 @dataclass
@@ -91,14 +89,7 @@ class _Marks:
 def replay_frames(ctx: EngineContext, instance_id: int) -> ReplayView:
     """One frame per event (and, for a running instance, one for now), oldest first."""
     with ctx.db.session() as session:
-        instance = session.get(Instance, instance_id)
-        if instance is None:
-            raise NotFound(f"no instance {instance_id}")
-        definition = session.get(Definition, instance.definition_id)
-        assert definition is not None
-        model = process_model(ctx, session, instance.definition_id)
-        log = instance_history(session, instance_id)
-        names = dict(session.execute(select(User.username, User.display_name)).tuples().all())
+        instance, definition, model, log, names = read_instance_log(ctx, session, instance_id)
         attachments: dict[str, list[dict[str, Any]]] = {}
         for row in session.scalars(select(Attachment).where(Attachment.instance_id == instance_id)
                                    .order_by(Attachment.uploaded_at)):

@@ -10,23 +10,12 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.context import EngineContext
-from engine.errors import NotFound
-from engine.events import instance_history, verify_chain
-from engine.execution import process_model
+from engine.events import verify_chain
+from engine.instance_log import read_instance_log
+from engine.sop_document import build_sop_document
 from engine.spiff import iso_duration
-from engine.store import Definition, Instance, User
+from engine.store import Instance
 
-# The identity table of the signed SOP (docs: /work/shared/sop/SOP.md); printed on every record.
-SOP_IDENTITY: tuple[tuple[str, str], ...] = (
-    ("Instansi", "Pemerintah Kabupaten Tanjung Jabung Timur, Dinas Komunikasi dan Informatika"),
-    ("Unit", "Pejabat Pengelola Informasi dan Dokumentasi (PPID) Kabupaten Tanjung Jabung Timur"),
-    ("Nomor SOP", "500.12.11/01/DISKOMINFO-INFOKOM/2025"),
-    ("Tanggal pembuatan", "20 Oktober 2025"),
-    ("Tanggal efektif", "23 Oktober 2025"),
-    ("Disahkan oleh", "Fajar Alemsyah, S.E., NIP 19801122 200604 1 009"),
-    ("Nama SOP", "Pengelolaan Konten Website dan Layanan Informasi"),
-    ("Website", "https://ppid.tanjabtimkab.go.id"),
-)
 VALIDATION_FIELDS = ("hasil_verifikasi", "alasan_verifikasi")
 APPROVAL_FIELDS = ("keputusan_persetujuan", "alasan_pengembalian", "paraf_nama", "paraf_nip")
 
@@ -90,14 +79,7 @@ class InstanceRecord:
 
 def instance_record(ctx: EngineContext, instance_id: int) -> InstanceRecord:
     with ctx.db.session() as session:
-        instance = session.get(Instance, instance_id)
-        if instance is None:
-            raise NotFound(f"no instance {instance_id}")
-        definition = session.get(Definition, instance.definition_id)
-        assert definition is not None
-        model = process_model(ctx, session, instance.definition_id)
-        log = instance_history(session, instance_id)
-        names = dict(session.execute(select(User.username, User.display_name)).tuples().all())
+        instance, definition, model, log, names = read_instance_log(ctx, session, instance_id)
         children = [(c.id, c.title, c.status) for c in session.scalars(
             select(Instance).where(Instance.parent_id == instance_id).order_by(Instance.id))]
     steps: dict[str, StepLine] = {}
@@ -132,7 +114,8 @@ def instance_record(ctx: EngineContext, instance_id: int) -> InstanceRecord:
         elif event.type == "instance_cancelled":
             cancel_reason = payload.get("reason")
     return InstanceRecord(
-        SOP_IDENTITY, instance.id, instance.process_id, model.name, definition.version, instance.title,
+        tuple(build_sop_document(ctx).identity), instance.id, instance.process_id, model.name, definition.version,
+        instance.title,
         instance.opd, instance.status, instance.started_by, instance.started_at, instance.finished_at,
         list(steps.values()), decisions, children, len(log), instance.last_event_hash,
         verify_chain(log) is None and (not log or log[-1].hash == instance.last_event_hash), cancel_reason,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.execution import OPEN_STATUSES
@@ -56,44 +57,41 @@ def _visible(user: User) -> Select[tuple[WorkItem]]:
     return statement
 
 
-def _count(ctx: EngineContext, statement: Select[tuple[WorkItem]]) -> int:
-    with ctx.db.session() as session:
-        return int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+def _count(session: Session, statement: Select[tuple[WorkItem]]) -> int:
+    return int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
 
 
 def inbox(ctx: EngineContext, query: InboxQuery) -> InboxPage:
     now = ctx.clock.now()
     with ctx.db.session() as session:
         user = get_user(session, query.username)
-    visible = _visible(user)
-    overdue = visible.where(WorkItem.due_at <= now)
-    counts = InboxCounts(
-        mine=_count(ctx, visible.where(WorkItem.claimed_by == user.username)),
-        lanes=_count(ctx, visible),
-        overdue=_count(ctx, overdue),
-    )
-    statement = {
-        "mine": visible.where(WorkItem.claimed_by == user.username),
-        "unclaimed": visible.where(WorkItem.claimed_by.is_(None)),
-        "overdue": overdue,
-    }.get(query.scope, visible)
-    if query.lane:
-        statement = statement.where(WorkItem.lane == query.lane)
-    if query.opd:
-        statement = statement.where(WorkItem.opd == query.opd)
-    total = _count(ctx, statement)
-    page = max(1, query.page)
-    is_overdue = case((WorkItem.due_at <= now, 0), else_=1)
-    ordered = statement.order_by(is_overdue, WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.ready_at)
-    with ctx.db.session() as session:
+        visible = _visible(user)
+        overdue = visible.where(WorkItem.due_at <= now)
+        counts = InboxCounts(
+            mine=_count(session, visible.where(WorkItem.claimed_by == user.username)),
+            lanes=_count(session, visible),
+            overdue=_count(session, overdue),
+        )
+        statement = {
+            "mine": visible.where(WorkItem.claimed_by == user.username),
+            "unclaimed": visible.where(WorkItem.claimed_by.is_(None)),
+            "overdue": overdue,
+        }.get(query.scope, visible)
+        if query.lane:
+            statement = statement.where(WorkItem.lane == query.lane)
+        if query.opd:
+            statement = statement.where(WorkItem.opd == query.opd)
+        total = _count(session, statement)
+        page = max(1, query.page)
+        is_overdue = case((WorkItem.due_at <= now, 0), else_=1)
+        ordered = statement.order_by(is_overdue, WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.ready_at)
         items = list(session.scalars(ordered.offset((page - 1) * query.per_page).limit(query.per_page)))
     return InboxPage(items, total, page, query.per_page, counts, now)
 
 
 def inbox_count(ctx: EngineContext, username: str) -> int:
     with ctx.db.session() as session:
-        user = get_user(session, username)
-    return _count(ctx, _visible(user))
+        return _count(session, _visible(get_user(session, username)))
 
 
 def known_offices(ctx: EngineContext) -> list[str]:

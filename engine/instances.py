@@ -157,6 +157,8 @@ def _server_checks(ctx: EngineContext, task_id: str, data: dict[str, Any], actor
     complete the task."""
     if ctx.url_checker is None or not isinstance(data, dict):
         return {}
+    if not any(isinstance(value, str) and value.strip().startswith("http") for value in data.values()):
+        return {}  # no address to request: no need to read the step
     with ctx.db.session() as session:
         item = session.get(WorkItem, task_id)
         instance = session.get(Instance, item.instance_id) if item is not None else None

@@ -13,10 +13,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer
 from tests.conftest import ROOT
-from tests.engine.flow import SESUAI, STEP_2, complete, item_instance, start_with_plan, the_task
+from tests.engine.flow import BELUM, SESUAI, STEP_2, complete, item_instance, start_with_plan, the_task
 
 BUNDLES = [ROOT / "webapp" / "static" / "dist" / name for name in ("viewer.js", "replay.js")]
-BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
 
 
 @pytest.fixture(scope="module")

@@ -35,6 +35,7 @@ SESUAI = {
     "cek_layak_web": True,
 }
 STEP_4 = {"tautan_unggahan": "https://ppid.tanjabtimkab.go.id/informasi/1"}
+BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
 DISETUJUI = {"keputusan_persetujuan": "disetujui", "paraf_nama": "Fajar Alemsyah, S.E.",
              "paraf_nip": "198011222006041009"}
 STEP_6 = {"tautan_publik": "https://ppid.tanjabtimkab.go.id/informasi/1", "tanggal_tayang": "2026-11-23"}

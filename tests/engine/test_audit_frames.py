@@ -8,9 +8,7 @@ from pathlib import Path
 from engine.audit_frames import replay_frames
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from tests.engine.flow import STEP_2, complete, item_instance, start_with_plan, the_task
-
-BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
+from tests.engine.flow import BELUM, STEP_2, complete, item_instance, start_with_plan, the_task
 
 
 def test_frames_follow_the_item_through_a_breach_and_a_loop(ctx: EngineContext, clock: ManualClock) -> None:

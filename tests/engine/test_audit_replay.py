@@ -13,6 +13,7 @@ from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.store import Instance
 from tests.engine.flow import (
+    BELUM,
     DISETUJUI,
     SESUAI,
     STEP_2,
@@ -24,7 +25,6 @@ from tests.engine.flow import (
     the_task,
 )
 
-BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
 DIKEMBALIKAN = {"keputusan_persetujuan": "dikembalikan", "alasan_pengembalian": "Tautan salah."}
 
 

@@ -72,3 +72,20 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD) -> None:
     response = client.post("/login", data={"username": username, "password": password,
                                            "csrf_token": csrf_token(client)})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+
+
+@pytest.fixture
+def people(app: Flask) -> Any:
+    """A logged-in test client per demo user, made on first use (tests.webapp.pages.People)."""
+    from tests.webapp.pages import People
+
+    return People(app)
+
+
+@pytest.fixture
+def item(engine_ctx: EngineContext) -> Any:
+    """One publication item of Dinas Kesehatan, waiting at step 2."""
+    from tests.webapp.pages import plan_item, start_items
+
+    (only,) = start_items(engine_ctx, plan_item("Laporan keuangan semester I", "Dinas Kesehatan"))
+    return only

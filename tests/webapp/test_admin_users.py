@@ -17,11 +17,6 @@ NEW_USER = {"username": "pembantu.dishub", "display_name": "PPID Pembantu Dishub
             "roles": "ppid_pembantu", "opd": "Dinas Perhubungan", "password": "kata-sandi-dishub"}
 
 
-@pytest.fixture
-def people(app: Flask) -> People:
-    return People(app)
-
-
 def test_the_admin_creates_a_pembantu_who_logs_in_and_sees_only_their_office(
     app: Flask, people: People, engine_ctx: EngineContext
 ) -> None:

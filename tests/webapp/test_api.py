@@ -4,10 +4,6 @@ and an OpenAPI document that describes every registered route."""
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,35 +18,10 @@ from engine.tokens import create_token
 from tests.conftest import ROOT
 from tests.engine import flow
 from tests.webapp.conftest import login
+from tests.webapp.pages import website
 from webapp import cli
 
 API = "/api/v1"
-
-
-class _Website(BaseHTTPRequestHandler):
-    """The PPID website that step 6 requests: every page answers 200."""
-
-    def do_GET(self) -> None:  # noqa: N802  (http.server's name)
-        self.send_response(200)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
-@contextmanager
-def website() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Website)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 class Api:

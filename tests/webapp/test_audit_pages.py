@@ -21,6 +21,7 @@ from engine.context import EngineContext
 from engine.timers import fire_due_timers
 from tests.conftest import JAKARTA
 from tests.engine.flow import (
+    BELUM,
     DISETUJUI,
     SESUAI,
     STEP_2,
@@ -32,8 +33,6 @@ from tests.engine.flow import (
     the_task,
 )
 from tests.webapp.conftest import login
-
-BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
 
 
 def _published_item(ctx: EngineContext, clock: ManualClock) -> tuple[int, int]:

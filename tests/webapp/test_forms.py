@@ -3,8 +3,6 @@ the Belum sesuai loop with its reasons, an exempt item stopping before upload, a
 
 from __future__ import annotations
 
-import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from engine import instances
@@ -29,17 +27,6 @@ from tests.webapp.pages import (
 )
 
 DINKES = "Dinas Kesehatan"
-
-
-@pytest.fixture
-def people(app: Flask) -> People:
-    return People(app)
-
-
-@pytest.fixture
-def item(engine_ctx: EngineContext) -> Instance:
-    (only,) = start_items(engine_ctx, plan_item("Laporan keuangan semester I", DINKES))
-    return only
 
 
 def test_missing_step_2_fields_read_wajib_diisi_beside_each_field_and_the_entered_values_stay(

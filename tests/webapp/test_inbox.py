@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flask import Flask
 
 from engine import instances, users
 from engine.clock import ManualClock
@@ -29,11 +28,6 @@ def items(engine_ctx: EngineContext, clock: ManualClock) -> list[Instance]:
         advance_item(engine_ctx, item.id, 3)
     clock.advance(timedelta(minutes=70))
     return made
-
-
-@pytest.fixture
-def people(app: Flask) -> People:
-    return People(app)
 
 
 def rows(response: object) -> list[dict[str, str]]:

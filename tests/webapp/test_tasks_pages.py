@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from flask import Flask
 from sqlalchemy import select
 
 from engine import attachments, instances, timers
@@ -38,17 +37,6 @@ from tests.webapp.pages import (
 )
 
 DINKES = "Dinas Kesehatan"
-
-
-@pytest.fixture
-def people(app: Flask) -> People:
-    return People(app)
-
-
-@pytest.fixture
-def item(engine_ctx: EngineContext) -> Instance:
-    (only,) = start_items(engine_ctx, plan_item("Laporan keuangan semester I", DINKES))
-    return only
 
 
 @pytest.fixture
