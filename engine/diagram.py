@@ -18,7 +18,12 @@ from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 from engine.forms import FormField, fields_from_properties
 from engine.spiff import ScheduledStartTimer
 
-NS = {"bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL"}
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+# Process property `mulai` = `otomatis`: only the engine starts the process (e.g. one item per planned item).
+ENGINE_STARTED = "otomatis"
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class ProcessModel:
     start_cycle: str | None
     service_operations: frozenset[str]
     names: dict[str, str] = field(default_factory=dict)
+    engine_started: bool = False
 
 
 def _all_specs(model_spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> list[Any]:
@@ -114,6 +120,9 @@ def build_model(
             ts.operation_name for ts in task_specs if isinstance(ts, ServiceTask)
         ),
         names={ts.bpmn_id: ts.bpmn_name or ts.bpmn_id for ts in task_specs if getattr(ts, "bpmn_id", None)},
+        engine_started=ENGINE_STARTED in process.xpath(
+            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='mulai']/@value",
+            namespaces=NS),
     )
 
 

@@ -63,6 +63,8 @@ def start_instance(ctx: EngineContext, process_id: str, actor: str = SYSTEM_ACTO
         with ctx.db.session() as session:
             definition = latest_definition(session, process_id)
             model = process_model(ctx, session, definition.id)
+            if model.engine_started:
+                raise NotAllowed(f"{model.name!r} ({process_id}) is started by the engine only, never by hand")
             _check_lane(ctx, _actor(session, actor), model.start_lane, None, f"starting {model.name!r}")
             return begin_instance(ctx, session, definition, actor, trigger="manual")
 

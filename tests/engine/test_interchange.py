@@ -104,13 +104,13 @@ def test_a_new_time_standard_shows_in_the_sop_document_once_deployed(ctx: Engine
 
 def test_identity_fields_come_from_the_process_properties(ctx: EngineContext) -> None:
     item = (ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_bytes()
+    engine_started = b'<spiffworkflow:property name="mulai" value="otomatis"/>'
+    assert engine_started in item
     with_identity = item.replace(
-        b'<bpmn:laneSet id="LaneSet_ppid_publikasi_item">',
-        b'<bpmn:extensionElements><spiffworkflow:properties>'
-        b'<spiffworkflow:property name="sop.nomor" value="500.12.11/01/DISKOMINFO-INFOKOM/2025"/>'
-        b'<spiffworkflow:property name="sop.dasar_hukum" value="UU 14/2008; PP 61/2010"/>'
-        b"</spiffworkflow:properties></bpmn:extensionElements>"
-        b'<bpmn:laneSet id="LaneSet_ppid_publikasi_item">')
+        engine_started,
+        engine_started
+        + b'<spiffworkflow:property name="sop.nomor" value="500.12.11/01/DISKOMINFO-INFOKOM/2025"/>'
+        b'<spiffworkflow:property name="sop.dasar_hukum" value="UU 14/2008; PP 61/2010"/>')
     definitions.deploy(ctx, with_identity, "pemilik.proses", note="identitas")
     document = build_sop_document(ctx, ["ppid_publikasi_item"])
     assert ("Nomor SOP", "500.12.11/01/DISKOMINFO-INFOKOM/2025") in document.identity

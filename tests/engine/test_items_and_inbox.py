@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import inbox, notices, users
+from engine import inbox, instances, notices, users
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import NotAllowed, SopflowError
@@ -27,6 +27,13 @@ def test_each_planned_item_becomes_its_own_publication_with_its_data(ctx: Engine
             started = instance_history(session, child.id)[0]
         assert started.type == "instance_started" and started.payload["parent_id"] == plan.id
         assert started.payload["data"]["item"] == item
+
+
+def test_an_item_process_is_never_started_by_hand(ctx: EngineContext) -> None:
+    with pytest.raises(NotAllowed, match="started by the engine only"):
+        instances.start_instance(ctx, "ppid_publikasi_item", "pembantu.dinkes")
+    with ctx.db.session() as session:
+        assert session.scalar(select(Instance.id).limit(1)) is None
 
 
 def test_inbox_shows_only_my_lanes_and_office_overdue_first_with_counts(ctx: EngineContext, clock: ManualClock) -> None:
