@@ -18,6 +18,8 @@ def cmd_serve(ctx: EngineContext, args: argparse.Namespace) -> None:
     from webapp import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for chatty in ("weasyprint", "fontTools"):  # progress lines for every PDF
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     scheduler = None
     if not args.no_scheduler:
         scheduler = TimerScheduler(ctx)
