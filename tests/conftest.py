@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from email import message_from_bytes, policy
@@ -124,15 +125,23 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         yield f"sqlite:///{path}"
         return
-    server_url = request.getfixturevalue("postgres_template")
+    with scratch_database(request.getfixturevalue("postgres_template"), template="sopflow_template") as url:
+        yield url
+
+
+@contextmanager
+def scratch_database(server_url: str, template: str | None = None) -> Iterator[str]:
+    """A new PostgreSQL database on the test server (a copy of `template`, else empty), dropped afterwards."""
     name = f"sopflow_test_{next(_database_numbers)}"
     admin = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE sopflow_template"))
-    yield f"{server_url}/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
+        connection.execute(text(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else "")))
+    try:
+        yield f"{server_url}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
+        admin.dispose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from itertools import count
 from pathlib import Path
 
 import pytest
@@ -18,9 +17,7 @@ from engine.context import EngineContext
 from engine.events import GENESIS, content_hash
 from engine.schema import alembic_config
 from engine.store import UTCDateTime
-from tests.conftest import Mailbox, make_settings
-
-_numbers = count()
+from tests.conftest import Mailbox, make_settings, scratch_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,15 +25,8 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'old.db'}"
         return
-    server_url = request.getfixturevalue("postgres_template")
-    name = f"sopflow_migration_{next(_numbers)}"
-    admin = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    yield f"{server_url}/{name}"
-    with admin.connect() as connection:
-        connection.execute(text(f"DROP DATABASE {name} WITH (FORCE)"))
-    admin.dispose()
+    with scratch_database(request.getfixturevalue("postgres_template")) as url:
+        yield url
 
 
 def test_upgrade_links_existing_events_in_id_order_and_keeps_them_append_only(
