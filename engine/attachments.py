@@ -25,11 +25,6 @@ class RefusedUpload(SopflowError):
     """An upload that is empty, too large, or not of an allowed type by its content. Like a FieldError, it
     keeps its English template and parameters so the web layer can say it in the user's language."""
 
-    def __init__(self, template: str, **params: object) -> None:
-        super().__init__(template % params)
-        self.template = template
-        self.params = params
-
 
 @dataclass(frozen=True)
 class StoredFile:

@@ -4,7 +4,14 @@ from collections.abc import Mapping
 
 
 class SopflowError(Exception):
-    """Base class: `str(error)` is the user-readable message."""
+    """Base class. `template` is an English message with %(name)s parameters and `str(error)` gives it filled
+    in; the web layer translates the template through the catalog, so a user reads it in their language.
+    Raise new errors as `NotAllowed("Task %(name)s is claimed by %(user)s.", name=..., user=...)`."""
+
+    def __init__(self, template: str = "", /, **params: object) -> None:
+        super().__init__(template % params if params else template)
+        self.template = template
+        self.params = params
 
 
 class InvalidDiagram(SopflowError):
@@ -15,8 +22,8 @@ class InvalidTaskData(SopflowError):
     """Data submitted for a task does not satisfy what the step requires. `field_errors` maps a field to its
     error; str() of each error is the English message (see engine.forms.FieldError)."""
 
-    def __init__(self, message: str, field_errors: Mapping[str, object] | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, field_errors: Mapping[str, object] | None = None, **params: object) -> None:
+        super().__init__(message, **params)
         self.field_errors = dict(field_errors or {})
 
 

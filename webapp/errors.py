@@ -48,6 +48,11 @@ def error_response(status: int, message: str, **extra: object) -> tuple[Response
     return render_template("error.html", status=status, headline=_headline(status), message=message), status
 
 
+def translated(error: SopflowError) -> str:
+    """The error's message in the user's language: its template through the catalog, then its parameters."""
+    return _(error.template, **error.params) if error.template else str(error)
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(SopflowError)
     def domain_error(error: SopflowError) -> tuple[Response | str, int]:
@@ -56,7 +61,7 @@ def init_errors(app: Flask) -> None:
             extra["fields"] = {name: str(problem) for name, problem in error.field_errors.items()}
         if isinstance(error, DiagramProblems):
             extra["problems"] = [problem.as_dict() for problem in error.problems]
-        return error_response(status_of(error), str(error), **extra)
+        return error_response(status_of(error), translated(error), **extra)
 
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[Response | str, int]:

@@ -17,6 +17,7 @@ from engine.forms import DIP_CLASSES
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
 from webapp.auth import roles_required
 from webapp.context import engine
+from webapp.errors import translated
 from webapp.tasks import bp
 from webapp.tasks.binding import choice_label, form_data
 
@@ -173,14 +174,10 @@ def upload(task_id: str) -> Response | tuple[str, int]:
             attachments.add_attachment(ctx, detail.item.instance_id, task_id, filename, content,
                                        current_user.username)
     except RefusedUpload as error:
-        flash(_("Refused: %(reason)s", reason=_refusal(error)), "error")
+        flash(_("Refused: %(reason)s", reason=translated(error)), "error")
         return _render_task(task_id, status=422)
     flash(_("Attachment saved."), "success")
     return redirect(url_for("tasks.task", task_id=task_id))
-
-
-def _refusal(error: RefusedUpload) -> str:
-    return _(error.template, **error.params)
 
 
 @bp.get("/attachments/<attachment_id>")
