@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import definitions, instances, schema, timers, users
@@ -21,15 +22,7 @@ from engine.errors import InvalidTaskData, SopflowError
 from engine.store import WorkItem
 
 DEMO_PASSWORD_ENV = "SOPFLOW_DEMO_PASSWORD"
-DEMO_USERS = [
-    ("ppid.utama", "ppid_utama", "Kepala PPID Utama", None),
-    ("plid.utama", "plid_utama", "Tim Pengelola Konten PLID Utama", None),
-    ("pembantu.dinkes", "ppid_pembantu", "PPID Pembantu Dinas Kesehatan", "Dinas Kesehatan"),
-    ("pembantu.disdik", "ppid_pembantu", "PPID Pembantu Dinas Pendidikan", "Dinas Pendidikan"),
-    ("pemilik.proses", "process_owner", "Pemilik Proses SOP", None),
-    ("auditor", "auditor", "Auditor Inspektorat", None),
-    ("admin", "admin", "Administrator sopflow", None),
-]
+DEMO_DATA = Path(__file__).resolve().parent.parent / "demo.yaml"
 
 
 # Other packages add their subcommands here (the web app adds `serve` and `token`), so engine needs no Flask.
@@ -55,7 +48,8 @@ def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
         print(f"{'deployed' if deployment.created else 'unchanged'}: {d.process_id} v{d.version}")
     if args.demo:
         password = os.environ.get(DEMO_PASSWORD_ENV, "sopflow-demo")
-        for username, role, name, opd in DEMO_USERS:
+        for demo in yaml.safe_load(DEMO_DATA.read_text(encoding="utf-8"))["users"]:
+            username, role, name, opd = demo["username"], demo["role"], demo["name"], demo.get("opd")
             try:
                 users.create_user(ctx, username, password, [role], name, f"{username}@ppid.example", opd)
                 print(f"demo user {username} ({role}{', ' + opd if opd else ''})")

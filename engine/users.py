@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, joinedload
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
 from engine.events import append_event
-from engine.roles import ADMIN, known_roles
+from engine.policy import ADMIN
 from engine.store import User, UserRole
 
 SYSTEM_ACTOR = "system"
@@ -102,7 +102,7 @@ def list_users(ctx: EngineContext) -> list[User]:
 def check_roles(ctx: EngineContext, roles: Iterable[str]) -> list[str]:
     """The roles, each known to this installation, at least one, no repeats."""
     chosen = list(dict.fromkeys(roles))
-    allowed = known_roles(ctx.settings)
+    allowed = ctx.policy.known_roles()
     unknown = [role for role in chosen if role not in allowed]
     if unknown:
         raise SopflowError(f"unknown role {unknown[0]!r}; known roles: {', '.join(allowed)}")
