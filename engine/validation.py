@@ -23,7 +23,8 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.errors import InvalidDiagram
-from engine.forms import fields_from_properties
+from engine.expressions import expression_problem, known_names
+from engine.forms import FIELD_PREFIX, fields_from_properties
 from engine.spiff import SopflowParser, iso_duration
 
 if TYPE_CHECKING:
@@ -165,13 +166,6 @@ def lanes_of(root: etree._Element) -> dict[str, tuple[str, str]]:
     return result
 
 
-def _check_expression(element_id: str | None, where: str, expression: str) -> Iterator[Problem]:
-    try:
-        ast.parse(expression.strip(), mode="eval")
-    except SyntaxError as error:
-        yield Problem(element_id, "expression", f"{where}: ekspresi {expression!r} tidak valid ({error.msg})")
-
-
 def _scripts(root: etree._Element) -> Iterator[Problem]:
     """Scripts anywhere in the document, reachable or not, would be code from an upload: refused."""
     for node in root.xpath(".//bpmn:scriptTask", namespaces=NS):
@@ -294,20 +288,12 @@ def _user_tasks(root: etree._Element, settings: Settings | None) -> Iterator[Pro
         if checked and fields is not None and getattr(fields.get(checked), "kind", None) != "url":
             yield Problem(task_id, "form", f"{where}: periksa_tautan menyebut {checked!r}, yang bukan isian url "
                                            "pada formulir langkah ini")
-        for key in ("opd", "judul", "kelas_dip"):
-            if key in properties:
-                yield from _check_expression(task_id, f"{where}, properti {key}", properties[key])
 
 
 def _gateways(root: etree._Element) -> Iterator[Problem]:
     flows = {flow.get("id"): flow for flow in root.xpath(".//bpmn:sequenceFlow", namespaces=NS)}
     for gateway in root.xpath(".//bpmn:exclusiveGateway | .//bpmn:inclusiveGateway", namespaces=NS):
         outgoing = [flow for flow in flows.values() if flow.get("sourceRef") == gateway.get("id")]
-        for flow in outgoing:
-            condition = flow.find(f"{{{BPMN_NS}}}conditionExpression")
-            if condition is not None and (condition.text or "").strip():
-                yield from _check_expression(flow.get("id"), f"alur {_name(flow)!r} dari gateway {_name(gateway)!r}",
-                                             condition.text or "")
         if len(outgoing) < 2:
             continue
         default = gateway.get("default")
@@ -318,6 +304,43 @@ def _gateways(root: etree._Element) -> Iterator[Problem]:
             yield Problem(gateway.get("id"), "gateway",
                           f"gateway {_name(gateway)!r} memiliki {len(outgoing)} alur keluar, tetapi alur {names} tidak "
                           "memiliki kondisi dan bukan alur default")
+
+
+EXPRESSION_PROPERTIES = ("opd", "judul", "kelas_dip")
+
+
+def _expressions(root: etree._Element) -> Iterator[Problem]:
+    """Conditions, service-task parameters and expression properties: each checked by engine.expressions
+    against the names the diagram's steps declare and the engine provides."""
+    declared = {
+        key[len(FIELD_PREFIX):]
+        for node in root.xpath(".//bpmn:*[bpmn:extensionElements/spiffworkflow:properties]", namespaces=NS)
+        for key in properties_of(node) if key.startswith(FIELD_PREFIX)
+    }
+    declared.update(str(v) for v in root.xpath(".//spiffworkflow:serviceTaskOperator/@resultVariable", namespaces=NS))
+    names = known_names(declared)
+    for flow in root.xpath(".//bpmn:sequenceFlow[bpmn:conditionExpression]", namespaces=NS):
+        condition = flow.findtext(f"{{{BPMN_NS}}}conditionExpression") or ""
+        if condition.strip():
+            source = flow.getparent().xpath("*[@id=$ref]", ref=flow.get("sourceRef") or "")
+            gateway = f" dari gateway {_name(source[0])!r}" if source else ""
+            yield from _expression(flow.get("id"), f"kondisi alur {_name(flow)!r}{gateway}", condition, names)
+    for node in root.xpath(".//bpmn:*[bpmn:extensionElements/spiffworkflow:properties]", namespaces=NS):
+        properties = properties_of(node)
+        for key in EXPRESSION_PROPERTIES:
+            if key in properties:
+                yield from _expression(node.get("id"), f"{_name(node)!r}, properti {key}", properties[key], names)
+    for parameter in root.xpath(".//bpmn:serviceTask/bpmn:extensionElements/spiffworkflow:serviceTaskOperator"
+                                "/spiffworkflow:parameters/spiffworkflow:parameter", namespaces=NS):
+        task = parameter.getparent().getparent().getparent().getparent()
+        yield from _expression(task.get("id"), f"tugas layanan {_name(task)!r}, parameter {parameter.get('id')!r}",
+                               parameter.get("value") or "", names)
+
+
+def _expression(element_id: str | None, where: str, expression: str, names: frozenset[str]) -> Iterator[Problem]:
+    reason = expression_problem(expression, names)
+    if reason is not None:
+        yield Problem(element_id, "expression", f"{where}: ekspresi {expression.strip()[:200]!r} ditolak: {reason}")
 
 
 def _services(root: etree._Element, handler_names: Collection[str] | None) -> Iterator[Problem]:
@@ -396,6 +419,7 @@ def validate_diagram(
     result.problems.extend(_user_tasks(root, settings))
     result.problems.extend(_timers(root, {k: v for k, v in standards.items() if v[1]}))
     result.problems.extend(_gateways(root))
+    result.problems.extend(_expressions(root))
     result.problems.extend(_services(root, handler_names))
     result.problems.extend(_schedules(process, settings))
     if any(p.rule in ("script", "unsupported", "gateway") for p in result.problems):
