@@ -70,13 +70,12 @@ _ALLOWED_ATTRS: dict[type, frozenset[str]] = {str: STRING_METHODS, dict: MAPPING
 class _Evaluator(EvalWithCompoundTypes):  # type: ignore[misc]
     """simpleeval with sopflow's operators, functions and attributes only, and no comprehensions."""
 
+    nodes: dict[type[ast.AST], Callable[[Any], Any]]
+
     def __init__(self, names: dict[str, Any]) -> None:
         super().__init__(operators=dict(_OPERATORS), functions=dict(FUNCTIONS), names=names,
                          allowed_attrs=_ALLOWED_ATTRS)
-        allowed: dict[type[ast.AST], Callable[[Any], Any]] = {
-            node: handler for node, handler in self.nodes.items() if node in _RUNTIME_NODES
-        }
-        self.nodes = allowed
+        self.nodes = {node: handler for node, handler in self.nodes.items() if node in _RUNTIME_NODES}
 
 
 def evaluate(expression: str, names: dict[str, Any]) -> Any:
