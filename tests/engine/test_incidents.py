@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import definitions, instances
+from engine.cli import main
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import NotAllowed, StepFailed
@@ -127,3 +128,24 @@ def test_a_failing_service_task_after_a_completion_keeps_the_completion(ctx: Eng
     assert item_instance(ctx, plan.id, PLAN[0]["opd"]).status == "running"
     assert instances.get_instance(ctx, plan.id).instance.status == "completed"
 
+
+
+def test_the_cli_lists_and_retries_incidents(ctx: EngineContext, monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    def broken(call: ServiceCall) -> dict[str, Any]:
+        raise LookupError("proses item belum siap")
+
+    ctx.handlers["start_item_instances"] = broken
+    plan = start_with_plan(ctx)
+    [row] = list_incidents(ctx)
+    monkeypatch.setenv("SOPFLOW_DATABASE_URL", ctx.settings.database_url)
+
+    assert main(["incidents", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert f"instance {plan.id}" in listing and "Task_Buat_Item" in listing and "proses item belum siap" in listing
+    assert main(["incidents", "retry", str(row.incident.id), "--as", "auditor"]) == 2
+    assert "admin and process_owner" in capsys.readouterr().err
+    assert main(["incidents", "retry", str(row.incident.id), "--as", "admin"]) == 0  # the CLI's handlers work
+    assert f"incident {row.incident.id} resolved" in capsys.readouterr().out
+    assert main(["incidents", "list"]) == 0 and "no open incidents" in capsys.readouterr().out
+    assert item_instance(ctx, plan.id, PLAN[0]["opd"]).status == "running"
