@@ -109,6 +109,13 @@ def _diagram_node(spec: Any) -> Any:
     return spec
 
 
+def element_of(task: SpiffTask) -> tuple[str, str]:
+    """The diagram element a task stands for: its id and its name."""
+    spec = _diagram_node(task.task_spec)
+    element_id = spec.bpmn_id or task.task_spec.name
+    return element_id, spec.bpmn_name or element_id
+
+
 def _safe_eval(expression: str | None, data: dict[str, Any]) -> str | None:
     """A label from task data; a missing key gives no label rather than a failed step."""
     if not expression:
@@ -249,22 +256,25 @@ class InstanceRun:
         self._sync_work_items(ready)
         self._sync_timers(waiting)
 
-    def _step_failed(self, error: Exception) -> None:
-        """SpiffWorkflow left the failed task in ERROR: refuse a person's action, or open an incident for it
-        (the instance then waits at that task until the incident is retried)."""
+    def _failed_task(self, error: Exception) -> SpiffTask:
+        """The task SpiffWorkflow left in ERROR for this failure; the error itself when there is none."""
         failed = [t for t in self.workflow.get_tasks(state=TaskState.ERROR) if str(t.id) not in self.failed_tasks]
         if not failed:
             raise error
-        task, reason = failed[0], failure_reason(error)
-        self.failed_tasks.add(str(task.id))
-        spec = _diagram_node(task.task_spec)
-        name = spec.bpmn_name or spec.bpmn_id or task.task_spec.name
+        self.failed_tasks.add(str(failed[0].id))
+        return failed[0]
+
+    def _step_failed(self, error: Exception) -> None:
+        """Refuse a person's action, or open an incident for the failed task (the instance then waits at that
+        task until the incident is retried)."""
+        task, reason = self._failed_task(error), failure_reason(error)
+        element_id, name = element_of(task)
         if not (self.by_engine or isinstance(task.task_spec, ServiceTask)):
             raise StepFailed("Step %(step)s could not be run: %(reason)s. Nothing was saved.", step=name,
                              reason=reason) from error
         record_failure(self.session, process_id=self.instance.process_id, instance=self.instance,
-                       element_id=spec.bpmn_id or task.task_spec.name, element_name=name, message=reason,
-                       actor=self.actor, now=self.now, task_id=str(task.id))
+                       element_id=element_id, element_name=name, message=reason, actor=self.actor, now=self.now,
+                       task_id=str(task.id))
 
     def _record_engine_task(self, task: SpiffTask) -> None:
         spec = task.task_spec

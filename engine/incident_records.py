@@ -36,7 +36,7 @@ def failure_reason(error: BaseException) -> str:
         return f"kunci {inner.args[0]!r} tidak ada dalam data{expression}"
     if isinstance(inner, InvalidExpression | TypeError | ValueError):
         return f"ekspresi tidak dapat dihitung{expression} ({type(inner).__name__}: {inner})"
-    return f"{type(inner).__name__}: {inner}"[:2000]
+    return f"kesalahan {type(inner).__name__}: {inner}"[:2000]
 
 
 def open_incident_of(session: Session, *, task_id: str | None = None, timer_id: int | None = None) -> Incident | None:

@@ -87,6 +87,7 @@ def _retry_task(ctx: EngineContext, incident_id: int, actor: str) -> None:
         execution = InstanceRun.load(ctx, session, incident.instance_id, actor, by_engine=True)
         task = execution.workflow.get_task_from_id(UUID(incident.task_id))
         if task is not None and task.state == TaskState.ERROR:
+            execution.event("incident_retried", incident.task_id, incident=incident.id, element=incident.element_id)
             task._set_state(TaskState.READY)
             execution.advance()
         if task is None or task.state != TaskState.ERROR:

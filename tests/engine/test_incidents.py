@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import definitions, instances
+from engine.audit_replay import replay_instance
 from engine.cli import main
 from engine.clock import ManualClock
 from engine.context import EngineContext
@@ -111,6 +112,8 @@ def test_a_failing_handler_opens_an_incident_other_timers_fire_and_retry_resolve
         assert session.scalars(select(WorkItem).where(WorkItem.instance_id == failing.id)).one().breached_at
     complete(ctx, the_task(ctx, plan.id, "Task_2_Siapkan_Data", PLAN[0]["opd"]), STEP_2)  # the instance goes on
     assert the_task(ctx, plan.id, "Task_3_Verifikasi", PLAN[0]["opd"])
+    replayed = replay_instance(ctx, failing.id)  # the failures, the retries and what followed re-execute alike
+    assert replayed.equal, replayed.divergence
 
 
 def test_a_failing_service_task_after_a_completion_keeps_the_completion(ctx: EngineContext) -> None:
@@ -127,6 +130,8 @@ def test_a_failing_service_task_after_a_completion_keeps_the_completion(ctx: Eng
     assert retry_incident(ctx, row.incident.id, "admin").status == "resolved"
     assert item_instance(ctx, plan.id, PLAN[0]["opd"]).status == "running"
     assert instances.get_instance(ctx, plan.id).instance.status == "completed"
+    replayed = replay_instance(ctx, plan.id)
+    assert replayed.equal, replayed.divergence
 
 
 

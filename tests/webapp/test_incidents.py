@@ -63,7 +63,7 @@ def test_the_incidents_page_lists_and_retries_for_admin_and_process_owner_only(
     assert "Insiden terbuka #1 pada langkah Catat pelanggaran standar waktu langkah 2" in page
 
     again = post(owner, "/incidents/1/retry", follow_redirects=True)
-    assert flash_messages(again) == ["Insiden #1 gagal lagi: ConnectionError: server surat tidak menjawab"]
+    assert flash_messages(again) == ["Insiden #1 gagal lagi: kesalahan ConnectionError: server surat tidak menjawab"]
     engine_ctx.handlers["breach_handler"] = HANDLERS["breach_handler"]
     fixed = post(people("admin"), "/incidents/1/retry", follow_redirects=True)
     assert flash_messages(fixed) == ["Insiden #1 selesai: langkahnya dijalankan ulang dan instans berlanjut."]
