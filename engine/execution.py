@@ -19,10 +19,11 @@ from engine.context import EngineContext, LiveWorkflow
 from engine.diagram import ProcessModel, StepSpec, read_diagram
 from engine.errors import NotFound, SopflowError, StepFailed
 from engine.events import GENESIS, append_event
+from engine.expressions import label
 from engine.incident_records import failure_reason, record_failure, undone_on_failure
 from engine.notices import notify_returned
 from engine.services import ServiceCall
-from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, evaluate_expression, load_workflow
+from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
 
 OPEN_STATUSES = ("ready", "claimed")
@@ -114,17 +115,6 @@ def element_of(task: SpiffTask) -> tuple[str, str]:
     spec = _diagram_node(task.task_spec)
     element_id = spec.bpmn_id or task.task_spec.name
     return element_id, spec.bpmn_name or element_id
-
-
-def _safe_eval(expression: str | None, data: dict[str, Any]) -> str | None:
-    """A label from task data; a missing key gives no label rather than a failed step."""
-    if not expression:
-        return None
-    try:
-        value = evaluate_expression(expression, data)
-    except Exception:
-        return None
-    return str(value)[:200] if value is not None else None
 
 
 class _RunClock:
@@ -319,9 +309,9 @@ class InstanceRun:
             step=step.step,
             lane=step.lane,
             role=self.ctx.settings.role_for_lane(step.lane),
-            opd=_safe_eval(step.opd_expression, task.data),
-            item_label=_safe_eval(step.label_expression, task.data),
-            dip_class=_safe_eval(step.dip_class_expression, task.data),
+            opd=label(step.opd_expression, task.data),
+            item_label=label(step.label_expression, task.data),
+            dip_class=label(step.dip_class_expression, task.data),
             status="ready",
             time_standard=step.time_standard,
             ready_at=self.now,

@@ -85,6 +85,18 @@ def evaluate(expression: str, names: dict[str, Any]) -> Any:
     return _Evaluator(names).eval(expression)
 
 
+def label(expression: str | None, data: dict[str, Any]) -> str | None:
+    """A label from task data (a step's `opd`, `judul`, `kelas_dip`); a missing key gives no label rather than
+    a failed step."""
+    if not expression:
+        return None
+    try:
+        value = evaluate(expression, data)
+    except Exception:
+        return None
+    return str(value)[:200] if value is not None else None
+
+
 def known_names(declared: Collection[str]) -> frozenset[str]:
     """The names an expression of a diagram may use: what its steps declare plus what the engine provides."""
     return frozenset(declared) | frozenset(ENGINE_DATA) | frozenset(ITEM_KEYS)

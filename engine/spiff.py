@@ -90,10 +90,6 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
         raise PermissionError("scripts are not executed by sopflow")
 
 
-def evaluate_expression(expression: str, data: dict[str, Any]) -> Any:
-    return RestrictedEnvironment().evaluate(expression, data)
-
-
 def _engine_of(task: SpiffTask) -> SopflowScriptEngine:
     engine = task.workflow.script_engine
     if not isinstance(engine, SopflowScriptEngine):

@@ -23,8 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.errors import InvalidDiagram
-from engine.expressions import expression_problem, known_names
-from engine.forms import FIELD_PREFIX, fields_from_properties
+from engine.forms import fields_from_properties
 from engine.spiff import SopflowParser, iso_duration
 
 if TYPE_CHECKING:
@@ -306,43 +305,6 @@ def _gateways(root: etree._Element) -> Iterator[Problem]:
                           "memiliki kondisi dan bukan alur default")
 
 
-EXPRESSION_PROPERTIES = ("opd", "judul", "kelas_dip")
-
-
-def _expressions(root: etree._Element) -> Iterator[Problem]:
-    """Conditions, service-task parameters and expression properties: each checked by engine.expressions
-    against the names the diagram's steps declare and the engine provides."""
-    declared = {
-        key[len(FIELD_PREFIX):]
-        for node in root.xpath(".//bpmn:*[bpmn:extensionElements/spiffworkflow:properties]", namespaces=NS)
-        for key in properties_of(node) if key.startswith(FIELD_PREFIX)
-    }
-    declared.update(str(v) for v in root.xpath(".//spiffworkflow:serviceTaskOperator/@resultVariable", namespaces=NS))
-    names = known_names(declared)
-    for flow in root.xpath(".//bpmn:sequenceFlow[bpmn:conditionExpression]", namespaces=NS):
-        condition = flow.findtext(f"{{{BPMN_NS}}}conditionExpression") or ""
-        if condition.strip():
-            source = flow.getparent().xpath("*[@id=$ref]", ref=flow.get("sourceRef") or "")
-            gateway = f" dari gateway {_name(source[0])!r}" if source else ""
-            yield from _expression(flow.get("id"), f"kondisi alur {_name(flow)!r}{gateway}", condition, names)
-    for node in root.xpath(".//bpmn:*[bpmn:extensionElements/spiffworkflow:properties]", namespaces=NS):
-        properties = properties_of(node)
-        for key in EXPRESSION_PROPERTIES:
-            if key in properties:
-                yield from _expression(node.get("id"), f"{_name(node)!r}, properti {key}", properties[key], names)
-    for parameter in root.xpath(".//bpmn:serviceTask/bpmn:extensionElements/spiffworkflow:serviceTaskOperator"
-                                "/spiffworkflow:parameters/spiffworkflow:parameter", namespaces=NS):
-        task = parameter.getparent().getparent().getparent().getparent()
-        yield from _expression(task.get("id"), f"tugas layanan {_name(task)!r}, parameter {parameter.get('id')!r}",
-                               parameter.get("value") or "", names)
-
-
-def _expression(element_id: str | None, where: str, expression: str, names: frozenset[str]) -> Iterator[Problem]:
-    reason = expression_problem(expression, names)
-    if reason is not None:
-        yield Problem(element_id, "expression", f"{where}: ekspresi {expression.strip()[:200]!r} ditolak: {reason}")
-
-
 def _services(root: etree._Element, handler_names: Collection[str] | None) -> Iterator[Problem]:
     if handler_names is None:
         return
@@ -391,6 +353,7 @@ def validate_diagram(
     """Every problem of the diagram. Without settings and handlers, only the rules that need neither run
     (lanes mapped to roles, registered handlers and schedules need them)."""
     from engine.diagram import build_model
+    from engine.expression_rules import expression_problems  # it reads diagrams with this module's helpers
 
     result = Validation()
     root, problems = screen(xml)
@@ -419,7 +382,7 @@ def validate_diagram(
     result.problems.extend(_user_tasks(root, settings))
     result.problems.extend(_timers(root, {k: v for k, v in standards.items() if v[1]}))
     result.problems.extend(_gateways(root))
-    result.problems.extend(_expressions(root))
+    result.problems.extend(expression_problems(root))
     result.problems.extend(_services(root, handler_names))
     result.problems.extend(_schedules(process, settings))
     if any(p.rule in ("script", "unsupported", "gateway") for p in result.problems):
