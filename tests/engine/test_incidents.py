@@ -7,19 +7,19 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine import definitions, instances
 from engine.audit_replay import replay_instance
 from engine.cli import main
 from engine.clock import ManualClock
-from engine.context import EngineContext
+from engine.context import EngineContext, WorkflowCache
 from engine.errors import NotAllowed, StepFailed
 from engine.events import append_event
 from engine.incidents import list_incidents, retry_incident
 from engine.services import ServiceCall
 from engine.store import Event, Instance, Notification, Timer, WorkItem
-from engine.timers import fire_due_timers
+from engine.timers import fire_due_timers, pending_timers
 from handlers import HANDLERS
 from tests.conftest import ROOT
 from tests.engine.flow import DISETUJUI, PLAN, STEP_2, complete, item_instance, reach_step, start_with_plan, the_task
@@ -154,3 +154,35 @@ def test_the_cli_lists_and_retries_incidents(ctx: EngineContext, monkeypatch: py
     assert f"incident {row.incident.id} resolved" in capsys.readouterr().out
     assert main(["incidents", "list"]) == 0 and "no open incidents" in capsys.readouterr().out
     assert item_instance(ctx, plan.id, PLAN[0]["opd"]).status == "running"
+
+
+def test_a_timer_whose_firing_fails_is_set_aside_with_an_incident_and_fires_on_retry(
+    ctx: EngineContext, clock: ManualClock
+) -> None:
+    plan = start_with_plan(ctx)
+    broken, other = item_instance(ctx, plan.id, PLAN[0]["opd"]), item_instance(ctx, plan.id, PLAN[1]["opd"])
+    with ctx.db.session() as session:
+        saved = session.get(Instance, broken.id).state  # type: ignore[union-attr]
+        session.execute(update(Instance).where(Instance.id == broken.id).values(state='{"kaput": '))
+    ctx.workflows = WorkflowCache()
+    clock.advance(timedelta(minutes=91))
+
+    assert fire_due_timers(ctx) == 1  # the other item's timer fires all the same
+
+    [row] = list_incidents(ctx)
+    assert (row.incident.instance_id, row.incident.element_name) == (broken.id, "Melewati standar waktu 90 menit")
+    assert row.incident.timer_id is not None and "JSONDecodeError" in row.incident.message
+    assert row.incident.timer_id not in {timer_id for timer_id, _ in pending_timers(ctx)}  # no refiring loop
+    assert fire_due_timers(ctx) == 0
+    assert "incident_opened" in [kind for kind, _ in _events(ctx, broken.id)]
+    with ctx.db.session() as session:
+        session.execute(update(Instance).where(Instance.id == broken.id).values(state=saved))
+    assert retry_incident(ctx, row.incident.id, "admin").status == "resolved"
+    with ctx.db.session() as session:
+        assert session.scalars(select(WorkItem).where(WorkItem.instance_id == broken.id)).one().breached_at
+        assert session.get(Timer, row.incident.timer_id).status == "fired"  # type: ignore[union-attr]
+    kinds = [kind for kind, _ in _events(ctx, broken.id)]
+    assert kinds[-4:] == ["timer_fired", "time_standard_breached", "service_completed", "incident_resolved"]
+    replayed = replay_instance(ctx, broken.id)
+    assert replayed.equal, replayed.divergence
+    assert other.status == "running"
