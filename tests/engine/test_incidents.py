@@ -4,10 +4,12 @@ refused with nothing changed; a step the engine runs by itself opens an incident
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from alembic import command
+from sqlalchemy import create_engine, func, inspect, select, update
 
 from engine import definitions, instances
 from engine.audit_replay import replay_instance
@@ -17,6 +19,7 @@ from engine.context import EngineContext, WorkflowCache
 from engine.errors import NotAllowed, StepFailed
 from engine.events import append_event
 from engine.incidents import list_incidents, retry_incident
+from engine.schema import alembic_config
 from engine.services import ServiceCall
 from engine.store import Event, Instance, Notification, Timer, WorkItem
 from engine.timers import fire_due_timers, pending_timers
@@ -186,3 +189,15 @@ def test_a_timer_whose_firing_fails_is_set_aside_with_an_incident_and_fires_on_r
     replayed = replay_instance(ctx, broken.id)
     assert replayed.equal, replayed.divergence
     assert other.status == "running"
+
+
+def test_the_incidents_migration_goes_down_and_up_again(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'migrated.db'}"
+    command.upgrade(alembic_config(url), "head")
+    command.downgrade(alembic_config(url), "0006")
+    engine = create_engine(url)
+    assert "incidents" not in inspect(engine).get_table_names()
+    command.upgrade(alembic_config(url), "head")
+    assert {"instance_id", "element_id", "message", "status", "attempts"} <= {
+        c["name"] for c in inspect(engine).get_columns("incidents")}
+    engine.dispose()

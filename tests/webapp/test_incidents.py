@@ -18,7 +18,7 @@ from engine.tokens import create_token
 from handlers import HANDLERS
 from tests.conftest import ROOT
 from tests.engine import flow
-from tests.webapp.conftest import post
+from tests.webapp.conftest import login, post
 from tests.webapp.pages import (
     People,
     advance_item,
@@ -109,4 +109,21 @@ def test_a_completion_failing_on_a_condition_is_a_clear_400_with_nothing_changed
     assert error_message(refused) == ("Langkah Konten disetujui? tidak dapat dijalankan: pembagian dengan nol pada "
                                       "ekspresi 'keputusan_persetujuan == \"disetujui\" and 1 / (len(paraf_nama) - "
                                       "len(paraf_nama)) == 0'. Tidak ada yang disimpan.")
+    assert snapshot(engine_ctx) == before
+
+
+def test_the_modeler_refuses_a_hostile_condition_marked_on_its_flow(
+    client: FlaskClient, engine_ctx: EngineContext
+) -> None:
+    from tests.webapp.test_modeler import PROCESS, _json_post
+
+    login(client, "pemilik.proses")
+    before = snapshot(engine_ctx)
+    xml = (ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_text(encoding="utf-8")
+    hostile = xml.replace('keputusan_persetujuan == "disetujui"', "999999**999999 &gt; 0")
+    status, answer = _json_post(client, f"/modeler/{PROCESS}/deploy", xml=hostile, note="uji")
+    assert status == 422
+    [problem] = answer["problems"]
+    assert (problem["element_id"], problem["rule"]) == ("Flow_Disetujui", "expression")
+    assert "melampaui batas perpangkatan" in problem["message"]
     assert snapshot(engine_ctx) == before
