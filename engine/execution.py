@@ -20,7 +20,7 @@ from engine.diagram import ProcessModel, StepSpec, read_diagram
 from engine.errors import NotFound, SopflowError, StepFailed
 from engine.events import GENESIS, append_event
 from engine.expressions import label
-from engine.incident_records import failure_reason, record_failure, undone_on_failure
+from engine.incident_records import database_error, failure_reason, record_failure, undone_on_failure
 from engine.notices import notify_returned
 from engine.services import ServiceCall
 from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, load_workflow
@@ -257,6 +257,9 @@ class InstanceRun:
     def _step_failed(self, error: Exception) -> None:
         """Refuse a person's action, or open an incident for the failed task (the instance then waits at that
         task until the incident is retried)."""
+        lost = database_error(error)
+        if lost is not None:
+            raise lost
         task, reason = self._failed_task(error), failure_reason(error)
         element_id, name = element_of(task)
         if not (self.by_engine or isinstance(task.task_spec, ServiceTask)):

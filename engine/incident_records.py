@@ -11,6 +11,7 @@ from typing import Any
 from simpleeval import InvalidExpression, NameNotDefined, NumberTooHigh  # type: ignore[import-untyped]
 from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import select, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from engine.events import _PENDING as _PENDING_EVENTS
@@ -37,6 +38,15 @@ def failure_reason(error: BaseException) -> str:
     if isinstance(inner, InvalidExpression | TypeError | ValueError):
         return f"ekspresi tidak dapat dihitung{expression} ({type(inner).__name__}: {inner})"
     return f"kesalahan {type(inner).__name__}: {inner}"[:2000]
+
+
+def database_error(error: BaseException) -> SQLAlchemyError | None:
+    """The database error behind a failure, if any: a lost race or a broken connection is no incident of the
+    step, and the whole transaction must fail with it."""
+    found: BaseException | None = error
+    while found is not None and not isinstance(found, SQLAlchemyError):
+        found = found.__cause__ or found.__context__
+    return found
 
 
 def open_incident_of(session: Session, *, task_id: str | None = None, timer_id: int | None = None) -> Incident | None:
@@ -90,7 +100,9 @@ def resolve(session: Session, incident: Incident, instance: Instance | None, act
 def undone_on_failure(session: Session, instance: Instance, after_commit: list[Callable[[], None]]) -> Iterator[None]:
     """Run a handler inside a savepoint: if it raises, what it wrote (rows, events, side effects queued for
     after the commit) is undone, and the rest of the transaction goes on to record the incident."""
-    if session.get_bind().dialect.name == "sqlite":
+    session.flush()
+    driver_connection = session.connection().connection.dbapi_connection
+    if session.get_bind().dialect.name == "sqlite" and not getattr(driver_connection, "in_transaction", True):
         # pysqlite begins its transaction lazily, at the first write; a SAVEPOINT before it would commit alone.
         session.execute(text("UPDATE incidents SET id = id WHERE 1 = 0"))
     pending: list[Any] = session.info.setdefault(_PENDING_EVENTS, [])
