@@ -23,6 +23,7 @@ from engine.schema import alembic_config
 from engine.services import ServiceCall
 from engine.store import Event, Instance, Notification, Timer, WorkItem
 from engine.timers import fire_due_timers, pending_timers
+from engine.versions import migrate_instance
 from handlers import HANDLERS
 from tests.conftest import ROOT
 from tests.engine.flow import DISETUJUI, PLAN, STEP_2, complete, item_instance, reach_step, start_with_plan, the_task
@@ -201,3 +202,24 @@ def test_the_incidents_migration_goes_down_and_up_again(tmp_path: Path) -> None:
     assert {"instance_id", "element_id", "message", "status", "attempts"} <= {
         c["name"] for c in inspect(engine).get_columns("incidents")}
     engine.dispose()
+
+
+def test_after_a_fixed_version_is_deployed_and_the_instance_migrated_retry_resolves(
+    ctx: EngineContext, clock: ManualClock
+) -> None:
+    broken = ITEM.replace(b'value="&quot;Task_2_Siapkan_Data&quot;"', b'value="kelas_dip"')  # not yet in the data
+    assert definitions.deploy(ctx, broken, note="parameter keliru").definition.version == 2
+    [item] = [item_instance(ctx, start_with_plan(ctx, PLAN[:1]).id)]
+    clock.advance(timedelta(minutes=91))
+    fire_due_timers(ctx)
+    [row] = list_incidents(ctx)
+    assert row.incident.element_id == "Breach_Task_2_Siapkan_Data"
+    assert "nama 'kelas_dip' tidak ada dalam data" in row.incident.message
+
+    assert definitions.deploy(ctx, ITEM, note="parameter diperbaiki").definition.version == 3
+    report = migrate_instance(ctx, item.id, 3, "pemilik.proses", dry_run=False)
+    assert report.applied, report.reasons
+    resolved = retry_incident(ctx, row.incident.id, "pemilik.proses")
+    assert resolved.status == "resolved"
+    with ctx.db.session() as session:
+        assert session.scalars(select(WorkItem).where(WorkItem.instance_id == item.id)).one().breached_at
