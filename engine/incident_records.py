@@ -88,12 +88,22 @@ def record_failure(
     return incident
 
 
-def resolve(session: Session, incident: Incident, instance: Instance | None, actor: str, now: datetime) -> None:
+def resolve(session: Session, incident: Incident, instance: Instance | None, actor: str, now: datetime,
+            cancelled: bool = False) -> None:
+    """Close the incident: its step ran again, or (`cancelled`) its instance was cancelled."""
     incident.status, incident.resolved_at, incident.resolved_by = "resolved", now, actor
     append_event(session, process_id=incident.process_id, type="incident_resolved", actor=actor, at=now,
                  instance=instance, task_id=incident.task_id,
                  payload={"incident": incident.id, "element": incident.element_id,
-                          "element_name": incident.element_name, "attempts": incident.attempts})
+                          "element_name": incident.element_name, "attempts": incident.attempts,
+                          "instance_cancelled": cancelled})
+
+
+def close_with_instance(session: Session, instance: Instance, actor: str, now: datetime) -> None:
+    """A cancelled instance leaves no incident open: there is nothing left to retry."""
+    for incident in session.scalars(select(Incident).where(Incident.instance_id == instance.id,
+                                                            Incident.status == "open")):
+        resolve(session, incident, instance, actor, now, cancelled=True)
 
 
 @contextmanager

@@ -223,3 +223,20 @@ def test_after_a_fixed_version_is_deployed_and_the_instance_migrated_retry_resol
     assert resolved.status == "resolved"
     with ctx.db.session() as session:
         assert session.scalars(select(WorkItem).where(WorkItem.instance_id == item.id)).one().breached_at
+
+
+def test_cancelling_an_instance_closes_its_open_incident(ctx: EngineContext, clock: ManualClock) -> None:
+    plan = start_with_plan(ctx, PLAN[:1])
+    item = item_instance(ctx, plan.id)
+    ctx.handlers["breach_handler"] = _failing_breach({item.id})
+    clock.advance(timedelta(minutes=91))
+    fire_due_timers(ctx)
+    [row] = list_incidents(ctx)
+    instances.cancel_instance(ctx, item.id, "ppid.utama", "Dokumen ditarik OPD.")
+    assert list_incidents(ctx) == []
+    [closed] = list_incidents(ctx, status="resolved")
+    assert (closed.incident.id, closed.incident.resolved_by) == (row.incident.id, "ppid.utama")
+    kinds = [(kind, payload.get("instance_cancelled")) for kind, payload in _events(ctx, item.id)]
+    assert kinds[-2:] == [("instance_cancelled", None), ("incident_resolved", True)]
+    replayed = replay_instance(ctx, item.id)
+    assert replayed.equal, replayed.divergence
