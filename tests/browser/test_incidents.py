@@ -15,6 +15,7 @@ from engine.services import ServiceCall
 from engine.timers import fire_due_timers
 from handlers import HANDLERS
 from tests.browser.conftest import LiveServer
+from tests.conftest import ROOT
 from tests.webapp.pages import open_task, plan_item, start_items
 
 
@@ -63,3 +64,22 @@ def test_an_admin_retries_an_incident_after_the_handler_is_fixed(
     page.goto(f"{base}/publications/{item.id}")
     expect(page.locator("#instance-incident")).to_have_count(0)
     expect(page.get_by_text("Insiden selesai")).to_be_visible()
+
+
+@pytest.mark.parametrize("width", [1366, 390])
+def test_a_typo_in_a_condition_is_marked_on_its_flow_in_the_modeler(
+        live_server: LiveServer, sign_in: Callable[[str], Page], screenshot: Callable[[Page, str], Path],
+        tmp_path: Path, width: int) -> None:
+    typo = tmp_path / "ppid_publikasi_item.bpmn"
+    typo.write_bytes((ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_bytes().replace(
+        b'keputusan_persetujuan == "disetujui"', b'keputusan_persetujan == "disetujui"'))
+    page = sign_in("pemilik.proses")
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/modeler/ppid_publikasi_item")
+    page.locator("#import-form input[type=file]").set_input_files(str(typo))
+    page.locator("#import-form button[type=submit]").click()
+    problem = page.locator('#problems li[data-element="Flow_Disetujui"]')
+    expect(problem).to_contain_text("kondisi alur 'Disetujui' dari gateway 'Konten disetujui?'")
+    expect(problem).to_contain_text("nama 'keputusan_persetujan' tidak dikenal")
+    expect(page.locator(".djs-element.has-problem[data-element-id=Flow_Disetujui]")).to_have_count(1)
+    screenshot(page, f"modeler-condition-typo-{width}")
