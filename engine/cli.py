@@ -19,6 +19,7 @@ from engine import definitions, instances, schema, timers, users
 from engine.config import Settings, load_settings
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData, SopflowError
+from engine.incident_cli import incident_commands
 from engine.store import WorkItem
 
 DEMO_PASSWORD_ENV = "SOPFLOW_DEMO_PASSWORD"
@@ -354,6 +355,7 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--opd")
     _audit_commands(sub)
     _modeler_commands(sub)
+    incident_commands(sub)
     for extend in PARSER_EXTENSIONS:
         extend(sub)
     return parser

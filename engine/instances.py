@@ -18,6 +18,7 @@ from engine.errors import NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.events import instance_history
 from engine.execution import OPEN_STATUSES, InstanceRun, begin_instance, latest_definition, process_model
 from engine.forms import validate_submission
+from engine.incident_records import close_with_instance
 from engine.policy import Ability, Person
 from engine.spiff import load_workflow
 from engine.store import Event, Instance, User, WorkItem
@@ -231,6 +232,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str, reason: st
             execution.instance.finished_at = execution.now
             execution.advance()
             execution.event("instance_cancelled", reason=reason.strip())
+            close_with_instance(session, execution.instance, actor, execution.now)
             execution.save()
             return execution
 

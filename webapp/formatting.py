@@ -59,6 +59,9 @@ def event_labels() -> dict[str, str]:
         "comment_added": _("Comment"),
         "user_created": _("User created"),
         "user_updated": _("User changed"),
+        "incident_opened": _("Incident opened"),
+        "incident_failed_again": _("Incident: failed again"),
+        "incident_resolved": _("Incident resolved"),
         "now": _("Now"),
     }
 

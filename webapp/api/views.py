@@ -10,14 +10,14 @@ from typing import Any
 from flask import jsonify, request, url_for
 from werkzeug.wrappers import Response
 
-from engine import inbox, instance_view
+from engine import inbox, incidents, instance_view
 from engine import instances as instance_service
 from engine.diagram import StepSpec
 from engine.events import verify_chain
 from engine.forms import FormField
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.policy import Ability
-from engine.store import Attachment, Event, Instance, WorkItem
+from engine.store import Attachment, Event, Incident, Instance, WorkItem
 from engine.validation import validate_diagram
 from webapp.api import bp
 from webapp.api.auth import api_requires, api_user, authenticate
@@ -292,3 +292,30 @@ def instance_events(instance_id: int) -> Response:
     broken = verify_chain(view.history)
     return jsonify({"instance_id": instance_id, "events": [event_json(e) for e in view.history],
                     "chain_intact": broken is None, "first_broken_event": broken})
+
+
+def incident_json(incident: Incident, instance_title: str | None = None) -> dict[str, Any]:
+    return {"id": incident.id, "instance_id": incident.instance_id, "instance_title": instance_title,
+            "process_id": incident.process_id, "element_id": incident.element_id,
+            "element_name": incident.element_name, "message": incident.message, "status": incident.status,
+            "attempts": incident.attempts, "opened_at": _time(incident.opened_at),
+            "failed_at": _time(incident.failed_at), "resolved_at": _time(incident.resolved_at),
+            "resolved_by": incident.resolved_by}
+
+
+@bp.get("/incidents")
+@api_requires(Ability.MODEL)
+def list_incidents() -> Response:
+    """Open incidents, newest first; `?status=all` or `?status=resolved` for the others."""
+    status = request.args.get("status", "open")
+    if status not in ("open", "resolved", "all"):
+        raise ApiError(400, "status must be open, resolved or all")
+    rows = incidents.list_incidents(engine(), status=None if status == "all" else status)
+    return jsonify({"items": [incident_json(row.incident, row.instance_title) for row in rows]})
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+@api_requires(Ability.MODEL)
+def retry_incident(incident_id: int) -> Response:
+    """Run the failed step again; the answer says whether the incident is now resolved or still open."""
+    return jsonify(incident_json(incidents.retry_incident(engine(), incident_id, api_user().username)))

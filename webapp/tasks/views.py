@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engine import attachments, comments, inbox, instance_view, notices
+from engine import attachments, comments, inbox, incidents, instance_view, notices
 from engine import instances as instance_service
 from engine.attachments import RefusedUpload
 from engine.errors import InvalidTaskData, NotAllowed, TaskConflict
@@ -220,6 +220,7 @@ def publication(instance_id: int) -> str:
     ctx = engine()
     view = instance_view.view_instance(ctx, instance_id, current_user.username)
     return render_template("tasks/instance.html", view=view, marks=view.marks(),
+                           open_incidents=incidents.list_incidents(ctx, instance_id=instance_id),
                            may_comment=current_user.can(Ability.WORK),
                            may_cancel=current_user.can(Ability.SUPERVISE)
                            and view.instance.status == "running")
