@@ -188,6 +188,8 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
             task = execution.workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise TaskConflict(f"task {item.name!r} is no longer ready")
+            for form_field in step.fields:  # a new round never carries an earlier round's value forward
+                task.data.pop(form_field.name, None)
             task.data.update(cleaned)
             task.run()
             execution.completed_steps.add(item.spec_id)
