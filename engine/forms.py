@@ -1,7 +1,8 @@
 """A step's form, read from the diagram's `form.<field>` properties, and validation of submitted data.
 
 A property value reads `TYPE|REQUIREMENT|LABEL`: TYPE is text, longtext, url, date, nip, check, items or
-choice:a,b,c where each option may carry its label (`choice:sesuai=Sesuai,belum_sesuai=Belum sesuai`); REQUIREMENT is required, optional or `required if FIELD=VALUE`. A required check must be ticked.
+choice:a,b,c where each option may carry its label (`choice:sesuai=Sesuai,belum_sesuai=Belum sesuai`);
+REQUIREMENT is required, optional or `required if FIELD=VALUE`. A required check must be ticked.
 
 Field errors are message templates with parameters, so the web layer can show them in the user's language.
 """
@@ -154,7 +155,8 @@ def _check_value(field: FormField, value: Any) -> tuple[Any, FieldError | None]:
     if len(value) > MAX_TEXT:
         return value, FieldError("is longer than %(limit)d characters", {"limit": MAX_TEXT})
     if field.kind == "choice" and value not in field.choices:
-        return value, FieldError("must be one of: %(choices)s", {"choices": ", ".join(field.label_of(c) for c in field.choices)})
+        choices = ", ".join(field.label_of(c) for c in field.choices)
+        return value, FieldError("must be one of: %(choices)s", {"choices": choices})
     if field.kind == "url":
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
