@@ -17,6 +17,7 @@ from engine.execution import OPEN_STATUSES
 from engine.forms import DIP_CLASSES, FormField
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.store import WorkItem
+from engine.visibility import OFFICE_ROLE
 from webapp.auth import roles_required
 from webapp.context import engine
 from webapp.errors import translated
@@ -111,7 +112,8 @@ def _read_only_reason(item: WorkItem, may_act: bool) -> str | None:
     if item.status not in OPEN_STATUSES:
         return _("This task was withdrawn; the process moved on without it.")
     if not may_act:
-        return _("Only %(who)s may work on this.", who=" ".join(part for part in (item.lane, item.opd) if part))
+        office = item.opd if item.role == OFFICE_ROLE else None
+        return _("Only %(who)s may work on this.", who=" ".join(part for part in (item.lane, office) if part))
     return None
 
 
