@@ -66,6 +66,9 @@ def test_a_loop_opens_a_new_round_and_a_sesuai_round_keeps_no_earlier_reasons(ct
     complete(ctx, the_task(ctx, plan.id, "Task_3_Verifikasi"), SESUAI)
     step_4 = the_task(ctx, plan.id, "Task_4_Unggah")
     assert "alasan_verifikasi" not in instances.get_task(ctx, step_4.id).data
+    with ctx.db.session() as session:
+        verified = [e for e in instance_history(session, step_4.instance_id) if e.type == "task_completed"][-1]
+    assert verified.payload["cleared"] == ["alasan_verifikasi"]  # a replay clears the same
     case = case_file(ctx, step_4.instance_id, "ppid.utama")
     first, second = case.rounds
     assert first.returned_by == "Belum sesuai"
