@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import io
 
+from flask import Flask
+
+from engine import instances, users
 from engine.context import EngineContext
 from engine.store import Instance
 from engine.tokens import create_token
 from tests.engine import flow
-from tests.webapp.conftest import post
+from tests.webapp.conftest import login, post
 from tests.webapp.pages import (
     People,
     advance_item,
@@ -143,3 +146,16 @@ def test_removing_an_attachment_needs_a_reason_and_leaves_it_struck_through(
 def test_submit_helper_still_completes_with_the_multipart_form(people: People, engine_ctx: EngineContext,
                                                                 item: Instance) -> None:
     assert submit(people("pembantu.dinkes"), open_task(engine_ctx, item.id).id, flow.STEP_2).status_code == 302
+
+
+def test_a_task_claimed_by_a_colleague_reads_as_theirs_without_inputs(
+    app: Flask, engine_ctx: EngineContext, item: Instance
+) -> None:
+    users.create_user(engine_ctx, "plid.kedua", "rahasia-uji-456", ["plid_utama"], "PLID kedua", "plid2@ppid.test")
+    step_3 = advance_item(engine_ctx, item.id, 3)
+    instances.claim_task(engine_ctx, step_3.id, "plid.utama")
+    colleague = app.test_client()
+    login(colleague, "plid.kedua", "rahasia-uji-456")
+    response = colleague.get(f"/tasks/{step_3.id}")
+    assert "Diambil oleh plid.utama." in text_of(response)
+    assert page(response).xpath('//form[@id="step-form"]') == []

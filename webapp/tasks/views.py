@@ -114,6 +114,8 @@ def _read_only_reason(item: WorkItem, may_act: bool) -> str | None:
     if not may_act:
         office = item.opd if item.role == OFFICE_ROLE else None
         return _("Only %(who)s may work on this.", who=" ".join(part for part in (item.lane, office) if part))
+    if item.claimed_by not in (None, current_user.username):
+        return _("Claimed by %(user)s.", user=item.claimed_by)
     return None
 
 
