@@ -18,6 +18,7 @@ from engine.store import Attachment, WorkItem
 from engine.users import get_user
 
 SAME_KIND = {"jpeg": "jpg"}
+MAX_REASON = 1000
 
 
 class RefusedUpload(SopflowError):
@@ -123,3 +124,40 @@ def open_attachment(ctx: EngineContext, attachment_id: str, viewer: str) -> Stor
         raise NotFound(f"the file of attachment {attachment.filename!r} is missing from storage")
     return StoredFile(attachment, path)
 
+
+
+def remove_attachment(ctx: EngineContext, attachment_id: str, actor: str, reason: str) -> Attachment:
+    """The uploader takes a file back while its step is open; the file and row stay for the audit record,
+    marked removed, and the removal is an event of the instance."""
+    reason = reason.strip()
+    if not reason:
+        raise SopflowError("a removal needs a reason")
+    if len(reason) > MAX_REASON:
+        raise SopflowError("the reason is longer than %(limit)d characters", limit=MAX_REASON)
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        attachment = session.get(Attachment, attachment_id)
+        if attachment is None:
+            raise NotFound("no attachment %(id)s", id=attachment_id)
+        instance = ctx.policy.viewable_instance(session, get_user(session, actor), attachment.instance_id)
+        if attachment.uploaded_by != actor:
+            raise NotAllowed("only %(user)s, who uploaded %(name)s, may remove it", user=attachment.uploaded_by,
+                             name=attachment.filename)
+        if attachment.removed_at is not None:
+            raise NotAllowed("%(name)s was already removed", name=attachment.filename)
+        item = session.get(WorkItem, attachment.task_id) if attachment.task_id else None
+        if instance.status != "running" or item is None or item.status not in ("ready", "claimed"):
+            raise NotAllowed("%(name)s belongs to a step that is no longer open; it stays", name=attachment.filename)
+        attachment.removed_at, attachment.removed_by, attachment.removal_reason = now, actor, reason
+        append_event(
+            session,
+            process_id=instance.process_id,
+            type="attachment_removed",
+            actor=actor,
+            at=now,
+            instance=instance,
+            task_id=attachment.task_id,
+            payload={"attachment": attachment.id, "filename": attachment.filename, "sha256": attachment.sha256,
+                     "reason": reason},
+        )
+    return attachment

@@ -28,7 +28,7 @@ from engine.context import EngineContext
 from engine.diagram import ProcessModel
 from engine.errors import NotFound
 from engine.events import instance_history
-from engine.execution import OPEN_STATUSES, InstanceRun, _timer_due, element_of, process_model
+from engine.execution import OPEN_STATUSES, InstanceRun, _timer_due, element_of, enter_step_data, process_model
 from engine.incident_records import failure_reason
 from engine.spiff import load_workflow
 from engine.store import Event, Instance, WorkItem
@@ -294,7 +294,7 @@ class _Replayer:
         if task.state != TaskState.READY:
             state = TaskState.get_name(task.state)
             raise Divergence(f"{_describe(event)}: the task is {state} in the replay", event.id)
-        task.data.update(event.payload.get("data") or {})
+        enter_step_data(task, event.payload.get("data") or {}, event.payload.get("cleared") or [])
         task.run()
         item = self.run.open.pop(str(task.id))
         item.status = "completed"

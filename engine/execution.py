@@ -73,6 +73,13 @@ def begin_instance(
     return execution
 
 
+def enter_step_data(task: SpiffTask, data: dict[str, Any], cleared: list[str]) -> None:
+    """A step's submitted data enters the workflow; `cleared` fields lose the value an earlier round left."""
+    for name in cleared:
+        task.data.pop(name, None)
+    task.data.update(data)
+
+
 def _timer_due(task: SpiffTask) -> datetime:
     """A waiting clocked timer always knows its due time: it computes it when it starts waiting."""
     return datetime.fromisoformat(task._get_internal_data("event_value"))

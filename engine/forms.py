@@ -1,7 +1,8 @@
 """A step's form, read from the diagram's `form.<field>` properties, and validation of submitted data.
 
 A property value reads `TYPE|REQUIREMENT|LABEL`: TYPE is text, longtext, url, date, nip, check, items or
-choice:a,b,c; REQUIREMENT is required, optional or `required if FIELD=VALUE`. A required check must be ticked.
+choice:a,b,c where each option may carry its label (`choice:sesuai=Sesuai,belum_sesuai=Belum sesuai`);
+REQUIREMENT is required, optional or `required if FIELD=VALUE`. A required check must be ticked.
 
 Field errors are message templates with parameters, so the web layer can show them in the user's language.
 """
@@ -43,6 +44,26 @@ class FormField:
     required: bool
     required_if: tuple[str, str] | None = None
     choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()
+
+    def label_of(self, code: str) -> str:
+        """What a person reads for a choice: its label in the diagram, else the code humanised."""
+        labels = dict(zip(self.choices, self.choice_labels, strict=False))
+        return labels.get(code) or humanise(code)
+
+
+def humanise(code: str) -> str:
+    return code.replace("_", " ").strip().capitalize()
+
+
+def _parse_choices(name: str, options: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    pairs = [option.partition("=") for option in options.split(",") if option.strip()]
+    if not pairs:
+        raise ValueError(f"form field {name!r}: a choice needs at least one option")
+    codes = tuple(code.strip() for code, _, _ in pairs)
+    if not all(codes):
+        raise ValueError(f"form field {name!r}: a choice option has no code")
+    return codes, tuple(label.strip() or humanise(code) for code, _, label in pairs)
 
 
 def parse_field(name: str, spec: str) -> FormField:
@@ -52,11 +73,10 @@ def parse_field(name: str, spec: str) -> FormField:
         raise ValueError(f"form field {name!r}: expected TYPE|REQUIREMENT|LABEL, got {spec!r}")
     kind, requirement, label = parts
     choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()
     if kind.startswith("choice:"):
-        choices = tuple(c.strip() for c in kind[len("choice:"):].split(",") if c.strip())
+        choices, choice_labels = _parse_choices(name, kind[len("choice:"):])
         kind = "choice"
-        if not choices:
-            raise ValueError(f"form field {name!r}: a choice needs at least one option")
     elif kind not in SIMPLE_KINDS:
         raise ValueError(f"form field {name!r}: unknown type {kind!r}")
     required_if = None
@@ -69,7 +89,7 @@ def parse_field(name: str, spec: str) -> FormField:
         raise ValueError(f"form field {name!r}: unknown requirement {requirement!r}")
     if not label:
         raise ValueError(f"form field {name!r}: the label is empty")
-    return FormField(name, kind, label, requirement == "required", required_if, choices)
+    return FormField(name, kind, label, requirement == "required", required_if, choices, choice_labels)
 
 
 def fields_from_properties(properties: dict[str, str]) -> tuple[FormField, ...]:
@@ -135,7 +155,8 @@ def _check_value(field: FormField, value: Any) -> tuple[Any, FieldError | None]:
     if len(value) > MAX_TEXT:
         return value, FieldError("is longer than %(limit)d characters", {"limit": MAX_TEXT})
     if field.kind == "choice" and value not in field.choices:
-        return value, FieldError("must be one of: %(choices)s", {"choices": ", ".join(field.choices)})
+        choices = ", ".join(field.label_of(c) for c in field.choices)
+        return value, FieldError("must be one of: %(choices)s", {"choices": choices})
     if field.kind == "url":
         parsed = urlparse(value)
         if parsed.scheme not in ("http", "https") or not parsed.netloc:

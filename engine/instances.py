@@ -16,7 +16,14 @@ from engine.context import EngineContext
 from engine.diagram import StepSpec
 from engine.errors import NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.events import instance_history
-from engine.execution import OPEN_STATUSES, InstanceRun, begin_instance, latest_definition, process_model
+from engine.execution import (
+    OPEN_STATUSES,
+    InstanceRun,
+    begin_instance,
+    enter_step_data,
+    latest_definition,
+    process_model,
+)
 from engine.forms import validate_submission
 from engine.incident_records import close_with_instance
 from engine.policy import Ability, Person
@@ -191,7 +198,10 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
             task = execution.workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise TaskConflict(f"task {item.name!r} is no longer ready")
-            task.data.update(cleaned)
+            # A new round never carries an earlier round's value forward; the event says what was cleared so
+            # that a replay clears the same.
+            cleared = sorted(f.name for f in step.fields if f.name in task.data and f.name not in cleaned)
+            enter_step_data(task, cleaned, cleared)
             task.run()
             execution.completed_steps.add(item.spec_id)
             item.status, item.finished_at, item.finished_by = "completed", execution.now, actor
@@ -204,6 +214,7 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
                 lane=item.lane,
                 item=item.item_label,
                 data=cleaned,
+                cleared=cleared,
                 duration_seconds=round(took, 3),
                 within_time_standard=item.due_at is None or execution.now <= item.due_at,
             )

@@ -235,6 +235,10 @@ class Attachment(Base):
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)
     uploaded_by: Mapped[str] = mapped_column(String(80))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Removed while its step was open: the file and row stay for the audit record.
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by: Mapped[str | None] = mapped_column(String(80))
+    removal_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Comment(Base):

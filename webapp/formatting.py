@@ -56,6 +56,7 @@ def event_labels() -> dict[str, str]:
         "instance_cancelled": _("Cancelled"),
         "instance_migrated": _("Moved to a newer version"),
         "attachment_added": _("File attached"),
+        "attachment_removed": _("File removed"),
         "comment_added": _("Comment"),
         "user_created": _("User created"),
         "user_updated": _("User changed"),

@@ -47,6 +47,7 @@ class World:
     item_id: int
     cancel_id: int
     attachment_id: str
+    removable_id: str  # uploaded by pembantu.dinkes with a step that is still open
     site: str
 
 
@@ -70,6 +71,8 @@ def world(engine_ctx: EngineContext, site: str) -> World:
     release_task = open_task(engine_ctx, release.id)
     instances.claim_task(engine_ctx, release_task.id, "pembantu.dinkes")
     stored = attachments.add_attachment(engine_ctx, claim.id, None, "laporan.pdf", pdf_bytes(), "pembantu.dinkes")
+    removable = attachments.add_attachment(engine_ctx, release.id, release_task.id, "salah.pdf", pdf_bytes(),
+                                           "pembantu.dinkes")
     return World(
         claim_task=open_task(engine_ctx, claim.id).id,
         release_task=release_task.id,
@@ -78,6 +81,7 @@ def world(engine_ctx: EngineContext, site: str) -> World:
         item_id=claim.id,
         cancel_id=cancel.id,
         attachment_id=stored.id,
+        removable_id=removable.id,
         site=site,
     )
 
@@ -108,8 +112,11 @@ ROUTES: dict[str, Route] = {
                                          frozenset({"plid.utama"}),
                                          data=lambda w: {"tautan_publik": f"{w.site}/informasi/1"}),
     "upload to a Dinkes step 2": Route("POST", lambda w: f"/tasks/{w.claim_task}/attachments",
-                                       frozenset({"pembantu.dinkes"}), ok=302, changes=True,
+                                       frozenset({"pembantu.dinkes"}), changes=True,
                                        data=lambda w: {"file": (io.BytesIO(pdf_bytes()), "data.pdf")}),
+    "remove an attachment of a Dinkes step 2": Route("POST", lambda w: f"/attachments/{w.removable_id}/remove",
+                                                     frozenset({"pembantu.dinkes"}), ok=302, changes=True,
+                                                     data=lambda w: {"reason": "Salah berkas."}),
     "download a Dinkes attachment": Route("GET", lambda w: f"/attachments/{w.attachment_id}",
                                           EVERYONE - {"pembantu.disdik"}),
     "publications": Route("GET", lambda w: "/publications", EVERYONE),

@@ -213,7 +213,7 @@ def test_field_errors_follow_the_chosen_language(people: People, engine_ctx: Eng
     response = submit(pembantu, open_task(engine_ctx, item.id).id, {"kelas_dip": "rahasia"})
     assert response.status_code == 422
     assert field_error(response, "ringkasan") == "is required"
-    assert field_error(response, "kelas_dip") == "must be one of: berkala, serta_merta, setiap_saat, dikecualikan"
+    assert field_error(response, "kelas_dip") == "must be one of: Berkala, Serta-merta, Setiap saat, Dikecualikan"
 
 
 def test_a_conditional_field_names_the_condition_by_its_label(

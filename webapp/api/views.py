@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from flask import jsonify, request, url_for
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from engine import inbox, incidents, instance_view
+from engine import case_file, inbox, incidents, instance_view
 from engine import instances as instance_service
 from engine.diagram import StepSpec
 from engine.events import verify_chain
@@ -114,7 +115,8 @@ def field_json(form_field: FormField) -> dict[str, Any]:
     if form_field.required_if is not None:
         required_if = {"field": form_field.required_if[0], "value": form_field.required_if[1]}
     return {"name": form_field.name, "kind": form_field.kind, "label": form_field.label,
-            "required": form_field.required, "required_if": required_if, "choices": list(form_field.choices)}
+            "required": form_field.required, "required_if": required_if, "choices": list(form_field.choices),
+            "choice_labels": [form_field.label_of(code) for code in form_field.choices]}
 
 
 def step_json(step: StepSpec) -> dict[str, Any]:
@@ -192,8 +194,10 @@ def get_task(task_id: str) -> Response:
     ctx = engine()
     detail = instance_service.get_task(ctx, task_id)
     view = instance_view.view_instance(ctx, detail.item.instance_id, api_user().username)
+    case = case_file.case_file(ctx, detail.item.instance_id, api_user().username)
     return jsonify({"task": task_json(detail.item, view.now), "step": step_json(detail.step),
-                    "data": detail.data, "instance": instance_json(view.instance)})
+                    "data": detail.data, "instance": instance_json(view.instance),
+                    "case_file": case_file.as_dict(case, gettext)})
 
 
 @bp.post("/tasks/<task_id>/claim")

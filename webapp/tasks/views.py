@@ -9,13 +9,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engine import attachments, comments, inbox, incidents, instance_view, notices
+from engine import attachments, case_file, comments, inbox, incidents, instance_view, notices
 from engine import instances as instance_service
 from engine.attachments import RefusedUpload
 from engine.errors import InvalidTaskData, NotAllowed, TaskConflict
-from engine.forms import DIP_CLASSES
+from engine.execution import OPEN_STATUSES
+from engine.forms import DIP_CLASSES, FormField
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.policy import Ability
+from engine.store import WorkItem
 from webapp.auth import requires
 from webapp.context import engine
 from webapp.errors import translated
@@ -78,7 +80,9 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
         "tasks/task.html",
         detail=detail,
         view=view,
-        values=values if values is not None else _initial_values(detail.data),
+        case=case_file.case_file(ctx, detail.item.instance_id, current_user.username),
+        read_only_reason=_read_only_reason(detail.item, may_act),
+        values=values if values is not None else _initial_values(detail.data, detail.step.fields),
         errors=errors or {},
         may_act=may_act,
         offices=inbox.known_offices(ctx),
@@ -88,10 +92,30 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
     ), status
 
 
-def _initial_values(data: dict[str, Any]) -> dict[str, Any]:
-    """What the form shows first: the task's data over the planned item's (step 2 starts from the plan)."""
+def _initial_values(data: dict[str, Any], fields: tuple[FormField, ...]) -> dict[str, Any]:
+    """What the form shows first: the task's data over the planned item's (step 2 starts from the plan), never
+    an earlier round's decision (a choice another field's requirement depends on) or what depended on it."""
     planned = data.get("item")
-    return {**planned, **data} if isinstance(planned, dict) else data
+    values = {**planned, **data} if isinstance(planned, dict) else dict(data)
+    decisions = {f.required_if[0] for f in fields if f.required_if is not None}
+    for form_field in fields:
+        if form_field.name in decisions or (form_field.required_if and form_field.required_if[0] in decisions):
+            values.pop(form_field.name, None)
+    return values
+
+
+def _read_only_reason(item: WorkItem, may_act: bool) -> str | None:
+    """Why the viewer sees the step without a form, or None when they may work on it."""
+    if item.status == "completed":
+        return _("This task is finished.")
+    if item.status not in OPEN_STATUSES:
+        return _("This task was withdrawn; the process moved on without it.")
+    if not may_act:
+        office = item.opd if item.role in engine().policy.office_roles else None
+        return _("Only %(who)s may work on this.", who=" ".join(part for part in (item.lane, office) if part))
+    if item.claimed_by not in (None, current_user.username):
+        return _("Claimed by %(user)s.", user=item.claimed_by)
+    return None
 
 
 @bp.get("/tasks/<task_id>")
@@ -122,9 +146,13 @@ def release(task_id: str) -> Response:
 @bp.post("/tasks/<task_id>/complete")
 @requires(Ability.WORK)
 def complete(task_id: str) -> Response | tuple[str, int]:
+    """Files chosen in the step form go with it: they are stored first, then the step completes."""
     ctx = engine()
     detail = instance_service.get_task(ctx, task_id)
     data = form_data(detail.step.fields, request.form)
+    refused = _store_files(detail, _received_files())
+    if refused is not None:
+        return refused
     try:
         item = instance_service.complete_task(ctx, task_id, data, current_user.username)
     except InvalidTaskData as error:
@@ -151,29 +179,58 @@ def check_url(task_id: str) -> tuple[str, int]:
     return _render_task(task_id, values={**detail.data, **data}, url_check=result)
 
 
-@bp.post("/tasks/<task_id>/attachments")
-@requires(Ability.WORK)
-def upload(task_id: str) -> Response | tuple[str, int]:
+def _received_files() -> list[tuple[str, bytes]]:
+    limit = engine().settings.upload_max_bytes + 1
+    return [(f.filename or "berkas", f.read(limit)) for f in request.files.getlist("file") if f.filename]
+
+
+def _store_files(detail: instance_service.TaskDetail, received: list[tuple[str, bytes]]) -> tuple[str, int] | None:
+    """Store the files for the task, all or none; a refusal re-renders the form with what was typed."""
     ctx = engine()
-    detail = instance_service.get_task(ctx, task_id)
-    if not current_user.may_work(detail.item.role, detail.item.opd):
+    if received and not current_user.may_work(detail.item.role, detail.item.opd):
         raise NotAllowed(_("Only the task's lane may attach files to it."))
-    files = [f for f in request.files.getlist("file") if f.filename]
-    if not files:
-        flash(_("Choose a file first."), "error")
-        return redirect(url_for("tasks.task", task_id=task_id))
-    received = [(f.filename or "berkas", f.read(ctx.settings.upload_max_bytes + 1)) for f in files]
     try:
-        for filename, content in received:  # all or none: every file is judged before any is stored
+        for filename, content in received:  # every file is judged before any is stored
             attachments.check_upload(ctx, filename, content)
         for filename, content in received:
-            attachments.add_attachment(ctx, detail.item.instance_id, task_id, filename, content,
+            attachments.add_attachment(ctx, detail.item.instance_id, detail.item.id, filename, content,
                                        current_user.username)
     except RefusedUpload as error:
         flash(_("Refused: %(reason)s", reason=translated(error)), "error")
-        return _render_task(task_id, status=422)
-    flash(_("Attachment saved."), "success")
-    return redirect(url_for("tasks.task", task_id=task_id))
+        values = {**detail.data, **form_data(detail.step.fields, request.form)}
+        return _render_task(detail.item.id, values=values, status=422)
+    return None
+
+
+@bp.post("/tasks/<task_id>/attachments")
+@requires(Ability.WORK)
+def upload(task_id: str) -> tuple[str, int]:
+    """The step form's upload button: the files are stored and the form comes back as it was typed."""
+    detail = instance_service.get_task(engine(), task_id)
+    received = _received_files()
+    if not received:
+        flash(_("Choose a file first."), "error")
+    else:
+        refused = _store_files(detail, received)
+        if refused is not None:
+            return refused
+        flash(_("Attachment saved."), "success")
+    return _render_task(task_id, values={**detail.data, **form_data(detail.step.fields, request.form)})
+
+
+@bp.post("/attachments/<attachment_id>/remove")
+@requires(Ability.WORK)
+def remove_attachment(attachment_id: str) -> Response | tuple[str, int]:
+    """The uploader takes a file back (and may give its replacement) while the step is open."""
+    ctx = engine()
+    removed = attachments.remove_attachment(ctx, attachment_id, current_user.username, request.form.get("reason", ""))
+    if removed.task_id is None:
+        return redirect(url_for("tasks.publication", instance_id=removed.instance_id))
+    refused = _store_files(instance_service.get_task(ctx, removed.task_id), _received_files())
+    if refused is not None:
+        return refused
+    flash(_("The file was removed; the record keeps it."), "success")
+    return redirect(url_for("tasks.task", task_id=removed.task_id) + "#attachments")
 
 
 @bp.get("/attachments/<attachment_id>")
@@ -221,6 +278,7 @@ def publication(instance_id: int) -> str:
     view = instance_view.view_instance(ctx, instance_id, current_user.username)
     return render_template("tasks/instance.html", view=view, marks=view.marks(),
                            open_incidents=incidents.list_incidents(ctx, instance_id=instance_id),
+                           case=case_file.case_file(ctx, instance_id, current_user.username),
                            may_comment=current_user.can(Ability.WORK),
                            may_cancel=current_user.can(Ability.SUPERVISE)
                            and view.instance.status == "running")
