@@ -41,3 +41,7 @@ class TaskConflict(SopflowError):
 
 class ConfigError(SopflowError):
     pass
+
+
+class Busy(SopflowError):
+    """A bounded resource (e.g. outbound requests) is fully in use; the caller should try again shortly."""

@@ -78,7 +78,7 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
         "tasks/task.html",
         detail=detail,
         view=view,
-        values=values if values is not None else _initial_values(detail.data),
+        values=values if values is not None else _initial_values(detail),
         errors=errors or {},
         may_act=may_act,
         offices=inbox.known_offices(ctx),
@@ -88,10 +88,16 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
     ), status
 
 
-def _initial_values(data: dict[str, Any]) -> dict[str, Any]:
-    """What the form shows first: the task's data over the planned item's (step 2 starts from the plan)."""
+def _initial_values(detail: instance_service.TaskDetail) -> dict[str, Any]:
+    """What the form shows first: the task's data over the planned item's (step 2 starts from the plan); the
+    address to check starts as the earlier step's (`periksa_tautan.sama_dengan`)."""
+    data = detail.data
     planned = data.get("item")
-    return {**planned, **data} if isinstance(planned, dict) else data
+    values = {**planned, **data} if isinstance(planned, dict) else dict(data)
+    checked, earlier = detail.step.url_check_field, detail.step.url_same_as
+    if checked and earlier and not values.get(checked) and values.get(earlier):
+        values[checked] = values[earlier]
+    return values
 
 
 def _may_act(role: str | None, opd: str | None) -> bool:
@@ -132,6 +138,8 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     try:
         item = instance_service.complete_task(ctx, task_id, data, current_user.username)
     except InvalidTaskData as error:
+        if detail.step.url_check_field in error.field_errors:
+            flash(translated(error), "error")
         return _render_task(task_id, errors=error.field_errors, values={**detail.data, **data}, status=422)
     flash(_("Step %(step)s done: %(name)s", step=item.step or "-", name=item.name), "success")
     return redirect(url_for("tasks.inbox"))
@@ -140,9 +148,8 @@ def complete(task_id: str) -> Response | tuple[str, int]:
 @bp.post("/tasks/<task_id>/check-url")
 @roles_required(*STAFF)
 def check_url(task_id: str) -> tuple[str, int]:
-    """Step 6: the server requests the address now and shows the answer; completing records it again."""
-    from handlers.url_check import check_url as request_address
-
+    """Step 6: the server requests the address now (through the engine) and shows the answer; completing
+    requests it again and records it."""
     ctx = engine()
     detail = instance_service.get_task(ctx, task_id)
     if not _may_act(detail.item.role, detail.item.opd):
@@ -151,7 +158,7 @@ def check_url(task_id: str) -> tuple[str, int]:
     if field is None:
         abort(404)
     data = form_data(detail.step.fields, request.form)
-    result = request_address(str(data.get(field) or ""))
+    result = instance_service.check_address(ctx, str(data.get(field) or "").strip())
     return _render_task(task_id, values={**detail.data, **data}, url_check=result)
 
 
