@@ -162,6 +162,6 @@ def test_record_lists_every_step_with_actor_standard_validation_and_initials(ctx
     assert record.steps[3].validation["cek_akurat"] is True
     assert record.steps[5].approval == {"keputusan_persetujuan": "disetujui", "paraf_nama": "Fajar Alemsyah, S.E.",
                                         "paraf_nip": "198011222006041009"}
-    assert [d["flow"] for d in record.decisions] == ["Belum sesuai", "Sesuai", "Disetujui"]
+    assert [d["flow"] for d in record.decisions] == ["Belum sesuai", "Sesuai", "Disetujui", "Ya"]
     plan = instance_record(ctx, data_set.plan_id)
     assert [child[0] for child in plan.children] == sorted([data_set.dinkes_id, data_set.disdik_id])
