@@ -63,7 +63,8 @@ def test_tidak_sends_the_item_back_to_step_4_with_the_reason_and_it_is_not_count
     [step_4] = open_tasks(ctx, instance_id)
     assert step_4.spec_id == "Task_4_Unggah"
     data = instances.get_task(ctx, step_4.id).data
-    assert (data["dapat_diakses"], data["alasan_tidak_diakses"]) == ("tidak", TIDAK_DAPAT_DIAKSES["alasan_tidak_diakses"])
+    reason = TIDAK_DAPAT_DIAKSES["alasan_tidak_diakses"]
+    assert (data["dapat_diakses"], data["alasan_tidak_diakses"]) == ("tidak", reason)
     flows = [e.payload["flow"] for e in _events(ctx, instance_id, "gateway_decision")]
     assert flows[-1] == "Tidak"
     recorded = [e for e in _events(ctx, instance_id, "task_completed") if e.task_id == step_6.id][0]
