@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import SopflowError
@@ -96,27 +97,26 @@ def parse_month(text: str) -> tuple[int, int]:
     return year, month
 
 
-def _publications(ctx: EngineContext, where: list[Any]) -> list[Publication]:
-    """Completed publish steps matching `where` whose address check passed, with the item's final DIP class
-    and public link."""
-    with ctx.db.session() as session:
-        checked = {(definition_id, spec_id): step
-                   for definition_id in session.scalars(select(Definition.id))
-                   for spec_id, step in process_model(ctx, session, definition_id).steps.items()
-                   if step.url_check_field}
-        rows = session.execute(
-            select(WorkItem, Instance.definition_id).join(Instance, Instance.id == WorkItem.instance_id)
-            .where(WorkItem.spec_id.in_({spec_id for _, spec_id in checked}), WorkItem.status == "completed", *where)
-            .order_by(WorkItem.finished_at)).all()
-        candidates = [(item, checked[(definition_id, item.spec_id)]) for item, definition_id in rows
-                      if (definition_id, item.spec_id) in checked]
-        ids = {item.instance_id for item, _ in candidates}
-        instances = {i.id: i for i in session.scalars(select(Instance).where(Instance.id.in_(ids)))}
-        events = session.execute(
-            select(Event.instance_id, Event.type, Event.task_id, Event.payload)
-            .where(Event.instance_id.in_(ids), Event.type.in_(("instance_started", "task_completed")))
-            .order_by(Event.id)
-        ).all()
+def published_items(ctx: EngineContext, session: Session, where: list[Any]) -> list[Publication]:
+    """Completed publish steps matching `where` whose address check passed (tayang), with the item's final DIP
+    class and public link."""
+    checked = {(definition_id, spec_id): step
+               for definition_id in session.scalars(select(Definition.id))
+               for spec_id, step in process_model(ctx, session, definition_id).steps.items()
+               if step.url_check_field}
+    rows = session.execute(
+        select(WorkItem, Instance.definition_id).join(Instance, Instance.id == WorkItem.instance_id)
+        .where(WorkItem.spec_id.in_({spec_id for _, spec_id in checked}), WorkItem.status == "completed", *where)
+        .order_by(WorkItem.finished_at)).all()
+    candidates = [(item, checked[(definition_id, item.spec_id)]) for item, definition_id in rows
+                  if (definition_id, item.spec_id) in checked]
+    ids = {item.instance_id for item, _ in candidates}
+    instances = {i.id: i for i in session.scalars(select(Instance).where(Instance.id.in_(ids)))}
+    events = session.execute(
+        select(Event.instance_id, Event.type, Event.task_id, Event.payload)
+        .where(Event.instance_id.in_(ids), Event.type.in_(("instance_started", "task_completed")))
+        .order_by(Event.id)
+    ).all()
     dip: dict[int, str | None] = {}
     answers: dict[str, dict[str, Any]] = {}
     for instance_id, type_, task_id, payload in events:
@@ -147,9 +147,11 @@ def monthly_evaluation(ctx: EngineContext, year: int, month: int) -> Evaluation:
     review_end = datetime.combine(date(*_shift(year, month, 2), 1), time(), zone)
     cutoff = datetime.combine(date(*_shift(year, month, 1 - BERKALA_MONTHS), 1), time(), zone)
 
-    published = _publications(ctx, [WorkItem.finished_at >= begin, WorkItem.finished_at < finish])
+    with ctx.db.session() as session:
+        published = published_items(ctx, session, [WorkItem.finished_at >= begin, WorkItem.finished_at < finish])
+        until_end = published_items(ctx, session, [WorkItem.finished_at < finish])
     latest: dict[tuple[str | None, str | None], Publication] = {}
-    for publication in _publications(ctx, [WorkItem.finished_at < finish]):
+    for publication in until_end:
         latest[(publication.title, publication.opd)] = publication
     berkala_due = [p for p in latest.values() if p.dip_class == "berkala" and p.published_at < cutoff]
     with ctx.db.session() as session:
