@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from engine.config import Settings
 from tests.pg_server import free_port
 
 PORT = free_port()
@@ -39,3 +41,9 @@ def ensure_website() -> str:
             threading.Thread(target=server.serve_forever, daemon=True).start()
             _server.append(server)
     return ADDRESS
+
+
+def with_website(settings: Settings) -> Settings:
+    """The settings with this site as the PPID website, the site running."""
+    ensure_website()
+    return replace(settings, website=replace(settings.website, hosts=(HOST,)))
