@@ -47,6 +47,7 @@ from tests.engine.flow import (  # noqa: E402
     start_with_plan,
     the_task,
 )
+from tests.website import with_website  # noqa: E402
 
 ITEM_STEPS = [("Task_2_Siapkan_Data", STEP_2), ("Task_3_Verifikasi", BELUM), ("Task_2_Siapkan_Data", STEP_2),
               ("Task_3_Verifikasi", SESUAI), ("Task_4_Unggah", STEP_4), ("Task_5_Persetujuan", DISETUJUI),
@@ -58,7 +59,7 @@ USERS = (("ppid.utama", "ppid_utama", None), ("plid.utama", "plid_utama", None),
 def engine_context(workdir: Path) -> tuple[EngineContext, ManualClock]:
     url = f"sqlite:///{workdir / 'audit.db'}"
     schema.upgrade(url)
-    settings = load_settings(ROOT / "config.yaml", environ={"SOPFLOW_DATABASE_URL": url})
+    settings = with_website(load_settings(ROOT / "config.yaml", environ={"SOPFLOW_DATABASE_URL": url}))
     clock = ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     ctx = EngineContext.create(settings, clock=clock, handlers=HANDLERS)
     definitions.deploy_directory(ctx, ROOT / "bpmn", "bench")

@@ -38,6 +38,7 @@ from engine.context import EngineContext  # noqa: E402
 from engine.store import Instance, WorkItem  # noqa: E402
 from handlers import HANDLERS  # noqa: E402
 from tests.engine.flow import BELUM, DISETUJUI, PLAN, SESUAI, STEP_1, STEP_2, STEP_4, STEP_6  # noqa: E402
+from tests.website import with_website  # noqa: E402
 
 FLOW = [
     ("Task_1_Arahan", {**STEP_1, "rencana_unggahan": PLAN[:1]}),
@@ -55,7 +56,7 @@ ACTORS = {"PPID Utama": "ppid.utama", "PLID Utama": "plid.utama", "PPID Pembantu
 def engine_context(workdir: Path) -> EngineContext:
     url = f"sqlite:///{workdir / 'bench.db'}"
     schema.upgrade(url)
-    settings = load_settings(ROOT / "config.yaml", environ={"SOPFLOW_DATABASE_URL": url})
+    settings = with_website(load_settings(ROOT / "config.yaml", environ={"SOPFLOW_DATABASE_URL": url}))
     ctx = EngineContext.create(settings, clock=ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC)),
                                handlers=HANDLERS)
     definitions.deploy_directory(ctx, ROOT / "bpmn", "bench")

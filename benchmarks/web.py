@@ -202,10 +202,9 @@ def completed_step_2(database_url: str) -> int:
 
 def serve(port: int, threads: int) -> None:
     """The server process: what `sopflow serve --no-scheduler` runs (webapp.cli.cmd_serve), on 127.0.0.1."""
-    from handlers.url_check import check_url
     from webapp.cli import cmd_serve
 
-    ctx = EngineContext.create(load_settings(ROOT / "config.yaml"), handlers=HANDLERS, url_checker=check_url)
+    ctx = EngineContext.create(load_settings(ROOT / "config.yaml"), handlers=HANDLERS)
     cmd_serve(ctx, argparse.Namespace(host="127.0.0.1", port=port, threads=threads, no_scheduler=True))
 
 

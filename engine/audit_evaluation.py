@@ -2,7 +2,9 @@
 published, which periodic (berkala) items are due for an update, how fast urgent (serta-merta) items went out,
 breaches, Belum sesuai loops, and the answers of the monitoring form that reviewed the month.
 
-Steps are found by their SOP number (the diagrams' `langkah`): 2 classifies, 6 publishes, 7 monitors.
+Steps are found by their SOP number (the diagrams' `langkah`): 2 classifies, 7 monitors. An item counts as
+published (tayang) only where a step whose address the server checks (`periksa_tautan`) completed with the
+check required (`periksa_tautan.wajib_lolos`) and passed.
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import SopflowError
-from engine.store import Event, Instance, WorkItem
+from engine.execution import process_model
+from engine.instances import URL_CHECK_KEY
+from engine.store import Definition, Event, Instance, WorkItem
 
-CLASSIFY_STEP, PUBLISH_STEP, MONITOR_STEP = "2", "6", "7"
+CLASSIFY_STEP, MONITOR_STEP = "2", "7"
 BERKALA_MONTHS = 6
 LOOP_FLOWS = frozenset({"Belum sesuai"})
 
@@ -92,35 +97,45 @@ def parse_month(text: str) -> tuple[int, int]:
     return year, month
 
 
-def _publications(ctx: EngineContext, where: list[Any]) -> list[Publication]:
-    """Completed publish steps matching `where`, with the item's final DIP class and public link."""
-    with ctx.db.session() as session:
-        items = list(session.scalars(
-            select(WorkItem).where(WorkItem.step == PUBLISH_STEP, WorkItem.status == "completed", *where)
-            .order_by(WorkItem.finished_at)))
-        ids = {item.instance_id for item in items}
-        instances = {i.id: i for i in session.scalars(select(Instance).where(Instance.id.in_(ids)))}
-        events = session.execute(
-            select(Event.instance_id, Event.type, Event.task_id, Event.payload)
-            .where(Event.instance_id.in_(ids), Event.type.in_(("instance_started", "task_completed")))
-            .order_by(Event.id)
-        ).all()
+def published_items(ctx: EngineContext, session: Session, where: list[Any]) -> list[Publication]:
+    """Completed publish steps matching `where` whose address check passed (tayang), with the item's final DIP
+    class and public link."""
+    checked = {(definition_id, spec_id): step
+               for definition_id in session.scalars(select(Definition.id))
+               for spec_id, step in process_model(ctx, session, definition_id).steps.items()
+               if step.url_check_field}
+    rows = session.execute(
+        select(WorkItem, Instance.definition_id).join(Instance, Instance.id == WorkItem.instance_id)
+        .where(WorkItem.spec_id.in_({spec_id for _, spec_id in checked}), WorkItem.status == "completed", *where)
+        .order_by(WorkItem.finished_at)).all()
+    candidates = [(item, checked[(definition_id, item.spec_id)]) for item, definition_id in rows
+                  if (definition_id, item.spec_id) in checked]
+    ids = {item.instance_id for item, _ in candidates}
+    instances = {i.id: i for i in session.scalars(select(Instance).where(Instance.id.in_(ids)))}
+    events = session.execute(
+        select(Event.instance_id, Event.type, Event.task_id, Event.payload)
+        .where(Event.instance_id.in_(ids), Event.type.in_(("instance_started", "task_completed")))
+        .order_by(Event.id)
+    ).all()
     dip: dict[int, str | None] = {}
-    links: dict[str, str | None] = {}
+    answers: dict[str, dict[str, Any]] = {}
     for instance_id, type_, task_id, payload in events:
         data = payload.get("data") or {}
         if type_ == "instance_started":
             dip.setdefault(instance_id, (data.get("item") or {}).get("kelas_dip"))
         elif "kelas_dip" in data:
             dip[instance_id] = data["kelas_dip"]
-        if type_ == "task_completed" and "tautan_publik" in data:
-            links[task_id] = data["tautan_publik"]
+        if type_ == "task_completed":
+            answers[task_id] = data
     result = []
-    for item in items:
+    for item, step in candidates:
+        data = answers.get(item.id, {})
+        if not (step.url_check_must_pass(data) and (data.get(URL_CHECK_KEY) or {}).get("ok")):
+            continue
         instance = instances[item.instance_id]
         assert item.finished_at is not None
         result.append(Publication(item.instance_id, instance.title or item.item_label, instance.opd or item.opd,
-                                  dip.get(item.instance_id), item.finished_at, links.get(item.id),
+                                  dip.get(item.instance_id), item.finished_at, data.get(step.url_check_field or ""),
                                   instance.started_at))
     return result
 
@@ -132,9 +147,11 @@ def monthly_evaluation(ctx: EngineContext, year: int, month: int) -> Evaluation:
     review_end = datetime.combine(date(*_shift(year, month, 2), 1), time(), zone)
     cutoff = datetime.combine(date(*_shift(year, month, 1 - BERKALA_MONTHS), 1), time(), zone)
 
-    published = _publications(ctx, [WorkItem.finished_at >= begin, WorkItem.finished_at < finish])
+    with ctx.db.session() as session:
+        published = published_items(ctx, session, [WorkItem.finished_at >= begin, WorkItem.finished_at < finish])
+        until_end = published_items(ctx, session, [WorkItem.finished_at < finish])
     latest: dict[tuple[str | None, str | None], Publication] = {}
-    for publication in _publications(ctx, [WorkItem.finished_at < finish]):
+    for publication in until_end:
         latest[(publication.title, publication.opd)] = publication
     berkala_due = [p for p in latest.values() if p.dip_class == "berkala" and p.published_at < cutoff]
     with ctx.db.session() as session:

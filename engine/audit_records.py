@@ -12,6 +12,7 @@ from sqlalchemy import select
 from engine.context import EngineContext
 from engine.events import verify_chain
 from engine.instance_log import read_instance_log
+from engine.instances import URL_CHECK_KEY
 from engine.sop_document import build_sop_document
 from engine.spiff import iso_duration
 from engine.store import Instance
@@ -53,6 +54,15 @@ class StepLine:
     def approval(self) -> dict[str, Any]:
         """The final check's decision and the initials given with it (step 5)."""
         return {k: self.data[k] for k in APPROVAL_FIELDS if k in self.data}
+
+    @property
+    def url_check(self) -> dict[str, Any]:
+        """The server's own request of the public address (step 6): url, status, ok, elapsed_ms, checked_at."""
+        check = self.data.get(URL_CHECK_KEY)
+        if not isinstance(check, dict):
+            return {}
+        when = check.get("checked_at")
+        return {**check, "checked_at": datetime.fromisoformat(when) if isinstance(when, str) else None}
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import math
 import statistics
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from engine.context import EngineContext
 from engine.errors import SopflowError
 from engine.execution import latest_definition
+from engine.instances import URL_CHECK_KEY
 from engine.spiff import iso_duration
 from engine.store import Event, WorkItem
 
@@ -50,11 +51,25 @@ class ReportRow:
 
 
 @dataclass(frozen=True)
+class AddressCheck:
+    """The server's own request of a published address when a step completed (step 6's check)."""
+
+    instance_id: int
+    item: str | None
+    url: str
+    status: int | None
+    ok: bool
+    elapsed_ms: float | None
+    checked_at: datetime
+
+
+@dataclass(frozen=True)
 class Report:
     start: date
     end: date
     by: str
     rows: list[ReportRow]
+    address_checks: list[AddressCheck] = field(default_factory=list)
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -116,6 +131,20 @@ def _loop_items(session: Session, begin: datetime, finish: datetime) -> list[str
     return found
 
 
+def _address_checks(session: Session, begin: datetime, finish: datetime) -> list[AddressCheck]:
+    rows = session.execute(
+        select(Event.instance_id, Event.payload, Event.occurred_at)
+        .where(Event.type == "task_completed", Event.occurred_at >= begin, Event.occurred_at < finish)
+        .order_by(Event.id))
+    found = []
+    for instance_id, payload, occurred_at in rows:
+        check = (payload.get("data") or {}).get(URL_CHECK_KEY)
+        if isinstance(check, dict):
+            found.append(AddressCheck(instance_id, payload.get("item"), str(check.get("url")), check.get("status"),
+                                      bool(check.get("ok")), check.get("elapsed_ms"), occurred_at))
+    return found
+
+
 def time_standard_report(ctx: EngineContext, start: date, end: date, by: str = "step") -> Report:
     """Tasks that became ready between the local dates `start` and `end` (inclusive), grouped `by`."""
     check_period(start, end)
@@ -126,6 +155,7 @@ def time_standard_report(ctx: EngineContext, start: date, end: date, by: str = "
         items = list(session.scalars(select(WorkItem).where(WorkItem.ready_at >= begin, WorkItem.ready_at < finish)))
         looped = _loop_items(session, begin, finish)
         loop_items = {item.id: item for item in session.scalars(select(WorkItem).where(WorkItem.id.in_(looped)))}
+        checks = _address_checks(session, begin, finish)
     rows: dict[str, ReportRow] = {}
     durations: dict[str, list[float]] = defaultdict(list)
     standards: dict[str, set[str | None]] = defaultdict(set)
@@ -153,7 +183,7 @@ def time_standard_report(ctx: EngineContext, start: date, end: date, by: str = "
         if standard:
             row.standard_seconds = iso_duration(standard, begin).total_seconds()
     ordered = sorted(rows.values(), key=lambda r: _sort_key(r.key))
-    return Report(start, end, by, ordered)
+    return Report(start, end, by, ordered, checks)
 
 
 def breach_rates(ctx: EngineContext, start: date, end: date) -> dict[str, dict[str, Any]]:

@@ -32,9 +32,8 @@ PARSER_EXTENSIONS: list[Callable[[Any], None]] = []
 
 def _context(settings: Settings) -> EngineContext:
     from handlers import HANDLERS
-    from handlers.url_check import check_url
 
-    return EngineContext.create(settings, handlers=HANDLERS, url_checker=check_url)
+    return EngineContext.create(settings, handlers=HANDLERS)
 
 
 def _local(settings: Settings, moment: datetime | None) -> str:

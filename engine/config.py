@@ -28,6 +28,17 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class WebsiteSettings:
+    """The PPID website: the only hosts an outbound request may reach, and its limits."""
+
+    hosts: tuple[str, ...]
+    timeout_seconds: float
+    max_body_bytes: int
+    max_concurrent: int
+    max_redirects: int
+
+
+@dataclass(frozen=True)
 class Schedule:
     day: int
     hour: int
@@ -49,6 +60,7 @@ class Settings:
     upload_dir: Path
     scheduler_resync_seconds: int
     bpmn_dir: Path
+    website: WebsiteSettings
 
     def role_for_lane(self, lane: str | None) -> str | None:
         return self.lane_roles.get(lane) if lane else None
@@ -75,6 +87,19 @@ def _resolve_database_url(url: str, base: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         return prefix + str(path)
     return url
+
+
+def _website(raw: dict[str, Any]) -> WebsiteSettings:
+    hosts = raw["hosts"]
+    if isinstance(hosts, str):  # SOPFLOW_WEBSITE_HOSTS=ppid.example.go.id
+        hosts = [hosts]
+    return WebsiteSettings(
+        hosts=tuple(str(host).strip().lower() for host in hosts),
+        timeout_seconds=float(raw["timeout_seconds"]),
+        max_body_bytes=int(raw["max_body_bytes"]),
+        max_concurrent=int(raw["max_concurrent"]),
+        max_redirects=int(raw["max_redirects"]),
+    )
 
 
 def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -125,6 +150,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             upload_dir=(base / str(raw["uploads"].get("directory") or "instance/uploads")).resolve(),
             scheduler_resync_seconds=int(raw["scheduler"]["resync_seconds"]),
             bpmn_dir=(base / str(raw.get("bpmn_dir", "bpmn"))).resolve(),
+            website=_website(raw["website"]),
         )
     except KeyError as error:
         raise ConfigError(f"configuration {config_path} lacks the setting {error.args[0]!r}") from error

@@ -63,7 +63,7 @@ class EngineContext:
     workflows: WorkflowCache = field(default_factory=WorkflowCache)
     models: dict[int, ProcessModel] = field(default_factory=dict)
     timer_listeners: list[TimerListener] = field(default_factory=list)
-    url_checker: UrlChecker | None = None
+    url_checker: UrlChecker | None = None  # engine.outbound.Outbound(settings.website).check unless injected
     policy: Policy = field(init=False)
 
     def __post_init__(self) -> None:
@@ -82,5 +82,7 @@ class EngineContext:
         handlers: dict[str, Handler] | None = None,
         url_checker: UrlChecker | None = None,
     ) -> EngineContext:
+        from engine.outbound import Outbound
+
         return cls(settings=settings, db=Database(settings.database_url), clock=clock or SystemClock(),
-                   handlers=dict(handlers or {}), url_checker=url_checker)
+                   handlers=dict(handlers or {}), url_checker=url_checker or Outbound(settings.website).check)

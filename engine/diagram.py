@@ -42,6 +42,13 @@ class StepSpec:
     fields: tuple[FormField, ...]
     dip_class_expression: str | None = None  # property kelas_dip: the item's DIP class, for the inbox
     url_check_field: str | None = None  # property periksa_tautan: the server requests this field's address
+    url_check_when: tuple[str, str] | None = None  # periksa_tautan.wajib_lolos FIELD=VALUE: must answer 2xx then
+    url_same_as: str | None = None  # periksa_tautan.sama_dengan: the earlier step's field the address should equal
+    url_differs_reason: str | None = None  # periksa_tautan.alasan_beda: the field that says why it differs
+
+    def url_check_must_pass(self, data: dict[str, Any]) -> bool:
+        """Whether, with these answers, the address must answer 2xx for the step to complete."""
+        return self.url_check_when is None or data.get(self.url_check_when[0]) == self.url_check_when[1]
 
 
 @dataclass
@@ -79,8 +86,16 @@ def _step(task_spec: UserTask) -> StepSpec:
         label_expression=properties.get("judul"),
         fields=fields_from_properties(properties),
         url_check_field=properties.get("periksa_tautan"),
+        url_check_when=_condition(properties.get("periksa_tautan.wajib_lolos")),
+        url_same_as=properties.get("periksa_tautan.sama_dengan"),
+        url_differs_reason=properties.get("periksa_tautan.alasan_beda"),
         dip_class_expression=properties.get("kelas_dip"),
     )
+
+
+def _condition(text: str | None) -> tuple[str, str] | None:
+    name, _, value = (text or "").partition("=")
+    return (name.strip(), value.strip()) if name.strip() and value.strip() else None
 
 
 def _literal(expression: str) -> str:

@@ -46,3 +46,7 @@ class ConfigError(SopflowError):
 class StepFailed(SopflowError):
     """A step the engine ran on behalf of a person failed (e.g. a condition divided by zero): the person's
     action is refused and nothing of it is saved."""
+
+
+class Busy(SopflowError):
+    """A bounded resource (e.g. outbound requests) is fully in use; the caller should try again shortly."""

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.context import EngineContext
 from engine.diagram import StepSpec
-from engine.errors import NotAllowed, NotFound, SopflowError, TaskConflict
+from engine.errors import InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.events import instance_history
 from engine.execution import (
     OPEN_STATUSES,
@@ -24,7 +24,7 @@ from engine.execution import (
     latest_definition,
     process_model,
 )
-from engine.forms import validate_submission
+from engine.forms import FieldError, validate_submission
 from engine.incident_records import close_with_instance
 from engine.policy import Ability, Person
 from engine.spiff import load_workflow
@@ -163,23 +163,70 @@ def release_task(ctx: EngineContext, task_id: str, actor: str) -> WorkItem:
 URL_CHECK_KEY = "pemeriksaan_tautan"
 
 
+def check_address(ctx: EngineContext, url: str) -> dict[str, Any]:
+    """Request `url` through the engine's checker (engine.outbound unless injected): status, time taken, when."""
+    if ctx.url_checker is None:
+        raise SopflowError("This installation has no address checker.")
+    return {**ctx.url_checker(url), "checked_at": ctx.clock.now().isoformat()}
+
+
+def _address_problem(result: dict[str, Any]) -> FieldError | None:
+    """Why the checked address cannot confirm publication, or None."""
+    if result["error"]:
+        return FieldError(result["error"])
+    if not result["ok"]:
+        return FieldError("The website answered HTTP %(status)s, not a page that can be read.",
+                          {"status": result["status"]})
+    return None
+
+
 def _server_checks(ctx: EngineContext, task_id: str, data: dict[str, Any], actor: str) -> dict[str, Any]:
     """What the server observes itself before a step completes (outside the transaction: it may take
-    seconds): for a step with `periksa_tautan`, whether the given address answers. Only for whoever may
-    complete the task."""
-    if ctx.url_checker is None or not isinstance(data, dict):
-        return {}
-    if not any(isinstance(value, str) and value.strip().startswith("http") for value in data.values()):
-        return {}  # no address to request: no need to read the step
+    seconds). For a step with `periksa_tautan`, once its form is valid, the address is requested and the
+    answer recorded; when the diagram's `periksa_tautan.wajib_lolos` holds, the address must answer 2xx on the
+    PPID website and equal the earlier address (`periksa_tautan.sama_dengan`) or the form says why it differs
+    (`periksa_tautan.alasan_beda`). Only for whoever may complete the task."""
     with ctx.db.session() as session:
         item = session.get(WorkItem, task_id)
         instance = session.get(Instance, item.instance_id) if item is not None else None
-        if item is None or instance is None:
-            return {}
+        if item is None or instance is None or item.status not in OPEN_STATUSES:
+            return {}  # the transaction reports it
         _check_lane(ctx, _actor(session, actor), item.lane, item.opd)
         step = process_model(ctx, session, instance.definition_id).steps[item.spec_id]
-    address = data.get(step.url_check_field) if step.url_check_field else None
-    return {URL_CHECK_KEY: ctx.url_checker(address.strip())} if isinstance(address, str) and address.strip() else {}
+    if step.url_check_field is None:
+        return {}
+    cleaned = validate_submission(step.fields, data)
+    address = cleaned.get(step.url_check_field)
+    if not isinstance(address, str):
+        return {}
+    must_pass = step.url_check_must_pass(cleaned)
+    if must_pass and step.url_same_as and step.url_differs_reason:
+        earlier = get_task(ctx, task_id).data.get(step.url_same_as)
+        if earlier and earlier != address and not cleaned.get(step.url_differs_reason):
+            raise InvalidTaskData("The address differs from the one uploaded earlier; say why.", {
+                step.url_differs_reason: FieldError(
+                    "is required because the address differs from the uploaded one (%(earlier)s)",
+                    {"earlier": earlier})})
+    result = check_address(ctx, address)
+    problem = _address_problem(result) if must_pass else None
+    if problem is not None and step.url_check_when is None:
+        raise InvalidTaskData("The address is not accessible to the public, so step %(step)s cannot be completed.",
+                              {step.url_check_field: problem}, step=step.step or "-")
+    if problem is not None:
+        question, other = _way_back(step)
+        raise InvalidTaskData(
+            "The address is not accessible to the public, so step %(step)s cannot be completed. Correct the "
+            "address, or answer \"%(question)s\" with \"%(other)s\" and give the reason to send the item back.",
+            {step.url_check_field: problem}, step=step.step or "-", question=question, other=other)
+    return {URL_CHECK_KEY: result}
+
+
+def _way_back(step: StepSpec) -> tuple[str, str]:
+    """The question whose other answer sends the item back, and that answer, for the refusal message."""
+    name, value = step.url_check_when or ("", "")
+    asked = next((f for f in step.fields if f.name == name), None)
+    others = [choice for choice in (asked.choices if asked else ()) if choice != value]
+    return (asked.label if asked else name), (asked.label_of(others[0]) if asked and others else "-")
 
 
 def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor: str) -> WorkItem:

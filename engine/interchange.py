@@ -33,7 +33,8 @@ from engine.validation import (
 
 SIGNAVIO_NS = "http://www.signavio.com"
 # Names sopflow reads from a step's or a process's properties (plus form.<field> and sop.<field>).
-KNOWN_PROPERTIES = ("langkah", "kelengkapan", "output", "standar_waktu", "opd", "judul", "periksa_tautan")
+KNOWN_PROPERTIES = ("langkah", "kelengkapan", "output", "standar_waktu", "opd", "judul", "periksa_tautan",
+                    "periksa_tautan.wajib_lolos", "periksa_tautan.sama_dengan", "periksa_tautan.alasan_beda")
 CAMUNDA_FORM_TYPES = {"string": "text", "long": "text", "date": "date", "boolean": "choice:ya,tidak"}
 ISO_LITERAL = re.compile(r"^(P|R\d*/|\d{4}-\d{2}-\d{2}T)[0-9A-Za-z:+./-]*$")
 

@@ -287,6 +287,14 @@ def _user_tasks(root: etree._Element, settings: Settings | None) -> Iterator[Pro
         if checked and fields is not None and getattr(fields.get(checked), "kind", None) != "url":
             yield Problem(task_id, "form", f"{where}: periksa_tautan menyebut {checked!r}, yang bukan isian url "
                                            "pada formulir langkah ini")
+        reason = properties.get("periksa_tautan.alasan_beda")
+        if reason and fields is not None and reason not in fields:
+            yield Problem(task_id, "form", f"{where}: periksa_tautan.alasan_beda menyebut {reason!r}, yang bukan "
+                                           "isian pada formulir langkah ini")
+        condition = properties.get("periksa_tautan.wajib_lolos", "")
+        if condition and fields is not None and condition.partition("=")[0].strip() not in fields:
+            yield Problem(task_id, "form", f"{where}: periksa_tautan.wajib_lolos harus berbentuk ISIAN=NILAI "
+                                           "dengan isian pada formulir langkah ini")
 
 
 def _gateways(root: etree._Element) -> Iterator[Problem]:

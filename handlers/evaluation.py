@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from engine.audit_evaluation import published_items
 from engine.services import ServiceCall
 from engine.store import Event, Instance, WorkItem
 
@@ -54,6 +55,8 @@ def evaluation_data(call: ServiceCall) -> dict[str, Any]:
             session, WorkItem.step, WorkItem.breached_at >= start, WorkItem.breached_at < end
         ),
         "keputusan_per_alur": dict(Counter(str(payload.get("flow")) for payload in decisions)),
+        "item_tayang": len(published_items(call.ctx, session, [WorkItem.finished_at >= start,
+                                                                 WorkItem.finished_at < end])),
         "tugas_terbuka": _count(session, WorkItem.status.in_(OPEN)),
         "tugas_terlambat": _count(session, WorkItem.status.in_(OPEN), WorkItem.due_at <= call.now),
     }

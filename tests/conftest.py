@@ -26,6 +26,7 @@ from engine.config import Settings, SmtpSettings, load_settings
 from engine.context import EngineContext
 from handlers import HANDLERS
 from tests.pg_server import free_port, postgres_server
+from tests.website import with_website
 
 ROOT = Path(__file__).resolve().parent.parent
 JAKARTA = ZoneInfo("Asia/Jakarta")
@@ -79,9 +80,10 @@ def mailbox(smtp_server: tuple[int, Mailbox]) -> Mailbox:
 
 
 def make_settings(database_url: str, smtp_port: int, **changes: Any) -> Settings:
+    """The repository's settings on this database and SMTP port, with the tests' PPID website (on loopback)."""
     settings = load_settings(ROOT / "config.yaml", environ={"SOPFLOW_DATABASE_URL": database_url})
     smtp = SmtpSettings("127.0.0.1", smtp_port, "", "", False, "ppid@tanjabtimkab.go.id", 5)
-    return replace(settings, smtp=smtp, **changes)
+    return replace(with_website(settings), smtp=smtp, **changes)
 
 
 def _seed(url: str, smtp_port: int) -> None:

@@ -8,10 +8,11 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from engine.errors import InvalidDiagram, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
+from engine.errors import Busy, InvalidDiagram, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.validation import DiagramProblems
 
 STATUS_OF: tuple[tuple[type[SopflowError], int], ...] = (
+    (Busy, 503),
     (NotFound, 404),
     (NotAllowed, 403),
     (TaskConflict, 409),
@@ -39,6 +40,7 @@ def _headline(status: int) -> str:
         413: _("The upload is too large."),
         422: _("The data is not valid."),
         429: _("Too many attempts."),
+        503: _("Busy right now."),
     }.get(status, _("Cannot continue"))
 
 

@@ -146,6 +146,7 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     plid.locator("#check-url").click()
     expect(plid.locator("#url-check-result")).to_contain_text("Menjawab HTTP 200")
     expect(plid.locator('[name="tanggal_tayang"]')).to_have_value("2026-11-23")
+    plid.locator('[name="dapat_diakses"][value="ya"]').check()
     screenshot(plid, "09-langkah-6-periksa-tautan")
     complete_step(plid, live_server, "6")
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from engine import instances
 from engine.context import EngineContext
 from engine.store import Instance, WorkItem
+from tests.website import ADDRESS
 
 PLAN = [
     {"judul": "Laporan keuangan semester I", "opd": "Dinas Kesehatan", "kelas_dip": "berkala",
@@ -34,11 +35,13 @@ SESUAI = {
     "cek_tidak_dikecualikan": True,
     "cek_layak_web": True,
 }
-STEP_4 = {"tautan_unggahan": "https://ppid.tanjabtimkab.go.id/informasi/1"}
+STEP_4 = {"tautan_unggahan": f"{ADDRESS}/informasi/1"}
 BELUM = {"hasil_verifikasi": "belum_sesuai", "alasan_verifikasi": "Ringkasan belum lengkap."}
 DISETUJUI = {"keputusan_persetujuan": "disetujui", "paraf_nama": "Fajar Alemsyah, S.E.",
              "paraf_nip": "198011222006041009"}
-STEP_6 = {"tautan_publik": "https://ppid.tanjabtimkab.go.id/informasi/1", "tanggal_tayang": "2026-11-23"}
+STEP_6 = {"tautan_publik": f"{ADDRESS}/informasi/1", "dapat_diakses": "ya", "tanggal_tayang": "2026-11-23"}
+TIDAK_DAPAT_DIAKSES = {"tautan_publik": f"{ADDRESS}/informasi/1", "dapat_diakses": "tidak",
+                       "alasan_tidak_diakses": "Halaman hanya tampil untuk admin yang masuk."}
 PEMBANTU = {"Dinas Kesehatan": "pembantu.dinkes", "Dinas Pendidikan": "pembantu.disdik"}
 ACTOR_OF_LANE = {"PPID Utama": "ppid.utama", "PLID Utama": "plid.utama"}
 

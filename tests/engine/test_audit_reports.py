@@ -94,6 +94,11 @@ def test_report_per_step_counts_durations_breaches_and_loops(ctx: EngineContext,
     step_3 = rows["3"]
     assert (step_3.tasks, step_3.completed, step_3.loops, step_3.breaches, step_3.median_seconds) == (3, 3, 1, 0, 0.0)
     assert (rows["1"].tasks, rows["6"].tasks, rows["6"].standard_seconds) == (1, 2, 900.0)
+    checks = report.address_checks
+    passed = [(data_set.disdik_id, STEP_6["tautan_publik"], 200, True),
+              (data_set.dinkes_id, STEP_6["tautan_publik"], 200, True)]
+    assert [(c.instance_id, c.url, c.status, c.ok) for c in checks] == passed
+    assert all(c.elapsed_ms is not None and c.elapsed_ms >= 0 for c in checks)
 
 
 def test_report_per_opd_lane_and_month(ctx: EngineContext, data_set: DataSet) -> None:
@@ -162,6 +167,9 @@ def test_record_lists_every_step_with_actor_standard_validation_and_initials(ctx
     assert record.steps[3].validation["cek_akurat"] is True
     assert record.steps[5].approval == {"keputusan_persetujuan": "disetujui", "paraf_nama": "Fajar Alemsyah, S.E.",
                                         "paraf_nip": "198011222006041009"}
-    assert [d["flow"] for d in record.decisions] == ["Belum sesuai", "Sesuai", "Disetujui"]
+    assert [d["flow"] for d in record.decisions] == ["Belum sesuai", "Sesuai", "Disetujui", "Ya"]
+    check = record.steps[6].url_check
+    assert (check["url"], check["status"], check["ok"]) == (STEP_6["tautan_publik"], 200, True)
+    assert check["checked_at"] is not None and check["elapsed_ms"] >= 0
     plan = instance_record(ctx, data_set.plan_id)
     assert [child[0] for child in plan.children] == sorted([data_set.dinkes_id, data_set.disdik_id])

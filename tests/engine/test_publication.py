@@ -56,7 +56,7 @@ def test_happy_path_publishes_every_planned_item_and_completes(ctx: EngineContex
         assert state.open_tasks == []
         assert state.instance.current_task is None and state.instance.due_at is None
         flows = [e.payload["flow"] for e in state.history if e.type == "gateway_decision"]
-        assert flows == ["Sesuai", "Disetujui"]
+        assert flows == ["Sesuai", "Disetujui", "Ya"]
         assert [e.type for e in state.history][-1] == "instance_completed"
         assert verify_chain(state.history) is None
 

@@ -16,7 +16,6 @@ from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
 from handlers import HANDLERS
-from handlers.url_check import check_url
 from tests.conftest import PASSWORD, START, Mailbox, _seeded_models, make_settings
 from webapp import create_app
 
@@ -39,7 +38,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def engine_ctx(web_settings: Settings, clock: ManualClock) -> Iterator[EngineContext]:
-    context = EngineContext.create(web_settings, clock=clock, handlers=HANDLERS, url_checker=check_url)
+    context = EngineContext.create(web_settings, clock=clock, handlers=HANDLERS)
     context.models = dict(_seeded_models)
     yield context
     context.db.dispose()

@@ -3,11 +3,9 @@ snapshot of the stored state to prove that a refused request changed nothing."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import lxml.html
@@ -20,6 +18,7 @@ from engine.context import EngineContext
 from engine.store import Attachment, Comment, Event, Instance, Notification, User, WorkItem
 from tests.engine import flow
 from tests.webapp.conftest import login, post
+from tests.website import ensure_website
 
 
 def page(response: Any) -> lxml.html.HtmlElement:
@@ -152,34 +151,10 @@ def pdf_bytes() -> bytes:
     return render_pdf("<h1>Laporan keuangan semester I</h1><p>Realisasi anggaran Dinas Kesehatan.</p>")
 
 
-class _Website(BaseHTTPRequestHandler):
-    """The PPID website as step 6 sees it: published pages answer 200, anything else 404."""
-
-    def do_GET(self) -> None:  # noqa: N802  (http.server's name)
-        found = self.path.startswith("/informasi/")
-        body = b"<h1>Informasi publik</h1>" if found else b"tidak ada"
-        self.send_response(200 if found else 404)
-        self.send_header("Content-Type", "text/html")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @contextmanager
 def website() -> Iterator[str]:
-    """A real HTTP server on 127.0.0.1 in a thread; yields its base address."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Website)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    """The PPID website the test settings configure (tests.website); yields its base address."""
+    yield ensure_website()
 
 
 class People:

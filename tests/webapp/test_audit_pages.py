@@ -112,7 +112,7 @@ def test_record_pdf_prints_identity_steps_actors_validation_and_initials(
     for expected in ("500.12.11/01/DISKOMINFO-INFOKOM/2025", "Pengelolaan Konten Website dan Layanan Informasi",
                      "Identitas SOP", "pembantu.dinkes", "Hasil verifikasi: belum_sesuai",
                      "Nama pemberi paraf: Fajar Alemsyah, S.E.", "NIP pemberi paraf: 198011222006041009",
-                     "Data akurat: ya", "terlambat",
+                     "Data akurat: ya", "terlambat", "Pemeriksaan tautan:", "HTTP 200", "lolos",
                      "rantai utuh"):
         assert expected in flat, expected
     assert flat.count("Menyiapkan") == 2
@@ -132,6 +132,8 @@ def test_report_page_shows_the_figures_the_chart_and_the_heat_diagram(
     marks = {d["process_id"]: d["marks"] for d in heat}
     assert marks["ppid_publikasi_item"]["Task_2_Siapkan_Data"] == "heat-2"
     assert marks["ppid_publikasi_item"]["Task_4_Unggah"] == "heat-0"
+    checks = re.search(r'<table class="table" id="address-checks">(.*?)</table>', page, re.S)
+    assert checks is not None and "HTTP 200 · lolos" in checks.group(1)
 
 
 @pytest.mark.parametrize(("query", "message"), [

@@ -9,10 +9,12 @@ from babel.messages.extract import extract_from_dir
 from flask.testing import FlaskClient
 
 from engine.forms import FieldError
+from engine.outbound import NO_ANSWER, NOT_HTTP, OFF_SITE, REDIRECT_OFF_SITE, TOO_MANY_REDIRECTS
 from tests.conftest import ROOT
 from tests.webapp.conftest import login, post
 from webapp.i18n import merged_catalog
 
+OUTBOUND_MESSAGES = (NO_ANSWER, NOT_HTTP, OFF_SITE, REDIRECT_OFF_SITE, TOO_MANY_REDIRECTS)  # shown translated
 METHODS = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None}
 # Field errors and upload refusals come from the engine as templates and are translated by the web layer.
@@ -20,6 +22,7 @@ ENGINE_TEMPLATE_SOURCES = {
     ROOT / "engine" / "forms.py": "FieldError",
     ROOT / "engine" / "attachments.py": "RefusedUpload",
     ROOT / "engine" / "policy.py": "(?:NotAllowed|NotFound)",
+    ROOT / "engine" / "instances.py": "FieldError",
 }
 
 
@@ -33,7 +36,7 @@ def _field_error_templates() -> set[str]:
     found: set[str] = set()
     for path, kind in ENGINE_TEMPLATE_SOURCES.items():
         found |= set(re.findall(kind + r'\(\s*"([^"]+)"', Path(path).read_text(encoding="utf-8")))
-    return found
+    return found | set(OUTBOUND_MESSAGES)
 
 
 def test_every_web_message_and_field_error_has_an_indonesian_translation() -> None:

@@ -161,12 +161,13 @@ def test_step_6_shows_whether_the_address_answers_and_completing_records_the_che
     assert "HTTP 404" in page(missing).xpath('string(//*[@id="url-check-result"])')
     assert field_value(missing, "tautan_publik") == f"{site}/hilang"
     closed = post(plid, f"/tasks/{step_6.id}/check-url", {"tautan_publik": "http://127.0.0.1:9/"})
-    assert "Tidak ada jawaban" in page(closed).xpath('string(//*[@id="url-check-result"])')
+    assert "bukan bagian dari website PPID" in page(closed).xpath('string(//*[@id="url-check-result"])')
     answered = post(plid, f"/tasks/{step_6.id}/check-url", {"tautan_publik": f"{site}/informasi/1"})
     assert "Menjawab HTTP 200" in page(answered).xpath('string(//*[@id="url-check-result"])')
     assert event_count(engine_ctx, "task_completed") == 5  # checking changes nothing
 
-    done = submit(plid, step_6.id, {"tautan_publik": f"{site}/informasi/1", "tanggal_tayang": "2026-11-23"})
+    done = submit(plid, step_6.id, {"tautan_publik": f"{site}/informasi/1", "dapat_diakses": "ya",
+                                    "tanggal_tayang": "2026-11-23"})
     assert done.status_code == 302
     with engine_ctx.db.session() as session:
         event = session.scalars(select(Event).where(Event.task_id == step_6.id, Event.type == "task_completed")).one()

@@ -14,7 +14,7 @@ from engine import instances as instance_service
 from engine.attachments import RefusedUpload
 from engine.errors import InvalidTaskData, NotAllowed, TaskConflict
 from engine.execution import OPEN_STATUSES
-from engine.forms import DIP_CLASSES, FormField
+from engine.forms import DIP_CLASSES
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.policy import Ability
 from engine.store import WorkItem
@@ -82,7 +82,7 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
         view=view,
         case=case_file.case_file(ctx, detail.item.instance_id, current_user.username),
         read_only_reason=_read_only_reason(detail.item, may_act),
-        values=values if values is not None else _initial_values(detail.data, detail.step.fields),
+        values=values if values is not None else _initial_values(detail),
         errors=errors or {},
         may_act=may_act,
         offices=inbox.known_offices(ctx),
@@ -92,15 +92,20 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
     ), status
 
 
-def _initial_values(data: dict[str, Any], fields: tuple[FormField, ...]) -> dict[str, Any]:
+def _initial_values(detail: instance_service.TaskDetail) -> dict[str, Any]:
     """What the form shows first: the task's data over the planned item's (step 2 starts from the plan), never
-    an earlier round's decision (a choice another field's requirement depends on) or what depended on it."""
+    an earlier round's decision (a choice another field's requirement depends on) or what depended on it; the
+    address to check starts as the earlier step's (`periksa_tautan.sama_dengan`)."""
+    data, fields = detail.data, detail.step.fields
     planned = data.get("item")
     values = {**planned, **data} if isinstance(planned, dict) else dict(data)
     decisions = {f.required_if[0] for f in fields if f.required_if is not None}
     for form_field in fields:
         if form_field.name in decisions or (form_field.required_if and form_field.required_if[0] in decisions):
             values.pop(form_field.name, None)
+    checked, earlier = detail.step.url_check_field, detail.step.url_same_as
+    if checked and earlier and not values.get(checked) and values.get(earlier):
+        values[checked] = values[earlier]
     return values
 
 
@@ -156,6 +161,8 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     try:
         item = instance_service.complete_task(ctx, task_id, data, current_user.username)
     except InvalidTaskData as error:
+        if detail.step.url_check_field in error.field_errors:
+            flash(translated(error), "error")
         return _render_task(task_id, errors=error.field_errors, values={**detail.data, **data}, status=422)
     flash(_("Step %(step)s done: %(name)s", step=item.step or "-", name=item.name), "success")
     return redirect(url_for("tasks.inbox"))
@@ -164,9 +171,8 @@ def complete(task_id: str) -> Response | tuple[str, int]:
 @bp.post("/tasks/<task_id>/check-url")
 @requires(Ability.WORK)
 def check_url(task_id: str) -> tuple[str, int]:
-    """Step 6: the server requests the address now and shows the answer; completing records it again."""
-    from handlers.url_check import check_url as request_address
-
+    """Step 6: the server requests the address now (through the engine) and shows the answer; completing
+    requests it again and records it."""
     ctx = engine()
     detail = instance_service.get_task(ctx, task_id)
     if not current_user.may_work(detail.item.role, detail.item.opd):
@@ -175,7 +181,7 @@ def check_url(task_id: str) -> tuple[str, int]:
     if field is None:
         abort(404)
     data = form_data(detail.step.fields, request.form)
-    result = request_address(str(data.get(field) or ""))
+    result = instance_service.check_address(ctx, str(data.get(field) or "").strip())
     return _render_task(task_id, values={**detail.data, **data}, url_check=result)
 
 
