@@ -48,6 +48,7 @@ class Settings:
     upload_dir: Path
     scheduler_resync_seconds: int
     bpmn_dir: Path
+    reminder_fraction: float = 0.8  # notices: a reminder when this share of a task's time standard has passed
 
     def role_for_lane(self, lane: str | None) -> str | None:
         return self.lane_roles.get(lane) if lane else None
@@ -74,6 +75,13 @@ def _resolve_database_url(url: str, base: Path) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         return prefix + str(path)
     return url
+
+
+def _percent(value: Any) -> float:
+    percent = float(value)
+    if not 0 < percent < 100:
+        raise ValueError(f"notices.reminder_at_percent must be between 0 and 100, not {value}")
+    return percent / 100
 
 
 def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -123,6 +131,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             upload_dir=(base / str(raw["uploads"].get("directory") or "instance/uploads")).resolve(),
             scheduler_resync_seconds=int(raw["scheduler"]["resync_seconds"]),
             bpmn_dir=(base / str(raw.get("bpmn_dir", "bpmn"))).resolve(),
+            reminder_fraction=_percent((raw.get("notices") or {}).get("reminder_at_percent", 80)),
         )
     except KeyError as error:
         raise ConfigError(f"configuration {config_path} lacks the setting {error.args[0]!r}") from error

@@ -18,7 +18,9 @@ from engine.context import EngineContext, LiveWorkflow
 from engine.diagram import ProcessModel, StepSpec, read_diagram
 from engine.errors import NotFound, SopflowError
 from engine.events import GENESIS, append_event
-from engine.notices import notify_returned
+from engine.notices import mail_lane, notify_returned
+from engine.outbox import deliver_after_commit
+from engine.reminders import drop_reminders, schedule_reminder
 from engine.services import ServiceCall
 from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, evaluate_expression, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
@@ -149,6 +151,7 @@ class InstanceRun:
         self.now = ctx.clock.now()
         self.after_commit: list[Callable[[], None]] = []
         self.fired_timer_tasks: set[str] = set()
+        self.finished_tasks: set[str] = set()  # user tasks completed or withdrawn in this change
         self._new_timers: list[Timer] = []
         self.timer_dues: dict[str, datetime] = live.timer_dues if live is not None else {}
         self.completed_steps: set[str] = live.completed_steps if live is not None else set()
@@ -302,6 +305,7 @@ class InstanceRun:
         for task_id, item in stored.items():
             if task_id not in ready:
                 item.status, item.finished_at = "withdrawn", self.now
+                self.finished_tasks.add(task_id)
                 self.event("task_withdrawn", task_id, name=item.name, lane=item.lane)
         for task_id, task in ready.items():
             if task_id in stored:
@@ -309,9 +313,14 @@ class InstanceRun:
             step = self.model.steps[task.task_spec.bpmn_id]
             item = self._new_work_item(task, step)
             returned = step.spec_id in self.completed_steps
-            if returned:
-                notify_returned(self.session, item, self.now)
+            mail = (notify_returned(self.session, item, self.now, self.actor) if returned
+                    else mail_lane(self.session, item, self.now, self.actor))
+            if mail is not None:
+                self.after_commit.append(deliver_after_commit(self.ctx, mail))
             self.session.add(item)
+            reminder = schedule_reminder(self.ctx, self.session, item)
+            if reminder is not None:
+                self._new_timers.append(reminder)
             self._open_items.append(item)
             self.event(
                 "task_ready",
@@ -382,6 +391,8 @@ class InstanceRun:
         instance.last_actor = self.actor
         instance.updated_at = self.now
         instance.state = dump_workflow(self.workflow)
+        if self.finished_tasks:
+            drop_reminders(self.session, self.finished_tasks)
         self.session.flush()
 
     def finish(self) -> None:

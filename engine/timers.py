@@ -7,12 +7,17 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.config import Schedule
 from engine.context import EngineContext
 from engine.execution import InstanceRun, begin_instance, latest_definition
+from engine.outbox import deliver_after_commit
+from engine.periods import period_of, record_start, started_in
+from engine.reminders import KIND as REMINDER
+from engine.reminders import send_reminder
 from engine.store import Instance, Timer
 from engine.users import SYSTEM_ACTOR
 
@@ -70,12 +75,15 @@ def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
         timer = session.get(Timer, timer_id)
         assert timer is not None
         late = round((now - timer.due_at).total_seconds(), 3)
-        if timer.kind == "start":
-            definition = latest_definition(session, timer.process_id)
-            execution = begin_instance(
-                ctx, session, definition, SYSTEM_ACTOR, trigger="timer", due_at=timer.due_at.isoformat(),
-                late_by_seconds=late,
-            )
+        execution: InstanceRun | None = None
+        next_timer: Timer | None = None
+        mail = None
+        if timer.kind == REMINDER:
+            mail = send_reminder(ctx, session, timer, now)
+            if timer.status == "cancelled":
+                return False
+        elif timer.kind == "start":
+            execution = _start_of_period(ctx, session, timer, late)
             next_timer = schedule_start_timer(ctx, session, timer.process_id, now)
         else:
             instance = session.get(Instance, timer.instance_id) if timer.instance_id is not None else None
@@ -86,11 +94,24 @@ def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
             execution.fired_timer_tasks.add(str(timer.spiff_task_id))
             execution.advance()
             execution.save()
-            next_timer = None
-    execution.finish()
+    if execution is not None:
+        execution.finish()
+    deliver_after_commit(ctx, mail)()
     if next_timer is not None:
         ctx.announce_timer(next_timer.id, next_timer.due_at)
     return True
+
+
+def _start_of_period(ctx: EngineContext, session: Session, timer: Timer, late: float) -> InstanceRun | None:
+    """The period's start, unless a person started this month's instance by hand already."""
+    period = period_of(ctx, timer.due_at)
+    if started_in(session, timer.process_id, period) is not None:
+        return None
+    definition = latest_definition(session, timer.process_id)
+    execution = begin_instance(ctx, session, definition, SYSTEM_ACTOR, trigger="timer",
+                               due_at=timer.due_at.isoformat(), late_by_seconds=late)
+    record_start(session, timer.process_id, period, execution.instance.id, SYSTEM_ACTOR, execution.now)
+    return execution
 
 
 def fire_timer(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
@@ -98,7 +119,7 @@ def fire_timer(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
     for attempt in range(FIRE_ATTEMPTS):
         try:
             return _fire_once(ctx, timer_id, fired_by)
-        except StaleDataError:
+        except (StaleDataError, IntegrityError):  # another process changed the instance or started the period
             if attempt == FIRE_ATTEMPTS - 1:
                 raise
     return False
