@@ -63,6 +63,17 @@ def backoff(attempts: int) -> timedelta:
     return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), MAX_RETRY)
 
 
+def _reason(error: Exception) -> str:
+    """What went wrong, for the Admin's page (stored text, like the notices themselves, is Indonesian)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "Alamat penerima ditolak server surat"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return "Login ke server surat ditolak"
+    if isinstance(error, smtplib.SMTPException):
+        return "Server surat menolak pesan"
+    return "Server surat tidak dapat dihubungi"
+
+
 def deliver(ctx: EngineContext, mail_id: int) -> bool:
     """One attempt, if the mail is due and no other process is attempting it; True when it was sent."""
     now = ctx.clock.now()
@@ -86,7 +97,8 @@ def deliver(ctx: EngineContext, mail_id: int) -> bool:
     except (OSError, smtplib.SMTPException) as error:
         log.warning("mail %s not delivered (attempt %s): %s", mail_id, attempts, error)
         with ctx.db.session() as session:
-            session.execute(update(OutboxMail).where(OutboxMail.id == mail_id).values(last_error=str(error)[:2000]))
+            session.execute(update(OutboxMail).where(OutboxMail.id == mail_id)
+                            .values(last_error=f"{_reason(error)} ({error})"[:2000]))
         return False
     with ctx.db.session() as session:
         session.execute(update(OutboxMail).where(OutboxMail.id == mail_id)

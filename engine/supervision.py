@@ -4,6 +4,8 @@ when its timer did not run this month."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,8 +24,10 @@ ALREADY_STARTED = "%(name)s of %(period)s has already been started; a month has 
 
 def _supervisor(ctx: EngineContext, session: Session, actor: str) -> User | None:
     user = _actor(session, actor)
-    if user is not None and ctx.settings.supervisor_role not in user.roles:
-        raise NotAllowed("Only role %(role)s may do this.", role=ctx.settings.supervisor_role)
+    role = ctx.settings.supervisor_role
+    if user is not None and role not in user.roles:
+        lane = next((lane for lane, lane_role in ctx.settings.lane_roles.items() if lane_role == role), role)
+        raise NotAllowed("Only %(lane)s may do this.", lane=lane)
     return user
 
 
@@ -116,6 +120,20 @@ def start_period_by_hand(ctx: EngineContext, process_id: str, actor: str) -> Ins
     return execution.instance
 
 
-def started_this_month(ctx: EngineContext, process_id: str) -> bool:
+@dataclass(frozen=True)
+class Periodic:
+    """A process its timer starts monthly, and whether this month's instance exists."""
+
+    process_id: str
+    name: str
+    period: str
+    started: bool
+
+
+def periodic_processes(ctx: EngineContext) -> list[Periodic]:
+    now = ctx.clock.now()
+    period = period_of(ctx, now)
     with ctx.db.session() as session:
-        return started_in(session, process_id, period_of(ctx, ctx.clock.now())) is not None
+        return [Periodic(process_id, latest_definition(session, process_id).name, period,
+                         started_in(session, process_id, period) is not None)
+                for process_id in sorted(ctx.settings.schedules)]

@@ -185,7 +185,7 @@ def test_an_admin_retries_an_undelivered_mail_at_once(settings: Settings, ctx: E
 def test_the_supervisor_assigns_a_task_to_a_named_person_and_takes_a_claim_back(ctx: EngineContext) -> None:
     instance_id, step_3 = reach_step(ctx, 3)
     assert supervision.assignable(ctx, step_3.id) == ["plid.utama"]
-    with pytest.raises(NotAllowed, match="Only role ppid_utama"):
+    with pytest.raises(NotAllowed, match="Only PPID Utama may do this"):
         supervision.assign_task(ctx, step_3.id, "plid.utama", "plid.utama")
     with pytest.raises(NotAllowed):
         supervision.assign_task(ctx, step_3.id, "pembantu.dinkes", "ppid.utama")  # not step 3's lane
@@ -220,7 +220,8 @@ def test_a_missed_monthly_monitoring_is_started_by_hand_once_and_the_timer_then_
     with pytest.raises(NotAllowed):
         supervision.start_period_by_hand(ctx, "ppid_monitoring", "plid.utama")
     started = supervision.start_period_by_hand(ctx, "ppid_monitoring", "ppid.utama")
-    assert supervision.started_this_month(ctx, "ppid_monitoring")
+    [monthly] = supervision.periodic_processes(ctx)
+    assert (monthly.process_id, monthly.period, monthly.started) == ("ppid_monitoring", "2026-12", True)
     with pytest.raises(TaskConflict, match="already been started"):
         supervision.start_period_by_hand(ctx, "ppid_monitoring", "ppid.utama")
     assert fire_due_timers(ctx) == 1  # the late timer is claimed, and starts nothing for December

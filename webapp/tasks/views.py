@@ -20,6 +20,7 @@ from webapp.context import engine
 from webapp.errors import translated
 from webapp.tasks import bp
 from webapp.tasks.binding import choice_label, form_data
+from webapp.tasks.supervision import periodic_panel, supervision_panel
 
 STAFF = ("ppid_utama", "plid_utama", "ppid_pembantu")
 PUBLICATION_PROCESS = "ppid_publikasi"
@@ -85,6 +86,7 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
         dip_classes=DIP_CLASSES,
         url_check=url_check,
         now=ctx.clock.now(),
+        supervision=supervision_panel(detail.item),
     ), status
 
 
@@ -202,7 +204,8 @@ def instances() -> str:
     rows, total = inbox.list_instances(ctx, query)
     pages = max(1, -(-total // query.per_page))
     return render_template("tasks/instances.html", rows=rows, total=total, query=query, pages=pages,
-                           may_start=current_user.has_role("ppid_utama"), now=ctx.clock.now())
+                           may_start=current_user.has_role("ppid_utama"), now=ctx.clock.now(),
+                           periodic=periodic_panel())
 
 
 @bp.post("/publications")
