@@ -96,12 +96,12 @@ def take_back(ctx: EngineContext, task_id: str, actor: str) -> WorkItem:
 def start_period_by_hand(ctx: EngineContext, process_id: str, actor: str) -> Instance:
     """This month's instance of a process its timer starts monthly, when the timer did not; at most one per
     month, whoever starts it (the timer then skips the month)."""
-    if process_id not in ctx.settings.schedules:
-        raise SopflowError("Process %(process)s is not started monthly.", process=process_id)
 
     def run() -> InstanceRun:
         with ctx.db.session() as session:
             user = _supervisor(ctx, session, actor)
+            if process_id not in ctx.settings.schedules:
+                raise SopflowError("Process %(process)s is not started monthly.", process=process_id)
             now = ctx.clock.now()
             period = period_of(ctx, now)
             definition = latest_definition(session, process_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from engine import notices, supervision
@@ -41,7 +41,7 @@ def periodic_panel() -> list[supervision.Periodic]:
 
 
 @bp.post("/tasks/<task_id>/assign")
-@login_required  # type: ignore[misc]
+@roles_required(*STAFF)
 def assign(task_id: str) -> Response:
     assignee = request.form.get("assignee", "").strip()
     item = supervision.assign_task(engine(), task_id, assignee, current_user.username)
@@ -50,7 +50,7 @@ def assign(task_id: str) -> Response:
 
 
 @bp.post("/tasks/<task_id>/take-back")
-@login_required  # type: ignore[misc]
+@roles_required(*STAFF)
 def take_back(task_id: str) -> Response:
     item = supervision.take_back(engine(), task_id, current_user.username)
     flash(_("The claim was taken back; the task is in the lane's queue again."), "success")
@@ -58,7 +58,7 @@ def take_back(task_id: str) -> Response:
 
 
 @bp.post("/periodic/<process_id>/start")
-@login_required  # type: ignore[misc]
+@roles_required(*STAFF)
 def start_periodic(process_id: str) -> Response:
     instance = supervision.start_period_by_hand(engine(), process_id, current_user.username)
     flash(_("This month's monitoring was started."), "success")
