@@ -20,7 +20,7 @@ from engine.errors import NotFound, SopflowError
 from engine.events import GENESIS, append_event
 from engine.notices import mail_lane, notify_returned
 from engine.outbox import deliver_after_commit
-from engine.reminders import drop_reminders, schedule_reminder
+from engine.reminders import schedule_reminder
 from engine.services import ServiceCall
 from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, evaluate_expression, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
@@ -151,7 +151,7 @@ class InstanceRun:
         self.now = ctx.clock.now()
         self.after_commit: list[Callable[[], None]] = []
         self.fired_timer_tasks: set[str] = set()
-        self.finished_tasks: set[str] = set()  # user tasks completed or withdrawn in this change
+        self.finished_tasks: set[str] = set()  # user tasks completed or withdrawn: their reminders go
         self._new_timers: list[Timer] = []
         self.timer_dues: dict[str, datetime] = live.timer_dues if live is not None else {}
         self.completed_steps: set[str] = live.completed_steps if live is not None else set()
@@ -338,15 +338,17 @@ class InstanceRun:
             )
 
     def _sync_timers(self, waiting: dict[str, SpiffTask]) -> None:
-        """Timer rows follow the workflow's waiting timers; the rows pending before are those waiting at load."""
+        """Timer rows follow the workflow's waiting timers; the rows pending before are those waiting at load.
+        The reminders of user tasks finished in this change are cancelled by the same statement."""
         stored, current = set(self.timer_dues), set(waiting)
-        if current == stored:
+        finished, self.finished_tasks = self.finished_tasks, set()
+        if current == stored and not finished:
             return
         gone = stored - current
         fired = gone & self.fired_timer_tasks
         for task_ids, values in (
             (fired, {"status": "fired", "fired_at": self.now, "fired_by": self.actor}),
-            (gone - fired, {"status": "cancelled"}),
+            ((gone - fired) | finished, {"status": "cancelled"}),
         ):
             if task_ids:
                 self.session.execute(
@@ -391,8 +393,6 @@ class InstanceRun:
         instance.last_actor = self.actor
         instance.updated_at = self.now
         instance.state = dump_workflow(self.workflow)
-        if self.finished_tasks:
-            drop_reminders(self.session, self.finished_tasks)
         self.session.flush()
 
     def finish(self) -> None:

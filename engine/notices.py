@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
@@ -77,16 +77,20 @@ def notify_returned(session: Session, item: WorkItem, now: datetime, returned_by
                   "Item ini dikembalikan kepada Anda. Lihat alasannya pada formulir tugas.", now)
 
 
+# Built once: this runs for every task that becomes ready.
+_OPTED_IN_ANY_OFFICE = (
+    select(User.email).join(UserRole).join(NoticePreference, NoticePreference.username == User.username)
+    .where(NoticePreference.by_mail.is_(True), UserRole.role == bindparam("role"), User.active.is_(True),
+           User.username != bindparam("actor"), User.email != "")
+)
+_OPTED_IN_OF_OFFICE = _OPTED_IN_ANY_OFFICE.where((User.opd == bindparam("opd")) | User.opd.is_(None))
+
+
 def mail_lane(session: Session, item: WorkItem, now: datetime, actor: str) -> OutboxMail | None:
     """A task became its lane's: mail only those of the lane who opted in (the app shows it from the inbox)."""
-    statement = (
-        select(User.email).join(UserRole).join(NoticePreference, NoticePreference.username == User.username)
-        .where(NoticePreference.by_mail.is_(True), UserRole.role == item.role, User.active.is_(True),
-               User.username != actor, User.email != "")
-    )
-    if item.opd is not None:
-        statement = statement.where((User.opd == item.opd) | User.opd.is_(None))
-    opted = session.execute(statement, execution_options=NO_FLUSH).scalars().all()
+    parameters = {"role": item.role, "actor": actor, "opd": item.opd}
+    statement = _OPTED_IN_ANY_OFFICE if item.opd is None else _OPTED_IN_OF_OFFICE
+    opted = session.execute(statement, parameters, execution_options=NO_FLUSH).scalars().all()
     if not opted:
         return None
     subject = f"Tugas menunggu: {_label(item)}"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
@@ -34,14 +33,6 @@ def schedule_reminder(ctx: EngineContext, session: Session, item: WorkItem) -> T
                   name=f"pengingat {item.name}"[:300], due_at=due, status="pending")
     session.add(timer)
     return timer
-
-
-def drop_reminders(session: Session, task_ids: set[str]) -> None:
-    """Tasks completed or withdrawn need no reminder any more."""
-    session.execute(
-        update(Timer).where(Timer.spiff_task_id.in_(task_ids), Timer.kind == KIND, Timer.status == "pending")
-        .values(status="cancelled").execution_options(synchronize_session=False, autoflush=False)
-    )
 
 
 def send_reminder(ctx: EngineContext, session: Session, timer: Timer, now: datetime) -> OutboxMail | None:
