@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
 from engine import instances, notices, outbox, supervision, users
@@ -16,6 +17,7 @@ from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, TaskConflict
+from engine.scheduler import TimerScheduler
 from engine.store import Event, Instance, OutboxMail, PeriodStart, Timer
 from engine.timers import fire_due_timers
 from handlers import HANDLERS
@@ -236,3 +238,19 @@ def test_a_missed_monthly_monitoring_is_started_by_hand_once_and_the_timer_then_
     assert len(_monitoring(ctx)) == 2  # January's, by its timer
     with pytest.raises(TaskConflict):
         supervision.start_period_by_hand(ctx, "ppid_monitoring", "ppid.utama")
+
+
+def test_the_scheduler_sends_mail_whose_retry_is_due(settings: Settings, ctx: EngineContext, clock: ManualClock,
+                                                     mailbox: Mailbox) -> None:
+    notices.set_wants_mail(ctx, "plid.utama", True)
+    down = EngineContext.create(replace(settings, smtp=replace(settings.smtp, port=1)), clock=clock,
+                                handlers=HANDLERS)
+    _, step_2 = reach_step(down, 2)
+    complete(down, step_2, STEP_2)
+    down.db.dispose()
+    scheduler = TimerScheduler(ctx, BackgroundScheduler(timezone="UTC"))
+    scheduler.resync()
+    assert len(outbox.undelivered(ctx)) == 1  # its next attempt is a minute away
+    clock.advance(timedelta(minutes=1))
+    scheduler.resync()
+    assert mailbox.wait_for(1)[0]["To"] == "plid.utama@ppid.test" and outbox.undelivered(ctx) == []
