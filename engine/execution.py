@@ -320,7 +320,7 @@ class InstanceRun:
             self.session.add(item)
             reminder = schedule_reminder(self.ctx, self.session, item)
             if reminder is not None:
-                self._new_timers.append(reminder)
+                self.announce(reminder)
             self._open_items.append(item)
             self.event(
                 "task_ready",
@@ -372,6 +372,10 @@ class InstanceRun:
             self.session.add(timer)
             self._new_timers.append(timer)
         self.timer_dues = {task_id: _timer_due(task) for task_id, task in waiting.items()}
+
+    def announce(self, timer: Timer) -> None:
+        """Tell the scheduler about this timer's due time once the change is committed."""
+        self._new_timers.append(timer)
 
     def save(self) -> None:
         """Write the workflow and the columns lists read; flushing checks the revision."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
@@ -17,9 +18,8 @@ from engine.users import SYSTEM_ACTOR
 KIND = "reminder"
 
 
-def schedule_reminder(ctx: EngineContext, session: Session, item: WorkItem) -> Timer | None:
-    """The reminder of a new work item with a deadline and a time standard (added to the session, not
-    flushed): that share of the standard counted as the deadline is, in working time when configured."""
+def _reminder_due(ctx: EngineContext, item: WorkItem) -> datetime | None:
+    """That share of the task's time standard, counted as its deadline is (in working time when configured)."""
     if item.due_at is None or not item.time_standard:
         return None
     try:
@@ -27,11 +27,32 @@ def schedule_reminder(ctx: EngineContext, session: Session, item: WorkItem) -> T
     except ValueError:
         return None
     due = ctx.settings.calendar.deadline(item.ready_at, standard * ctx.settings.reminder_fraction)
-    if due >= item.due_at:
+    return due if due < item.due_at else None
+
+
+def schedule_reminder(ctx: EngineContext, session: Session, item: WorkItem) -> Timer | None:
+    """The reminder of a new work item with a deadline (added to the session, not flushed)."""
+    due = _reminder_due(ctx, item)
+    if due is None:
         return None
     timer = Timer(kind=KIND, process_id=item.process_id, instance_id=item.instance_id, spiff_task_id=item.id,
                   name=f"pengingat {item.name}"[:300], due_at=due, status="pending")
     session.add(timer)
+    return timer
+
+
+def move_reminder(ctx: EngineContext, session: Session, item: WorkItem) -> Timer | None:
+    """After a migration changed the task's time standard: its pending reminder follows (or goes)."""
+    timer = session.scalars(
+        select(Timer).where(Timer.spiff_task_id == item.id, Timer.kind == KIND, Timer.status == "pending")
+    ).first()
+    if timer is None:
+        return None
+    due = _reminder_due(ctx, item)
+    if due is None:
+        timer.status = "cancelled"
+        return None
+    timer.due_at = due
     return timer
 
 
