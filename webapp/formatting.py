@@ -59,6 +59,12 @@ def event_labels() -> dict[str, str]:
         "comment_added": _("Comment"),
         "user_created": _("User created"),
         "user_updated": _("User changed"),
+        "task_assigned": _("Task assigned"),
+        "claim_taken_back": _("Claim taken back"),
+        "reminder_sent": _("Reminder sent"),
+        "notification_failed": _("Mail not delivered"),
+        "notice_preference_changed": _("Notification setting changed"),
+        "mail_retried": _("Mail retried"),
         "now": _("Now"),
     }
 
