@@ -14,14 +14,14 @@ from sqlalchemy import func, select
 
 from engine import instances, notices, outbox, supervision, users
 from engine.clock import ManualClock
-from engine.config import Settings
+from engine.config import Settings, load_settings
 from engine.context import EngineContext
-from engine.errors import NotAllowed, NotFound, TaskConflict
+from engine.errors import ConfigError, NotAllowed, NotFound, TaskConflict
 from engine.scheduler import TimerScheduler
 from engine.store import Event, Instance, OutboxMail, PeriodStart, Timer
 from engine.timers import fire_due_timers
 from handlers import HANDLERS
-from tests.conftest import JAKARTA, PASSWORD, Mailbox
+from tests.conftest import JAKARTA, PASSWORD, ROOT, Mailbox
 from tests.engine.flow import (
     BELUM,
     DISETUJUI,
@@ -254,3 +254,11 @@ def test_the_scheduler_sends_mail_whose_retry_is_due(settings: Settings, ctx: En
     clock.advance(timedelta(minutes=1))
     scheduler.resync()
     assert mailbox.wait_for(1)[0]["To"] == "plid.utama@ppid.test" and outbox.undelivered(ctx) == []
+
+
+def test_the_reminder_share_comes_from_the_configuration() -> None:
+    assert load_settings(ROOT / "config.yaml", environ={}).reminder_fraction == 0.8
+    half = load_settings(ROOT / "config.yaml", environ={"SOPFLOW_NOTICES_REMINDER_AT_PERCENT": "50"})
+    assert half.reminder_fraction == 0.5
+    with pytest.raises(ConfigError, match="reminder_at_percent must be between 0 and 100"):
+        load_settings(ROOT / "config.yaml", environ={"SOPFLOW_NOTICES_REMINDER_AT_PERCENT": "100"})
