@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import definitions, instances, schema, timers, users
+from engine import definitions, instances, outbox, schema, timers, users
 from engine.config import Settings, load_settings
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData, SopflowError
@@ -139,7 +139,7 @@ def cmd_show(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_fire_due(ctx: EngineContext, args: argparse.Namespace) -> None:
-    print(f"{timers.fire_due_timers(ctx, 'cli')} timer(s) fired")
+    print(f"{timers.fire_due_timers(ctx, 'cli')} timer(s) fired, {outbox.deliver_due(ctx)} mail(s) sent")
 
 
 def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
@@ -344,7 +344,7 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("instance", type=int)
     cancel.add_argument("--reason", required=True)
     command("show", cmd_show, "an instance's state and history").add_argument("instance", type=int)
-    command("fire-due", cmd_fire_due, "fire every timer already due (the scheduler does this by itself)")
+    command("fire-due", cmd_fire_due, "fire due timers and send due mail (the scheduler does this by itself)")
     command("scheduler", cmd_scheduler, "run the timer scheduler in the foreground")
     user = command("user-add", cmd_user_add, "add a user (password from $SOPFLOW_NEW_PASSWORD)")
     user.add_argument("username")

@@ -61,6 +61,7 @@ class Settings:
     scheduler_resync_seconds: int
     bpmn_dir: Path
     website: WebsiteSettings
+    reminder_fraction: float = 0.8  # notices: a reminder when this share of a task's time standard has passed
 
     def role_for_lane(self, lane: str | None) -> str | None:
         return self.lane_roles.get(lane) if lane else None
@@ -100,6 +101,11 @@ def _website(raw: dict[str, Any]) -> WebsiteSettings:
         max_concurrent=int(raw["max_concurrent"]),
         max_redirects=int(raw["max_redirects"]),
     )
+def _percent(value: Any) -> float:
+    percent = float(value)
+    if not 0 < percent < 100:
+        raise ValueError(f"notices.reminder_at_percent must be between 0 and 100, not {value}")
+    return percent / 100
 
 
 def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
@@ -151,6 +157,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             scheduler_resync_seconds=int(raw["scheduler"]["resync_seconds"]),
             bpmn_dir=(base / str(raw.get("bpmn_dir", "bpmn"))).resolve(),
             website=_website(raw["website"]),
+            reminder_fraction=_percent((raw.get("notices") or {}).get("reminder_at_percent", 80)),
         )
     except KeyError as error:
         raise ConfigError(f"configuration {config_path} lacks the setting {error.args[0]!r}") from error

@@ -21,7 +21,9 @@ from engine.errors import NotFound, SopflowError, StepFailed
 from engine.events import GENESIS, append_event
 from engine.expressions import label
 from engine.incident_records import database_error, failure_reason, record_failure, undone_on_failure
-from engine.notices import notify_returned
+from engine.notices import mail_lane, notify_returned
+from engine.outbox import deliver_after_commit
+from engine.reminders import schedule_reminder
 from engine.services import ServiceCall
 from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
@@ -156,6 +158,7 @@ class InstanceRun:
         self.now = ctx.clock.now()
         self.after_commit: list[Callable[[], None]] = []
         self.fired_timer_tasks: set[str] = set()
+        self.finished_tasks: set[str] = set()  # user tasks completed or withdrawn: their reminders go
         self._new_timers: list[Timer] = []
         self.timer_dues: dict[str, datetime] = live.timer_dues if live is not None else {}
         self.completed_steps: set[str] = live.completed_steps if live is not None else set()
@@ -343,6 +346,7 @@ class InstanceRun:
         for task_id, item in stored.items():
             if task_id not in ready:
                 item.status, item.finished_at = "withdrawn", self.now
+                self.finished_tasks.add(task_id)
                 self.event("task_withdrawn", task_id, name=item.name, lane=item.lane)
         for task_id, task in ready.items():
             if task_id in stored:
@@ -350,9 +354,14 @@ class InstanceRun:
             step = self.model.steps[task.task_spec.bpmn_id]
             item = self._new_work_item(task, step)
             returned = step.spec_id in self.completed_steps
-            if returned:
-                notify_returned(self.session, item, self.now)
+            mail = (notify_returned(self.session, self.ctx.policy, item, self.now, self.actor) if returned
+                    else mail_lane(self.session, item, self.now, self.actor))
+            if mail is not None:
+                self.after_commit.append(deliver_after_commit(self.ctx, mail))
             self.session.add(item)
+            reminder = schedule_reminder(self.ctx, self.session, item)
+            if reminder is not None:
+                self.announce(reminder)
             self._open_items.append(item)
             self.event(
                 "task_ready",
@@ -370,15 +379,17 @@ class InstanceRun:
             )
 
     def _sync_timers(self, waiting: dict[str, SpiffTask]) -> None:
-        """Timer rows follow the workflow's waiting timers; the rows pending before are those waiting at load."""
+        """Timer rows follow the workflow's waiting timers; the rows pending before are those waiting at load.
+        The reminders of user tasks finished in this change are cancelled by the same statement."""
         stored, current = set(self.timer_dues), set(waiting)
-        if current == stored:
+        finished, self.finished_tasks = self.finished_tasks, set()
+        if current == stored and not finished:
             return
         gone = stored - current
         fired = gone & self.fired_timer_tasks
         for task_ids, values in (
             (fired, {"status": "fired", "fired_at": self.now, "fired_by": self.actor}),
-            (gone - fired, {"status": "cancelled"}),
+            ((gone - fired) | finished, {"status": "cancelled"}),
         ):
             if task_ids:
                 self.session.execute(
@@ -402,6 +413,10 @@ class InstanceRun:
             self.session.add(timer)
             self._new_timers.append(timer)
         self.timer_dues = {task_id: _timer_due(task) for task_id, task in waiting.items()}
+
+    def announce(self, timer: Timer) -> None:
+        """Tell the scheduler about this timer's due time once the change is committed."""
+        self._new_timers.append(timer)
 
     def save(self) -> None:
         """Write the workflow and the columns lists read; flushing checks the revision."""

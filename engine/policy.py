@@ -88,6 +88,10 @@ class Policy:
         if not self.may(person, ability):
             raise NotAllowed("Your role does not allow this.")
 
+    def confines(self, role: str | None) -> bool:
+        """Whether a task of this lane role is open only to holders of the role from the task's office."""
+        return role in self.office_roles
+
     def needs_office(self, roles: Iterable[str]) -> bool:
         """Whether an account with these roles must name its office."""
         return any(role in self.office_roles for role in roles)

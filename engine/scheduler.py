@@ -15,6 +15,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.context import EngineContext
+from engine.outbox import deliver_due
 from engine.timers import fire_timer, pending_timers
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,14 @@ class TimerScheduler:
         self._scheduler.shutdown(wait=wait)
 
     def resync(self) -> None:
-        """Schedule every pending due time in the database (idempotent: one job per timer)."""
+        """Schedule every pending due time in the database (idempotent: one job per timer), and attempt the
+        mail whose retry is due."""
         for timer_id, due in pending_timers(self.ctx):
             self.schedule(timer_id, due)
+        try:
+            deliver_due(self.ctx)
+        except Exception:
+            log.exception("the mail outbox could not be read; it is tried again at the next resync")
 
     def schedule(self, timer_id: int, due: datetime) -> None:
         self._scheduler.add_job(

@@ -341,3 +341,45 @@ class Incident(Base):
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the latest failure
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by: Mapped[str | None] = mapped_column(String(200))
+
+
+# Notices, the mail outbox, supervision (migration 0006)
+
+
+class NoticePreference(Base):
+    """Whether a person also wants their notices by e-mail; no row means in the app only."""
+
+    __tablename__ = "notice_preferences"
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    by_mail: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class OutboxMail(Base):
+    """A message waiting for, or past, delivery: sent after the commit that wrote it, retried with backoff."""
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_sent_next", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipients: Mapped[list[str]] = mapped_column(JSON)
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PeriodStart(Base):
+    """The one start of a periodic process in a period (a month), by its timer or by hand."""
+
+    __tablename__ = "period_starts"
+
+    process_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("instances.id"))
+    started_by: Mapped[str] = mapped_column(String(80))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)

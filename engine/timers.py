@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -15,6 +16,10 @@ from engine.config import Schedule
 from engine.context import EngineContext
 from engine.execution import InstanceRun, begin_instance, latest_definition
 from engine.incident_records import failure_reason, open_incident_of, record_failure, resolve
+from engine.outbox import deliver_after_commit
+from engine.periods import period_of, record_start, started_in
+from engine.reminders import KIND as REMINDER
+from engine.reminders import send_reminder
 from engine.store import Instance, Timer
 from engine.users import SYSTEM_ACTOR
 
@@ -74,12 +79,15 @@ def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool) ->
         timer = session.get(Timer, timer_id)
         assert timer is not None
         late = round((now - timer.due_at).total_seconds(), 3)
-        if timer.kind == "start":
-            definition = latest_definition(session, timer.process_id)
-            execution = begin_instance(
-                ctx, session, definition, SYSTEM_ACTOR, trigger="timer", due_at=timer.due_at.isoformat(),
-                late_by_seconds=late,
-            )
+        execution: InstanceRun | None = None
+        next_timer: Timer | None = None
+        mail = None
+        if timer.kind == REMINDER:
+            mail = send_reminder(ctx, session, timer, now)
+            if timer.status == "cancelled":
+                return False
+        elif timer.kind == "start":
+            execution = _start_of_period(ctx, session, timer, late)
             next_timer = schedule_start_timer(ctx, session, timer.process_id, now)
         else:
             instance = session.get(Instance, timer.instance_id) if timer.instance_id is not None else None
@@ -90,14 +98,28 @@ def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool) ->
             execution.fired_timer_tasks.add(str(timer.spiff_task_id))
             execution.advance()
             execution.save()
-            next_timer = None
         incident = open_incident_of(session, timer_id=timer_id) if retry else None
         if incident is not None:
-            resolve(session, incident, execution.instance if timer.kind == "event" else None, fired_by, now)
-    execution.finish()
+            on_instance = execution.instance if execution is not None and timer.kind == "event" else None
+            resolve(session, incident, on_instance, fired_by, now)
+    if execution is not None:
+        execution.finish()
+    deliver_after_commit(ctx, mail)()
     if next_timer is not None:
         ctx.announce_timer(next_timer.id, next_timer.due_at)
     return True
+
+
+def _start_of_period(ctx: EngineContext, session: Session, timer: Timer, late: float) -> InstanceRun | None:
+    """The period's start, unless a person started this month's instance by hand already."""
+    period = period_of(ctx, timer.due_at)
+    if started_in(session, timer.process_id, period) is not None:
+        return None
+    definition = latest_definition(session, timer.process_id)
+    execution = begin_instance(ctx, session, definition, SYSTEM_ACTOR, trigger="timer",
+                               due_at=timer.due_at.isoformat(), late_by_seconds=late)
+    record_start(session, timer.process_id, period, execution.instance.id, SYSTEM_ACTOR, execution.now)
+    return execution
 
 
 def fire_timer(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool = False) -> bool:
@@ -106,7 +128,7 @@ def fire_timer(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool = F
     for attempt in range(FIRE_ATTEMPTS):
         try:
             return _fire_once(ctx, timer_id, fired_by, retry)
-        except StaleDataError as error:
+        except (StaleDataError, IntegrityError) as error:  # another process changed the instance or the period
             if attempt == FIRE_ATTEMPTS - 1:
                 _firing_failed(ctx, timer_id, fired_by, error)
         except Exception as error:

@@ -27,6 +27,7 @@ from engine.diagram import ProcessModel
 from engine.drafts import check_modeler
 from engine.errors import NotFound, SopflowError, TaskConflict
 from engine.execution import OPEN_STATUSES, InstanceRun, completed_steps, process_model
+from engine.reminders import move_reminder
 from engine.spiff import CLOCKED_TIMERS, SERIALIZER, SopflowScriptEngine, iso_duration, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
 from engine.validation import BPMN_NS, NS, executable_processes, lanes_of, properties_of, screen
@@ -460,6 +461,9 @@ def _apply(ctx: EngineContext, session: Session, execution: InstanceRun, plan: _
         item.time_standard, item.due_at = step.time_standard, move.new_due_at
         if move.claim_released:
             item.status, item.claimed_by, item.claimed_at = "ready", None, None
+        reminder = move_reminder(ctx, session, item)
+        if reminder is not None:
+            execution.announce(reminder)
     execution.event("instance_migrated", **report.payload())
     execution.advance()
     execution.save()

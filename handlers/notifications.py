@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
 from engine.events import append_event
+from engine.outbox import deliver, enqueue
 from engine.services import ServiceCall
-from engine.store import Notification, WorkItem
+from engine.store import Notification, OutboxMail, WorkItem
 from engine.users import SYSTEM_ACTOR, users_with_role
-from handlers.mail import send_mail
-
-log = logging.getLogger(__name__)
 
 
 def _local(moment: datetime | None, call: ServiceCall) -> str:
@@ -39,22 +36,24 @@ def _message(call: ServiceCall, item: WorkItem) -> tuple[str, str]:
 
 
 def _mail_after_commit(call: ServiceCall, recipients: list[str], subject: str, body: str) -> None:
-    """Mail goes out only once the breach is committed; a failed delivery is recorded, not retried."""
+    """Mail goes through the outbox once the breach is committed; a failed first attempt is also recorded in
+    history (the outbox retries it)."""
     ctx, process_id, instance_id = call.ctx, call.instance.process_id, call.instance.id
+    mail = enqueue(call.session, recipients, subject, body, call.now)
 
-    def deliver() -> None:
-        try:
-            send_mail(ctx.settings.smtp, recipients, subject, body)
-        except OSError as error:
-            log.warning("breach mail for instance %s not delivered: %s", instance_id, error)
-            with ctx.db.session() as session:
-                append_event(
-                    session, process_id=process_id, type="notification_failed", actor=SYSTEM_ACTOR,
-                    at=ctx.clock.now(),
-                    payload={"instance_id": instance_id, "recipients": recipients, "error": str(error)},
-                )
+    def deliver_now() -> None:
+        if deliver(ctx, mail.id):
+            return
+        with ctx.db.session() as session:
+            failed = session.get(OutboxMail, mail.id)
+            append_event(
+                session, process_id=process_id, type="notification_failed", actor=SYSTEM_ACTOR,
+                at=ctx.clock.now(),
+                payload={"instance_id": instance_id, "recipients": recipients, "mail": mail.id,
+                         "error": failed.last_error if failed is not None else None},
+            )
 
-    call.after_commit.append(deliver)
+    call.after_commit.append(deliver_now)
 
 
 def breach_handler(call: ServiceCall) -> dict[str, Any]:

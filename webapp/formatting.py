@@ -63,6 +63,12 @@ def event_labels() -> dict[str, str]:
         "incident_opened": _("Incident opened"),
         "incident_failed_again": _("Incident: failed again"),
         "incident_resolved": _("Incident resolved"),
+        "task_assigned": _("Task assigned"),
+        "claim_taken_back": _("Claim taken back"),
+        "reminder_sent": _("Reminder sent"),
+        "notification_failed": _("Mail not delivered"),
+        "notice_preference_changed": _("Notification setting changed"),
+        "mail_retried": _("Mail retried"),
         "now": _("Now"),
     }
 

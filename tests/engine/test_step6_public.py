@@ -87,7 +87,7 @@ def test_tidak_sends_the_item_back_to_step_4_with_the_reason_and_it_is_not_count
     assert monthly_evaluation(ctx, 2026, 11).published == []
     # the loop is timed like the others: step 4 again has its own time standard, and the log replays exactly
     clock.advance(timedelta(minutes=31))
-    assert fire_due_timers(ctx) == 1
+    assert fire_due_timers(ctx) == 2  # step 4's deadline and its 80 % reminder
     assert instances.list_tasks(ctx, instances.TaskFilter(instance_id=instance_id))[0].breached_at is not None
     assert replay_instance(ctx, instance_id).equal
     assert _monthly_tayang(ctx, clock) == 0

@@ -110,10 +110,14 @@ def test_migration_moves_the_task_and_its_timer_to_the_new_standard(ctx: EngineC
     assert (event.instance_id, event.actor, event.payload["from_version"], event.payload["to_version"]) == (
         item.id, OWNER, 1, 2)
     with ctx.db.session() as session:
-        [timer] = session.scalars(select(Timer).where(Timer.instance_id == item.id, Timer.status == "pending"))
+        [timer] = session.scalars(select(Timer).where(Timer.instance_id == item.id, Timer.status == "pending",
+                                                      Timer.kind == "event"))
         assert timer.due_at == task.due_at
+        [reminder] = session.scalars(select(Timer).where(Timer.instance_id == item.id, Timer.status == "pending",
+                                                         Timer.kind == "reminder"))
+        assert reminder.due_at == task_before.ready_at + timedelta(minutes=36)  # 80 % of the new 45 minutes
     clock.advance(timedelta(minutes=40))
-    assert timers.fire_due_timers(ctx) == 1
+    assert timers.fire_due_timers(ctx) == 2  # the reminder and the breach
     assert the_task(ctx, item.id, "Task_2_Siapkan_Data").breached_at is not None
     complete(ctx, the_task(ctx, item.id, "Task_2_Siapkan_Data"), STEP_2)
     assert the_task(ctx, item.id, "Task_3_Verifikasi").time_standard == "PT60M"

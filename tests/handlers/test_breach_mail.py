@@ -34,7 +34,7 @@ def test_breach_mails_ppid_utama_and_writes_an_in_app_notification(
     instance_id, task = reach_step(ctx, 2)
     assert task.due_at is not None
     clock.set(task.due_at)
-    assert fire_due_timers(ctx) == 1
+    assert fire_due_timers(ctx) == 2  # the reminder (no one opted in to mail) and the breach
     [mail] = mailbox.wait_for(1)
     assert mail["To"] == "ppid.utama@ppid.test"
     assert mail["From"] == "ppid@tanjabtimkab.go.id"
@@ -54,7 +54,7 @@ def test_mail_server_down_still_records_the_breach_and_the_failed_delivery(
     down = EngineContext.create(replace(settings, smtp=closed_port), clock=clock, handlers=HANDLERS)
     instance_id, task = reach_step(down, 1)
     clock.advance(timedelta(minutes=15))
-    assert fire_due_timers(down) == 1
+    assert fire_due_timers(down) == 2  # the reminder and the breach
     with down.db.session() as session:
         types = session.scalars(select(Event.type).order_by(Event.id)).all()
         failed = session.scalars(select(Event).where(Event.type == "notification_failed")).one()

@@ -151,7 +151,8 @@ def test_evaluation_as_page_pdf_and_csv(client: FlaskClient, engine_ctx: EngineC
                                         tmp_path: Path) -> None:
     _published_item(engine_ctx, clock)
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA))
-    assert fire_due_timers(engine_ctx) == 2  # the monthly monitoring starts; the Disdik item's step 2 breaches
+    assert fire_due_timers(engine_ctx) == 3  # the monthly monitoring starts; the Disdik item's step 2 is
+    # reminded of and breaches
     [monitoring] = instances.list_tasks(engine_ctx, instances.TaskFilter(lane="PPID Utama"))
     instances.complete_task(engine_ctx, monitoring.id, {"ringkasan_evaluasi": "Satu item tayang terlambat.",
                                                         "tindak_lanjut": "Tegur Dinas Kesehatan."}, "ppid.utama")

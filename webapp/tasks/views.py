@@ -23,6 +23,7 @@ from webapp.context import engine
 from webapp.errors import translated
 from webapp.tasks import bp
 from webapp.tasks.binding import choice_label, form_data
+from webapp.tasks.supervision import periodic_panel, supervision_panel
 
 PUBLICATION_PROCESS = "ppid_publikasi"
 MAX_PAGE = 100_000
@@ -89,6 +90,7 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
         dip_classes=DIP_CLASSES,
         url_check=url_check,
         now=ctx.clock.now(),
+        supervision=supervision_panel(detail.item),
     ), status
 
 
@@ -262,7 +264,7 @@ def instances() -> str:
     pages = max(1, -(-total // query.per_page))
     may_start = instance_service.may_start(ctx, PUBLICATION_PROCESS, current_user)
     return render_template("tasks/instances.html", rows=rows, total=total, query=query, pages=pages,
-                           may_start=may_start, now=ctx.clock.now())
+                           may_start=may_start, now=ctx.clock.now(), periodic=periodic_panel())
 
 
 @bp.post("/publications")
