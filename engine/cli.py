@@ -14,13 +14,15 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import definitions, instances, schema, timers, users
+from engine import definitions, instances, offices, schema, timers, users
+from engine.cli_accounts import office_commands
 from engine.config import Settings, load_settings
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData, SopflowError
 from engine.store import WorkItem
 
 DEMO_PASSWORD_ENV = "SOPFLOW_DEMO_PASSWORD"
+DEMO_OFFICES = ["Dinas Kesehatan", "Dinas Pendidikan", "Dinas Perhubungan", "Dinas Komunikasi dan Informatika"]
 DEMO_USERS = [
     ("ppid.utama", "ppid_utama", "Kepala PPID Utama", None),
     ("plid.utama", "plid_utama", "Tim Pengelola Konten PLID Utama", None),
@@ -54,6 +56,10 @@ def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
         d = deployment.definition
         print(f"{'deployed' if deployment.created else 'unchanged'}: {d.process_id} v{d.version}")
     if args.demo:
+        known = {office.name for office in offices.list_offices(ctx)}
+        for name in [name for name in DEMO_OFFICES if name not in known]:
+            offices.add_office(ctx, name)
+            print(f"demo office {name}")
         password = os.environ.get(DEMO_PASSWORD_ENV, "sopflow-demo")
         for username, role, name, opd in DEMO_USERS:
             try:
@@ -360,6 +366,7 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--opd")
     _audit_commands(sub)
     _modeler_commands(sub)
+    office_commands(sub)
     for extend in PARSER_EXTENSIONS:
         extend(sub)
     return parser

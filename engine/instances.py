@@ -17,7 +17,8 @@ from engine.diagram import StepSpec
 from engine.errors import NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.events import instance_history
 from engine.execution import OPEN_STATUSES, InstanceRun, begin_instance, latest_definition, process_model
-from engine.forms import validate_submission
+from engine.forms import ItemRules, validate_submission
+from engine.offices import active_office_names
 from engine.spiff import load_workflow
 from engine.store import Event, Instance, User, WorkItem
 from engine.users import SYSTEM_ACTOR, get_user
@@ -184,7 +185,9 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
                 raise NotAllowed(f"task {item.name!r} is claimed by {item.claimed_by}")
             execution = InstanceRun.load(ctx, session, item.instance_id, actor)
             step = execution.model.steps[item.spec_id]
-            cleaned = {**validate_submission(step.fields, data), **observed}
+            today = execution.now.astimezone(ctx.settings.calendar.timezone).date()
+            rules = ItemRules(active_office_names(session), today)
+            cleaned = {**validate_submission(step.fields, data, rules), **observed}
             task = execution.workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise TaskConflict(f"task {item.name!r} is no longer ready")
