@@ -59,6 +59,12 @@ def event_labels() -> dict[str, str]:
         "comment_added": _("Comment"),
         "user_created": _("User created"),
         "user_updated": _("User changed"),
+        "sessions_ended": _("Logged out everywhere"),
+        "office_added": _("Office added"),
+        "office_activated": _("Office activated"),
+        "office_deactivated": _("Office deactivated"),
+        "api_token_created": _("API token created"),
+        "api_tokens_revoked": _("API token revoked"),
         "now": _("Now"),
     }
 
