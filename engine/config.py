@@ -55,22 +55,29 @@ class Settings:
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off", ""})
+# The type of each setting that is not text, by its environment name (without SOPFLOW_). Lists are comma-separated.
+ENV_TYPES: dict[str, type] = {
+    "smtp_port": int, "smtp_starttls": bool, "smtp_timeout_seconds": float,
+    "calendar_working_time": bool, "calendar_national_holidays": bool, "calendar_working_days": list,
+    "calendar_hours": list, "calendar_extra_holidays": list,
+    "uploads_max_bytes": int, "uploads_allowed_extensions": list, "scheduler_resync_seconds": int,
+}
 
 
-def _env_value(name: str, text: str, current: object) -> object:
-    """The variable's text read as the type of the setting it replaces, never as YAML: a password stays the
-    exact text given. A value that does not fit names the variable."""
-    if isinstance(current, bool):
+def _env_value(name: str, text: str) -> object:
+    """The variable's text read as its setting's type, never as YAML: a password stays the exact text given.
+    A value that does not fit stops start-up, naming the variable."""
+    kind = ENV_TYPES.get(name[len(ENV_PREFIX):].lower(), str)
+    if kind is bool:
         if text.strip().lower() in _TRUE | _FALSE:
             return text.strip().lower() in _TRUE
         raise ConfigError("%(name)s must be true or false, not %(value)r", name=name, value=text)
-    if isinstance(current, int | float):
-        kind = type(current)
+    if kind in (int, float):
         try:
             return kind(text.strip())
         except ValueError:
             raise ConfigError("%(name)s must be a number, not %(value)r", name=name, value=text) from None
-    if isinstance(current, list):
+    if kind is list:
         return [part.strip() for part in text.split(",") if part.strip()]
     return text
 
@@ -84,7 +91,7 @@ def _apply_env(raw: dict[str, Any], environ: dict[str, str]) -> None:
         key = name[len(ENV_PREFIX):].lower()
         section = next((s for s in raw if isinstance(raw[s], dict) and key.startswith(s + "_")), None)
         target, leaf = (raw[section], key[len(section) + 1:]) if section is not None else (raw, key)
-        target[leaf] = _env_value(name, text, target.get(leaf))
+        target[leaf] = _env_value(name, text)
 
 
 def _resolve_database_url(url: str, base: Path) -> str:
