@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import column, create_engine, func, insert, inspect, select, table, text
 
 from engine import instances, offices, users
 from engine.cli import main
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData, NotFound, SopflowError
-from engine.store import Event, Instance, Office, User
+from engine.schema import alembic_config
+from engine.store import Event, Instance, Office, User, UTCDateTime
+from tests.conftest import scratch_database
 from tests.engine import flow
 
 
@@ -131,3 +135,37 @@ def test_the_office_command_lists_adds_and_deactivates(tmp_path: Path, monkeypat
     refused = main(["user-add", "pembantu.x", "--role", "ppid_pembantu", "--name", "X", "--email", "x@ppid.test",
                     "--opd", "Dinas Perhubungan"])
     assert refused == 2 and "Unknown office Dinas Perhubungan" in capsys.readouterr().err
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with scratch_database(request.getfixturevalue("postgres_template")) as url:
+        yield url
+
+
+def test_the_upgrade_puts_every_office_already_named_on_the_list_and_the_downgrade_removes_it(
+        empty_url: str) -> None:
+    command.upgrade(alembic_config(empty_url), "0004")
+    engine = create_engine(empty_url)
+    people = table("users", column("username"), column("display_name"), column("email"), column("opd"),
+                   column("password_hash"), column("active"), column("created_at", UTCDateTime()))
+    at = datetime(2026, 10, 1, tzinfo=UTC)
+    with engine.begin() as connection:
+        for n, opd in enumerate(["Dinas Kesehatan", "Dinas Sosial", "Dinas Kesehatan", None]):
+            connection.execute(insert(people).values(username=f"u{n}", display_name="U", email="u@ppid.test",
+                                                     opd=opd, password_hash="x", active=True, created_at=at))
+    command.upgrade(alembic_config(empty_url), "0005")
+    with engine.connect() as connection:
+        listed = connection.execute(text("SELECT name, short_name, active FROM offices ORDER BY name")).all()
+        epochs = connection.execute(text("SELECT DISTINCT session_epoch FROM users")).scalars().all()
+    assert [tuple(row) for row in listed] == [("Dinas Kesehatan", "Dinas Kesehatan", True),
+                                              ("Dinas Sosial", "Dinas Sosial", True)]
+    assert epochs == [0]
+    command.downgrade(alembic_config(empty_url), "0004")
+    tables = inspect(engine).get_table_names()
+    assert "offices" not in tables and "login_attempts" not in tables
+    assert "session_epoch" not in {c["name"] for c in inspect(engine).get_columns("users")}
+    engine.dispose()
