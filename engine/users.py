@@ -10,7 +10,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from engine.administration import SYSTEM_ACTOR, record_administration
+from engine.administration import SYSTEM_ACTOR as SYSTEM_ACTOR  # where the other modules import it from
+from engine.administration import record_administration
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
 from engine.offices import check_office
@@ -18,7 +19,6 @@ from engine.roles import ADMIN, known_roles
 from engine.store import ApiToken, User, UserRole
 from engine.visibility import OFFICE_ROLE
 
-__all__ = ["SYSTEM_ACTOR", "record_administration"]
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 _hasher = PasswordHasher()
 _UNKNOWN_USER_HASH = _hasher.hash("no user has this password")
@@ -59,11 +59,12 @@ def create_user(
 
 
 def _checked_office(session: Session, roles: list[str], opd: str | None, kept: str | None = None) -> str | None:
-    """A PPID Pembantu works for an office of the list; anyone else may name one. An office the user already
-    has stays allowed after it is deactivated."""
+    """A PPID Pembantu (with no other role, so confined to one office as engine.visibility says) works for an
+    office of the list; anyone else may name one. An office the user already has stays allowed after it is
+    deactivated."""
     opd = (opd or "").strip() or None
     if opd is None:
-        if OFFICE_ROLE in roles:
+        if set(roles) == {OFFICE_ROLE}:
             raise SopflowError("A PPID Pembantu account needs an office from the list.")
         return None
     return opd if opd == kept else check_office(session, opd)
