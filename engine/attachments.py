@@ -16,7 +16,6 @@ from engine.errors import NotAllowed, NotFound, SopflowError
 from engine.events import append_event
 from engine.store import Attachment, WorkItem
 from engine.users import get_user
-from engine.visibility import viewable_instance
 
 SAME_KIND = {"jpeg": "jpg"}
 
@@ -77,7 +76,7 @@ def add_attachment(
     now = ctx.clock.now()
     with ctx.db.session() as session:
         user = get_user(session, actor)
-        instance = viewable_instance(session, user, instance_id)
+        instance = ctx.policy.viewable_instance(session, user, instance_id)
         if instance.status != "running":
             raise NotAllowed(f"instance {instance_id} is {instance.status}; no more attachments")
         if task_id is not None:
@@ -118,7 +117,7 @@ def open_attachment(ctx: EngineContext, attachment_id: str, viewer: str) -> Stor
         attachment = session.get(Attachment, attachment_id)
         if attachment is None:
             raise NotFound(f"no attachment {attachment_id}")
-        viewable_instance(session, get_user(session, viewer), attachment.instance_id)
+        ctx.policy.viewable_instance(session, get_user(session, viewer), attachment.instance_id)
     path = ctx.settings.upload_dir / attachment.stored_name
     if not path.is_file():
         raise NotFound(f"the file of attachment {attachment.filename!r} is missing from storage")

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
@@ -27,14 +28,18 @@ from engine.context import EngineContext
 from engine.diagram import ProcessModel
 from engine.errors import NotFound
 from engine.events import instance_history
-from engine.execution import OPEN_STATUSES, InstanceRun, _timer_due, process_model
+from engine.execution import OPEN_STATUSES, InstanceRun, _timer_due, element_of, process_model
+from engine.incident_records import failure_reason
 from engine.spiff import load_workflow
 from engine.store import Event, Instance, WorkItem
 
+INCIDENT_FAILURES = frozenset({"incident_opened", "incident_failed_again"})
 DERIVED = frozenset(
-    {"task_ready", "task_withdrawn", "gateway_decision", "timer_fired", "instance_completed", "service_completed"}
+    {"task_ready", "task_withdrawn", "gateway_decision", "timer_fired", "instance_completed", "service_completed",
+     *INCIDENT_FAILURES}
 )
-INPUTS = frozenset({"instance_started", "task_completed", "task_claimed", "task_released", "instance_cancelled"})
+INPUTS = frozenset({"instance_started", "task_completed", "task_claimed", "task_released", "instance_cancelled",
+                    "incident_retried"})
 COMPARED = {
     "task_ready": ("spec", "step", "lane", "opd", "item", "due_at", "time_standard", "returned"),
     "task_withdrawn": ("name",),
@@ -42,6 +47,8 @@ COMPARED = {
     "timer_fired": ("timer", "due_at", "late_by_seconds"),
     "service_completed": ("spec", "operation", "params"),
     "instance_completed": (),
+    "incident_opened": ("element", "message"),
+    "incident_failed_again": ("element", "message"),
 }
 
 
@@ -82,6 +89,23 @@ def _describe(event: Event) -> str:
     return f"event {event.id} ({event.type}{': ' + str(name) if name else ''})"
 
 
+class _RecordedFailure(Exception):
+    """A service call the log records as failed (an incident): the replay fails it with the same message."""
+
+
+def _replay_cause(error: BaseException) -> BaseException | None:
+    """The Divergence or recorded failure behind an error SpiffWorkflow wrapped, if any."""
+    found: BaseException | None = error
+    while found is not None and not isinstance(found, Divergence | _RecordedFailure):
+        found = found.__cause__ or found.__context__
+    return found
+
+
+def _service_elements(model: ProcessModel) -> set[str]:
+    return {spec.bpmn_id for process in (model.spec, *model.subprocess_specs.values())
+            for spec in process.task_specs.values() if isinstance(spec, ServiceTask)}
+
+
 class _ReplayRun(InstanceRun):
     """InstanceRun whose effects stay in memory: derived events are collected, work items kept in a dict,
     service results read from the log."""
@@ -92,6 +116,7 @@ class _ReplayRun(InstanceRun):
         self.produced: deque[Produced] = deque()
         self.open: dict[str, WorkItem] = {}
         self.services = services
+        self.incident_tasks: set[str] = set()
 
     def event(self, type: str, task_id: str | None = None, **payload: Any) -> None:
         self.produced.append(Produced(type, task_id, self.now, payload))
@@ -100,6 +125,8 @@ class _ReplayRun(InstanceRun):
         if not self.services:
             raise Divergence(f"the replay calls service {operation!r}, but the log records no further service call")
         recorded = self.services.popleft()
+        if recorded.type in INCIDENT_FAILURES and recorded.payload.get("element") == task.task_spec.bpmn_id:
+            raise _RecordedFailure(recorded.payload.get("message"))
         if recorded.payload.get("operation") != operation:
             raise Divergence(
                 f"the replay calls service {operation!r}, but the log's next call is "
@@ -107,6 +134,17 @@ class _ReplayRun(InstanceRun):
         self.event("service_completed", str(task.id), spec=task.task_spec.bpmn_id, operation=operation,
                    params=params, result=recorded.payload.get("result"))
         return recorded.payload.get("result")
+
+    def _step_failed(self, error: Exception) -> None:
+        cause = _replay_cause(error)
+        if isinstance(cause, Divergence):
+            raise cause
+        task = self._failed_task(error)
+        element_id, name = element_of(task)
+        kind = "incident_failed_again" if str(task.id) in self.incident_tasks else "incident_opened"
+        self.incident_tasks.add(str(task.id))
+        message = str(cause) if isinstance(cause, _RecordedFailure) else failure_reason(error)
+        self.event(kind, str(task.id), element=element_id, element_name=name, message=message)
 
     def open_items(self) -> list[WorkItem]:
         return list(self.open.values())
@@ -149,7 +187,8 @@ class _Replayer:
         self.ctx = replace(ctx, clock=self.clock)
         self.run = _ReplayRun(
             self.ctx, Instance(id=instance.id, process_id=instance.process_id, status="running", title=None),
-            model, log[0].actor, deque(e for e in log if e.type == "service_completed"),
+            model, log[0].actor, deque(e for e in log if e.type == "service_completed" or (
+                e.type in INCIDENT_FAILURES and e.payload.get("element") in _service_elements(model))),
         )
         self.mapping: dict[str, str] = {}  # logged task id -> replay task id
         self.cancelled = False
@@ -180,6 +219,12 @@ class _Replayer:
                     f"the replay stops at {_describe(event)}: the instance was moved from version "
                     f"{event.payload.get('from_version')} to {event.payload.get('to_version')} here, and "
                     "re-executing across a migration is not supported", event.id)
+            elif event.type in INCIDENT_FAILURES | {"incident_retried"} and event.payload.get("timer") is not None:
+                continue  # a timer whose firing failed: rolled back, nothing of it to re-execute
+            elif event.type == "incident_retried":
+                self.expect_nothing_pending(event)
+                self.at(event)
+                self.retry(event)
             elif event.type in DERIVED:
                 if not self.run.produced:
                     self.call_behind(index, event)
@@ -220,6 +265,17 @@ class _Replayer:
         self.run.instance.status = "cancelled"
         self.run.advance()
         self.cancelled = True
+
+    def retry(self, event: Event) -> None:
+        self.inputs += 1
+        replay_id = self.mapping.get(event.task_id or "")
+        task = self.run.workflow.get_task_from_id(UUID(replay_id)) if replay_id is not None else None
+        if task is None or task.state != TaskState.ERROR:
+            raise Divergence(f"{_describe(event)} retries a task that has not failed in the replay", event.id)
+        self.run.failed_tasks.discard(str(task.id))
+        task._set_state(TaskState.READY)
+        self.run.advance()
+        self.run.save()
 
     def task(self, event: Event) -> SpiffTask:
         replay_id = self.mapping.get(event.task_id or "")
@@ -270,7 +326,7 @@ class _Replayer:
             if key in event.payload and event.payload[key] != produced.payload.get(key):
                 raise Divergence(f"{_describe(event)}: {key} is {event.payload[key]!r} in the log but "
                                  f"{produced.payload.get(key)!r} in the replay", event.id)
-        if event.type == "task_ready" and event.task_id and produced.task_id:
+        if event.type in {"task_ready", *INCIDENT_FAILURES} and event.task_id and produced.task_id:
             self.mapping[event.task_id] = produced.task_id
         elif event.type == "task_withdrawn" and self.mapping.get(event.task_id or "") != produced.task_id:
             raise Divergence(f"{_describe(event)}: the replay withdraws a different task", event.id)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import definitions, instances, offices, schema, timers, users
@@ -19,19 +20,11 @@ from engine.cli_accounts import office_commands
 from engine.config import Settings, load_settings
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData, SopflowError
+from engine.incident_cli import incident_commands
 from engine.store import WorkItem
 
 DEMO_PASSWORD_ENV = "SOPFLOW_DEMO_PASSWORD"
-DEMO_OFFICES = ["Dinas Kesehatan", "Dinas Pendidikan", "Dinas Perhubungan", "Dinas Komunikasi dan Informatika"]
-DEMO_USERS = [
-    ("ppid.utama", "ppid_utama", "Kepala PPID Utama", None),
-    ("plid.utama", "plid_utama", "Tim Pengelola Konten PLID Utama", None),
-    ("pembantu.dinkes", "ppid_pembantu", "PPID Pembantu Dinas Kesehatan", "Dinas Kesehatan"),
-    ("pembantu.disdik", "ppid_pembantu", "PPID Pembantu Dinas Pendidikan", "Dinas Pendidikan"),
-    ("pemilik.proses", "process_owner", "Pemilik Proses SOP", None),
-    ("auditor", "auditor", "Auditor Inspektorat", None),
-    ("admin", "admin", "Administrator sopflow", None),
-]
+DEMO_DATA = Path(__file__).resolve().parent.parent / "demo.yaml"
 
 
 # Other packages add their subcommands here (the web app adds `serve` and `token`), so engine needs no Flask.
@@ -56,12 +49,14 @@ def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
         d = deployment.definition
         print(f"{'deployed' if deployment.created else 'unchanged'}: {d.process_id} v{d.version}")
     if args.demo:
+        demo_data = yaml.safe_load(DEMO_DATA.read_text(encoding="utf-8"))
         known = {office.name for office in offices.list_offices(ctx)}
-        for name in [name for name in DEMO_OFFICES if name not in known]:
+        for name in [str(name) for name in demo_data["offices"] if name not in known]:
             offices.add_office(ctx, name)
             print(f"demo office {name}")
         password = os.environ.get(DEMO_PASSWORD_ENV, "sopflow-demo")
-        for username, role, name, opd in DEMO_USERS:
+        for demo in demo_data["users"]:
+            username, role, name, opd = demo["username"], demo["role"], demo["name"], demo.get("opd")
             try:
                 users.create_user(ctx, username, password, [role], name, f"{username}@ppid.example", opd)
                 print(f"demo user {username} ({role}{', ' + opd if opd else ''})")
@@ -367,6 +362,7 @@ def _parser() -> argparse.ArgumentParser:
     _audit_commands(sub)
     _modeler_commands(sub)
     office_commands(sub)
+    incident_commands(sub)
     for extend in PARSER_EXTENSIONS:
         extend(sub)
     return parser

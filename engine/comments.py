@@ -7,7 +7,6 @@ from engine.errors import SopflowError
 from engine.events import append_event
 from engine.store import Comment
 from engine.users import get_user
-from engine.visibility import viewable_instance
 
 MAX_COMMENT = 4000
 
@@ -20,7 +19,7 @@ def add_comment(ctx: EngineContext, instance_id: int, body: str, actor: str) -> 
         raise SopflowError(f"a comment has at most {MAX_COMMENT} characters")
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        instance = viewable_instance(session, get_user(session, actor), instance_id)
+        instance = ctx.policy.viewable_instance(session, get_user(session, actor), instance_id)
         comment = Comment(instance_id=instance_id, author=actor, body=text, created_at=now)
         session.add(comment)
         session.flush()

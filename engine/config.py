@@ -42,6 +42,7 @@ class Settings:
     smtp: SmtpSettings
     lane_roles: dict[str, str]
     supervisor_role: str
+    office_roles: tuple[str, ...]
     schedules: dict[str, Schedule]
     upload_max_bytes: int
     upload_extensions: tuple[str, ...]
@@ -141,6 +142,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             ),
             lane_roles={str(k): str(v) for k, v in raw["lanes"].items()},
             supervisor_role=str(raw["supervisor_role"]),
+            office_roles=tuple(str(role) for role in raw.get("office_roles") or ()),
             schedules={
                 str(pid): Schedule(int(s["day"]), int(s["hour"]), int(s.get("minute", 0)))
                 for pid, s in (raw.get("schedules") or {}).items()

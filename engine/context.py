@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
+from engine.policy import Policy
 from engine.store import Database
 
 if TYPE_CHECKING:
@@ -63,6 +64,10 @@ class EngineContext:
     models: dict[int, ProcessModel] = field(default_factory=dict)
     timer_listeners: list[TimerListener] = field(default_factory=list)
     url_checker: UrlChecker | None = None
+    policy: Policy = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.policy = Policy.from_settings(self.settings)
 
     def announce_timer(self, timer_id: int, due: datetime) -> None:
         """Tell in-process schedulers about a due time just committed."""

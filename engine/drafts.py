@@ -16,11 +16,10 @@ from engine.definitions import Deployment, deploy
 from engine.errors import InvalidDiagram, NotAllowed, NotFound
 from engine.events import append_event
 from engine.execution import latest_definition
+from engine.policy import Ability
 from engine.store import Draft, User
 from engine.users import SYSTEM_ACTOR, get_user
 from engine.validation import BPMN_NS, DiagramProblems, Problem, screen
-
-MODELER_ROLES = ("process_owner", "admin")
 
 
 @dataclass(frozen=True)
@@ -43,8 +42,8 @@ def check_modeler(ctx: EngineContext, session: Session, actor: str) -> User | No
         user = get_user(session, actor)
     except NotFound as error:
         raise NotAllowed(f"unknown user {actor!r}") from error
-    if not user.roles & set(MODELER_ROLES):
-        raise NotAllowed(f"{actor} may not change diagrams; that needs role process_owner or admin")
+    if not ctx.policy.may(user, Ability.MODEL):
+        raise NotAllowed("Only a process owner or an administrator may change diagrams.")
     return user
 
 

@@ -41,3 +41,8 @@ class TaskConflict(SopflowError):
 
 class ConfigError(SopflowError):
     pass
+
+
+class StepFailed(SopflowError):
+    """A step the engine ran on behalf of a person failed (e.g. a condition divided by zero): the person's
+    action is refused and nothing of it is saved."""

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.bpmn.specs.mixins.exclusive_gateway import ExclusiveGateway
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
@@ -16,11 +17,13 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext, LiveWorkflow
 from engine.diagram import ProcessModel, StepSpec, read_diagram
-from engine.errors import NotFound, SopflowError
+from engine.errors import NotFound, SopflowError, StepFailed
 from engine.events import GENESIS, append_event
+from engine.expressions import label
+from engine.incident_records import database_error, failure_reason, record_failure, undone_on_failure
 from engine.notices import notify_returned
 from engine.services import ServiceCall
-from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, evaluate_expression, load_workflow
+from engine.spiff import CLOCKED_TIMERS, SopflowScriptEngine, dump_workflow, load_workflow
 from engine.store import Definition, Instance, Timer, WorkItem
 
 OPEN_STATUSES = ("ready", "claimed")
@@ -107,15 +110,11 @@ def _diagram_node(spec: Any) -> Any:
     return spec
 
 
-def _safe_eval(expression: str | None, data: dict[str, Any]) -> str | None:
-    """A label from task data; a missing key gives no label rather than a failed step."""
-    if not expression:
-        return None
-    try:
-        value = evaluate_expression(expression, data)
-    except Exception:
-        return None
-    return str(value)[:200] if value is not None else None
+def element_of(task: SpiffTask) -> tuple[str, str]:
+    """The diagram element a task stands for: its id and its name."""
+    spec = _diagram_node(task.task_spec)
+    element_id = spec.bpmn_id or task.task_spec.name
+    return element_id, spec.bpmn_name or element_id
 
 
 class _RunClock:
@@ -140,6 +139,7 @@ class InstanceRun:
         model: ProcessModel,
         actor: str,
         live: LiveWorkflow | None = None,
+        by_engine: bool = False,
     ) -> None:
         self.ctx = ctx
         self.session = session
@@ -153,12 +153,18 @@ class InstanceRun:
         self.timer_dues: dict[str, datetime] = live.timer_dues if live is not None else {}
         self.completed_steps: set[str] = live.completed_steps if live is not None else set()
         self._open_items: list[WorkItem] | None = None
+        # Who answers for a failing step: a person's action is refused; the engine's own (a timer, a retry)
+        # and any service task open an incident instead.
+        self.by_engine = by_engine
+        self.failed_tasks: set[str] = set()
         workflow = live.workflow if live is not None else BpmnWorkflow(model.spec, model.subprocess_specs)
         workflow.script_engine = SopflowScriptEngine(_RunClock(self), ctx.settings.calendar, self._call_service)
         self.workflow = workflow
 
     @classmethod
-    def load(cls, ctx: EngineContext, session: Session, instance_id: int, actor: str) -> InstanceRun:
+    def load(
+        cls, ctx: EngineContext, session: Session, instance_id: int, actor: str, by_engine: bool = False
+    ) -> InstanceRun:
         instance = session.get(Instance, instance_id)
         if instance is None:
             raise NotFound(f"no instance {instance_id}")
@@ -171,7 +177,7 @@ class InstanceRun:
             _, _, waiting = _scan(workflow)
             live = LiveWorkflow(workflow, {task_id: _timer_due(task) for task_id, task in waiting.items()},
                                 completed_steps(workflow))
-        execution = cls(ctx, session, instance, model, actor, live)
+        execution = cls(ctx, session, instance, model, actor, live, by_engine)
         execution.honour_overdue_timers()
         return execution
 
@@ -214,7 +220,8 @@ class InstanceRun:
             raise SopflowError(f"no handler registered for service operation {operation!r}")
         call = ServiceCall(self.ctx, self.session, self.instance, task, operation, params, self.actor, self.now,
                            self.after_commit)
-        result = handler(call)
+        with undone_on_failure(self.session, self.instance, self.after_commit):
+            result = handler(call)
         # A handler's result enters the workflow's data; recorded so that a replay gets the same answer.
         self.event("service_completed", str(task.id), spec=task.task_spec.bpmn_id, operation=operation,
                    params=params, result=result)
@@ -228,12 +235,39 @@ class InstanceRun:
     def advance(self) -> None:
         """Run engine tasks (gateways, due timers, service tasks) until only people or time can move on."""
         while True:
-            self.workflow.do_engine_steps(did_complete_task=self._record_engine_task)
+            try:
+                self.workflow.do_engine_steps(did_complete_task=self._record_engine_task)
+            except Exception as error:
+                self._step_failed(error)
+                continue
             ready, engine_ready, waiting = _scan(self.workflow)
             if not engine_ready:
                 break
         self._sync_work_items(ready)
         self._sync_timers(waiting)
+
+    def _failed_task(self, error: Exception) -> SpiffTask:
+        """The task SpiffWorkflow left in ERROR for this failure; the error itself when there is none."""
+        failed = [t for t in self.workflow.get_tasks(state=TaskState.ERROR) if str(t.id) not in self.failed_tasks]
+        if not failed:
+            raise error
+        self.failed_tasks.add(str(failed[0].id))
+        return failed[0]
+
+    def _step_failed(self, error: Exception) -> None:
+        """Refuse a person's action, or open an incident for the failed task (the instance then waits at that
+        task until the incident is retried)."""
+        lost = database_error(error)
+        if lost is not None:
+            raise lost
+        task, reason = self._failed_task(error), failure_reason(error)
+        element_id, name = element_of(task)
+        if not (self.by_engine or isinstance(task.task_spec, ServiceTask)):
+            raise StepFailed("Step %(step)s could not be run: %(reason)s. Nothing was saved.", step=name,
+                             reason=reason) from error
+        record_failure(self.session, process_id=self.instance.process_id, instance=self.instance,
+                       element_id=element_id, element_name=name, message=reason, actor=self.actor, now=self.now,
+                       task_id=str(task.id))
 
     def _record_engine_task(self, task: SpiffTask) -> None:
         spec = task.task_spec
@@ -278,9 +312,9 @@ class InstanceRun:
             step=step.step,
             lane=step.lane,
             role=self.ctx.settings.role_for_lane(step.lane),
-            opd=_safe_eval(step.opd_expression, task.data),
-            item_label=_safe_eval(step.label_expression, task.data),
-            dip_class=_safe_eval(step.dip_class_expression, task.data),
+            opd=label(step.opd_expression, task.data),
+            item_label=label(step.label_expression, task.data),
+            dip_class=label(step.dip_class_expression, task.data),
             status="ready",
             time_standard=step.time_standard,
             ready_at=self.now,

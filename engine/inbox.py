@@ -12,7 +12,6 @@ from engine.context import EngineContext
 from engine.execution import OPEN_STATUSES
 from engine.store import Instance, User, WorkItem
 from engine.users import get_user
-from engine.visibility import office_only, visible_instances
 
 SCOPES = ("all", "mine", "unclaimed", "overdue")
 
@@ -48,13 +47,9 @@ class InboxPage:
         return max(1, -(-self.total // self.per_page))
 
 
-def _visible(user: User) -> Select[tuple[WorkItem]]:
-    """Open items in the user's lanes (by role), of the user's office when confined to one."""
-    statement = select(WorkItem).where(WorkItem.status.in_(OPEN_STATUSES), WorkItem.role.in_(sorted(user.roles)))
-    office = office_only(user)
-    if office is not None:
-        statement = statement.where(WorkItem.opd == office)
-    return statement
+def _visible(ctx: EngineContext, user: User) -> Select[tuple[WorkItem]]:
+    """Open items the user may work on (the policy's rule)."""
+    return select(WorkItem).where(WorkItem.status.in_(OPEN_STATUSES), ctx.policy.work_filter(user))
 
 
 def _count(session: Session, statement: Select[tuple[WorkItem]]) -> int:
@@ -65,7 +60,7 @@ def inbox(ctx: EngineContext, query: InboxQuery) -> InboxPage:
     now = ctx.clock.now()
     with ctx.db.session() as session:
         user = get_user(session, query.username)
-        visible = _visible(user)
+        visible = _visible(ctx, user)
         overdue = visible.where(WorkItem.due_at <= now)
         counts = InboxCounts(
             mine=_count(session, visible.where(WorkItem.claimed_by == user.username)),
@@ -91,7 +86,7 @@ def inbox(ctx: EngineContext, query: InboxQuery) -> InboxPage:
 
 def inbox_count(ctx: EngineContext, username: str) -> int:
     with ctx.db.session() as session:
-        return _count(session, _visible(get_user(session, username)))
+        return _count(session, _visible(ctx, get_user(session, username)))
 
 
 def known_offices(ctx: EngineContext) -> list[str]:
@@ -116,7 +111,7 @@ def list_instances(ctx: EngineContext, query: InstanceQuery) -> tuple[list[Insta
     """Instances the user may see, newest first, with the total for paging."""
     with ctx.db.session() as session:
         user = get_user(session, query.username)
-        statement = select(Instance).where(visible_instances(user))
+        statement = select(Instance).where(ctx.policy.instance_filter(user))
         if query.status:
             statement = statement.where(Instance.status == query.status)
         if query.process_id:

@@ -12,7 +12,6 @@ from engine.events import instance_history
 from engine.execution import OPEN_STATUSES
 from engine.store import Attachment, Comment, Definition, Event, Instance, WorkItem
 from engine.users import get_user
-from engine.visibility import office_only, viewable_instance, visible_instances
 
 
 @dataclass(frozen=True)
@@ -43,14 +42,16 @@ class InstanceView:
 def view_instance(ctx: EngineContext, instance_id: int, viewer: str) -> InstanceView:
     with ctx.db.session() as session:
         user = get_user(session, viewer)
-        instance = viewable_instance(session, user, instance_id)
+        instance = ctx.policy.viewable_instance(session, user, instance_id)
         definition = session.get(Definition, instance.definition_id)
         assert definition is not None
         parent = session.get(Instance, instance.parent_id) if instance.parent_id is not None else None
-        if parent is not None and office_only(user) not in (None, parent.opd):
+        if parent is not None and not ctx.policy.may_view(user, parent.opd):
             parent = None  # the plan spans offices; an office sees its own item only
         children = list(session.scalars(
-            select(Instance).where(Instance.parent_id == instance_id, visible_instances(user)).order_by(Instance.id)
+            select(Instance)
+            .where(Instance.parent_id == instance_id, ctx.policy.instance_filter(user))
+            .order_by(Instance.id)
         ))
         tasks = list(session.scalars(
             select(WorkItem).where(WorkItem.instance_id == instance_id).order_by(WorkItem.ready_at, WorkItem.id)

@@ -18,7 +18,9 @@ from engine.errors import NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.events import instance_history
 from engine.execution import OPEN_STATUSES, InstanceRun, begin_instance, latest_definition, process_model
 from engine.forms import ItemRules, validate_submission
+from engine.incident_records import close_with_instance
 from engine.offices import active_office_names
+from engine.policy import Ability, Person
 from engine.spiff import load_workflow
 from engine.store import Event, Instance, User, WorkItem
 from engine.users import SYSTEM_ACTOR, get_user
@@ -44,17 +46,10 @@ def _actor(session: Session, username: str) -> User | None:
         raise NotAllowed(f"unknown user {username!r}") from error
 
 
-def _check_lane(ctx: EngineContext, user: User | None, lane: str | None, opd: str | None, what: str) -> None:
-    if user is None:
-        return
-    role = ctx.settings.role_for_lane(lane)
-    if role is None:
-        raise NotAllowed(f"{what} is in lane {lane!r}, which has no role in the configuration (lanes:)")
-    if role not in user.roles:
-        held = ", ".join(sorted(user.roles))
-        raise NotAllowed(f"{user.username} has role {held}; {what} in lane {lane!r} needs role {role}")
-    if opd and user.opd and user.opd != opd:
-        raise NotAllowed(f"{user.username} works for {user.opd}; {what} belongs to {opd}")
+def _check_lane(ctx: EngineContext, user: User | None, lane: str | None, opd: str | None) -> None:
+    """The system actor may do anything; a person only what the policy allows."""
+    if user is not None:
+        ctx.policy.check_work(user, lane, opd)
 
 
 def start_instance(ctx: EngineContext, process_id: str, actor: str = SYSTEM_ACTOR) -> Instance:
@@ -66,12 +61,20 @@ def start_instance(ctx: EngineContext, process_id: str, actor: str = SYSTEM_ACTO
             model = process_model(ctx, session, definition.id)
             if model.engine_started:
                 raise NotAllowed(f"{model.name!r} ({process_id}) is started by the engine only, never by hand")
-            _check_lane(ctx, _actor(session, actor), model.start_lane, None, f"starting {model.name!r}")
+            _check_lane(ctx, _actor(session, actor), model.start_lane, None)
             return begin_instance(ctx, session, definition, actor, trigger="manual")
 
     execution = run()
     execution.finish()
     return execution.instance
+
+
+def may_start(ctx: EngineContext, process_id: str, person: Person) -> bool:
+    """Whether `person` may start the newest version of a process by hand (the role of its start lane)."""
+    with ctx.db.session() as session:
+        model = process_model(ctx, session, latest_definition(session, process_id).id)
+    role = ctx.policy.lane_roles.get(model.start_lane) if model.start_lane else None
+    return not model.engine_started and ctx.policy.may_work(person, role, None)
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def _claim_or_release(ctx: EngineContext, task_id: str, actor: str, claim: bool)
         with ctx.db.session() as session:
             item = _open_item(session, task_id)
             user = _actor(session, actor)
-            _check_lane(ctx, user, item.lane, item.opd, f"task {item.name!r}")
+            _check_lane(ctx, user, item.lane, item.opd)
             if claim and item.claimed_by is not None:
                 raise TaskConflict(f"task {item.name!r} is already claimed by {item.claimed_by}")
             if not claim and item.claimed_by != actor:
@@ -167,7 +170,7 @@ def _server_checks(ctx: EngineContext, task_id: str, data: dict[str, Any], actor
         instance = session.get(Instance, item.instance_id) if item is not None else None
         if item is None or instance is None:
             return {}
-        _check_lane(ctx, _actor(session, actor), item.lane, item.opd, f"task {item.name!r}")
+        _check_lane(ctx, _actor(session, actor), item.lane, item.opd)
         step = process_model(ctx, session, instance.definition_id).steps[item.spec_id]
     address = data.get(step.url_check_field) if step.url_check_field else None
     return {URL_CHECK_KEY: ctx.url_checker(address.strip())} if isinstance(address, str) and address.strip() else {}
@@ -180,7 +183,7 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
     def run() -> tuple[WorkItem, InstanceRun]:
         with ctx.db.session() as session:
             item = _open_item(session, task_id)
-            _check_lane(ctx, _actor(session, actor), item.lane, item.opd, f"task {item.name!r}")
+            _check_lane(ctx, _actor(session, actor), item.lane, item.opd)
             if item.claimed_by not in (None, actor):
                 raise NotAllowed(f"task {item.name!r} is claimed by {item.claimed_by}")
             execution = InstanceRun.load(ctx, session, item.instance_id, actor)
@@ -222,8 +225,8 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str, reason: st
     def run() -> InstanceRun:
         with ctx.db.session() as session:
             user = _actor(session, actor)
-            if user is not None and ctx.settings.supervisor_role not in user.roles:
-                raise NotAllowed(f"only role {ctx.settings.supervisor_role} may cancel an instance")
+            if user is not None:
+                ctx.policy.require(user, Ability.SUPERVISE)
             if not reason.strip():
                 raise SopflowError("a cancellation needs a reason")
             execution = InstanceRun.load(ctx, session, instance_id, actor)
@@ -232,6 +235,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str, reason: st
             execution.instance.finished_at = execution.now
             execution.advance()
             execution.event("instance_cancelled", reason=reason.strip())
+            close_with_instance(session, execution.instance, actor, execution.now)
             execution.save()
             return execution
 

@@ -66,4 +66,5 @@ class TimerScheduler:
         try:
             fire_timer(self.ctx, timer_id, self.identity)
         except Exception:
-            log.exception("timer %s failed to fire; it stays pending and is retried at the next resync", timer_id)
+            # A failing step becomes an incident inside fire_timer; this is the database itself failing.
+            log.exception("timer %s: neither fired nor set aside; it is retried at the next resync", timer_id)

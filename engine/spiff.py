@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from simpleeval import EvalWithCompoundTypes  # type: ignore[import-untyped]
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -38,6 +37,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 
 from engine.calendar import WorkingCalendar
 from engine.clock import Clock
+from engine.expressions import evaluate
 
 ServiceCaller = Callable[[SpiffTask, str, dict[str, Any]], Any]
 
@@ -51,18 +51,29 @@ def iso_duration(expression: str, start: datetime) -> timedelta:
         raise ValueError(f"{expression!r} is not an ISO 8601 duration") from error
 
 
-class SopflowScriptEngine(PythonScriptEngine):  # type: ignore[misc]
-    """Evaluates expressions with simpleeval, refuses scripts, routes service tasks to handlers."""
+class RestrictedScriptEngine(PythonScriptEngine):  # type: ignore[misc]
+    """Evaluates expressions with engine.expressions, refuses scripts, calls no service: what every loaded
+    workflow carries, so that nothing ever reaches the library's default `eval`."""
+
+    def __init__(self) -> None:
+        super().__init__(environment=RestrictedEnvironment())
+
+    def call_service(self, task: SpiffTask, operation_name: str, operation_params: dict[str, Any]) -> str:
+        raise RuntimeError(f"no service handlers available for {operation_name}")
+
+
+class SopflowScriptEngine(RestrictedScriptEngine):
+    """The restricted engine with the engine's clock and calendar (timers) and its service handlers."""
 
     def __init__(self, clock: Clock, calendar: WorkingCalendar, services: ServiceCaller | None = None) -> None:
-        super().__init__(environment=RestrictedEnvironment())
+        super().__init__()
         self.clock = clock
         self.calendar = calendar
         self.services = services
 
     def call_service(self, task: SpiffTask, operation_name: str, operation_params: dict[str, Any]) -> str:
         if self.services is None:
-            raise RuntimeError(f"no service handlers available for {operation_name}")
+            return super().call_service(task, operation_name, operation_params)
         params = {name: spec["value"] for name, spec in operation_params.items()}
         return json.dumps(self.services(task, operation_name, params), default=str)
 
@@ -73,14 +84,10 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):  # type: ignore[
     def evaluate(self, expression: str, context: dict[str, Any], external_context: Any = None) -> Any:
         names = dict(context)
         names.update(external_context or {})
-        return EvalWithCompoundTypes(names=names).eval(expression)
+        return evaluate(expression, names)
 
     def execute(self, script: str, context: dict[str, Any], external_context: Any = None) -> bool:
         raise PermissionError("scripts are not executed by sopflow")
-
-
-def evaluate_expression(expression: str, data: dict[str, Any]) -> Any:
-    return RestrictedEnvironment().evaluate(expression, data)
 
 
 def _engine_of(task: SpiffTask) -> SopflowScriptEngine:
@@ -210,4 +217,6 @@ def load_workflow(state: str, spec: BpmnProcessSpec, subprocess_specs: dict[str,
     dct = json.loads(state)
     SERIALIZER.migrate(dct)
     dct["spec"], dct["subprocess_specs"] = spec, dict(subprocess_specs)
-    return SERIALIZER.from_dict(dct)
+    workflow: BpmnWorkflow = SERIALIZER.from_dict(dct)
+    workflow.script_engine = RestrictedScriptEngine()
+    return workflow

@@ -317,6 +317,32 @@ class EventChainHead(Base):
     last_event_id: Mapped[int | None] = mapped_column(Integer)
 
 
+# Incidents
+
+
+class Incident(Base):
+    """An error in a step the engine runs by itself (a timer, a service task): the instance waits at that
+    step, or the timer stays unfired, until someone retries it. At most one open incident per task or timer."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (Index("ix_incidents_status_opened", "status", "opened_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    element_id: Mapped[str] = mapped_column(String(200))
+    element_name: Mapped[str] = mapped_column(String(300))
+    task_id: Mapped[str | None] = mapped_column(String(36))  # the failed SpiffWorkflow task, left in ERROR
+    timer_id: Mapped[int | None] = mapped_column(ForeignKey("timers.id"))  # a timer whose firing failed
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20))  # open, resolved
+    attempts: Mapped[int] = mapped_column(Integer)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime)  # the latest failure
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by: Mapped[str | None] = mapped_column(String(200))
+
+
 # Accounts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar as month_calendar
+import logging
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -13,10 +14,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from engine.config import Schedule
 from engine.context import EngineContext
 from engine.execution import InstanceRun, begin_instance, latest_definition
+from engine.incident_records import failure_reason, open_incident_of, record_failure, resolve
 from engine.store import Instance, Timer
 from engine.users import SYSTEM_ACTOR
 
 FIRE_ATTEMPTS = 3
+log = logging.getLogger(__name__)
 
 
 def next_monthly(schedule: Schedule, timezone: ZoneInfo, after: datetime) -> datetime:
@@ -51,21 +54,22 @@ def schedule_start_timer(ctx: EngineContext, session: Session, process_id: str, 
     return timer
 
 
-def _claim(session: Session, timer_id: int, now: datetime, fired_by: str) -> bool:
-    """Atomic: of all processes running this UPDATE, exactly one sees a pending row."""
+def _claim(session: Session, timer_id: int, now: datetime, fired_by: str, retry: bool) -> bool:
+    """Atomic: of all processes running this UPDATE, exactly one sees a pending row (or, for the retry of
+    its incident, the failed row)."""
     result = session.execute(
         update(Timer)
-        .where(Timer.id == timer_id, Timer.status == "pending", Timer.due_at <= now)
+        .where(Timer.id == timer_id, Timer.status == ("failed" if retry else "pending"), Timer.due_at <= now)
         .values(status="fired", fired_at=now, fired_by=fired_by)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
+def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool) -> bool:
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        if not _claim(session, timer_id, now, fired_by):
+        if not _claim(session, timer_id, now, fired_by, retry):
             return False
         timer = session.get(Timer, timer_id)
         assert timer is not None
@@ -82,26 +86,47 @@ def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
             if instance is None or instance.status != "running":
                 timer.status = "cancelled"
                 return False
-            execution = InstanceRun.load(ctx, session, instance.id, SYSTEM_ACTOR)
+            execution = InstanceRun.load(ctx, session, instance.id, SYSTEM_ACTOR, by_engine=True)
             execution.fired_timer_tasks.add(str(timer.spiff_task_id))
             execution.advance()
             execution.save()
             next_timer = None
+        incident = open_incident_of(session, timer_id=timer_id) if retry else None
+        if incident is not None:
+            resolve(session, incident, execution.instance if timer.kind == "event" else None, fired_by, now)
     execution.finish()
     if next_timer is not None:
         ctx.announce_timer(next_timer.id, next_timer.due_at)
     return True
 
 
-def fire_timer(ctx: EngineContext, timer_id: int, fired_by: str) -> bool:
-    """Fire one due timer; False if it is not due, or another process has fired or cancelled it."""
+def fire_timer(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool = False) -> bool:
+    """Fire one due timer; False if it is not due, another process has fired or cancelled it, or the firing
+    failed: then the timer is set aside as failed, with an incident, until the incident is retried."""
     for attempt in range(FIRE_ATTEMPTS):
         try:
-            return _fire_once(ctx, timer_id, fired_by)
-        except StaleDataError:
+            return _fire_once(ctx, timer_id, fired_by, retry)
+        except StaleDataError as error:
             if attempt == FIRE_ATTEMPTS - 1:
-                raise
+                _firing_failed(ctx, timer_id, fired_by, error)
+        except Exception as error:
+            _firing_failed(ctx, timer_id, fired_by, error)
+            return False
     return False
+
+
+def _firing_failed(ctx: EngineContext, timer_id: int, fired_by: str, error: Exception) -> None:
+    log.warning("timer %s failed to fire: %s", timer_id, error, exc_info=error)
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        timer = session.get(Timer, timer_id)
+        if timer is None:
+            return
+        timer.status = "failed"
+        instance = session.get(Instance, timer.instance_id) if timer.instance_id is not None else None
+        record_failure(session, process_id=timer.process_id, instance=instance, element_id=timer.name,
+                       element_name=timer.name, message=failure_reason(error), actor=fired_by, now=now,
+                       timer_id=timer.id)
 
 
 def fire_due_timers(ctx: EngineContext, fired_by: str = SYSTEM_ACTOR) -> int:

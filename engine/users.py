@@ -15,9 +15,8 @@ from engine.administration import record_administration
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
 from engine.offices import check_office
-from engine.roles import ADMIN, known_roles
+from engine.policy import ADMIN
 from engine.store import ApiToken, User, UserRole
-from engine.visibility import OFFICE_ROLE
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 _hasher = PasswordHasher()
@@ -42,7 +41,7 @@ def create_user(
     with ctx.db.session() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise SopflowError(f"user {username!r} already exists")
-        opd = _checked_office(session, roles, opd)
+        opd = _checked_office(ctx, session, roles, opd)
         user = User(
             username=username,
             display_name=display_name,
@@ -58,13 +57,13 @@ def create_user(
     return user
 
 
-def _checked_office(session: Session, roles: list[str], opd: str | None, kept: str | None = None) -> str | None:
-    """A PPID Pembantu (with no other role, so confined to one office as engine.visibility says) works for an
-    office of the list; anyone else may name one. An office the user already has stays allowed after it is
-    deactivated."""
+def _checked_office(ctx: EngineContext, session: Session, roles: list[str], opd: str | None,
+                    kept: str | None = None) -> str | None:
+    """A holder of a role confined to one office (PPID Pembantu, see engine.policy) works for an office of the
+    list; anyone else may name one. An office the user already has stays allowed after it is deactivated."""
     opd = (opd or "").strip() or None
     if opd is None:
-        if set(roles) == {OFFICE_ROLE}:
+        if ctx.policy.office_roles & set(roles):
             raise SopflowError("A PPID Pembantu account needs an office from the list.")
         return None
     return opd if opd == kept else check_office(session, opd)
@@ -92,7 +91,7 @@ def update_user(
         if username == actor and ADMIN in user.roles and ADMIN not in chosen:
             raise SopflowError("you cannot remove your own admin role")
         check_identity(username, display_name, email)
-        opd = _checked_office(session, chosen, opd, kept=user.opd)
+        opd = _checked_office(ctx, session, chosen, opd, kept=user.opd)
         if password or (user.active and not active):
             user.session_epoch += 1
         revoked = _revoke_tokens(session, ctx, user) if user.active and not active else 0
@@ -132,7 +131,7 @@ def list_users(ctx: EngineContext) -> list[User]:
 def check_roles(ctx: EngineContext, roles: Iterable[str]) -> list[str]:
     """The roles, each known to this installation, at least one, no repeats."""
     chosen = list(dict.fromkeys(roles))
-    allowed = known_roles(ctx.settings)
+    allowed = ctx.policy.known_roles()
     unknown = [role for role in chosen if role not in allowed]
     if unknown:
         raise SopflowError(f"unknown role {unknown[0]!r}; known roles: {', '.join(allowed)}")

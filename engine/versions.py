@@ -343,7 +343,7 @@ def _plan(ctx: EngineContext, session: Session, instance: Instance, to_version: 
         return task.task_spec.name in new_specs.get(task.workflow.spec.name, new_model.spec).task_specs
 
     waiting = [t for wf in _all_workflows(workflow)
-               for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED,
+               for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR,
                                      skip_subprocesses=True)]
     for task in waiting:
         if task.task_spec.bpmn_id is not None and not spec_exists(task):

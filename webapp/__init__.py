@@ -74,7 +74,7 @@ def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> F
     init_errors(app)
     init_auth(app)
 
-    from webapp import admin, api, audit, modeler, tasks
+    from webapp import admin, api, audit, incidents, modeler, tasks
 
     csrf.exempt(api.bp)
     app.register_blueprint(tasks.bp)
@@ -82,6 +82,7 @@ def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> F
     app.register_blueprint(api.bp, url_prefix="/api/v1")
     app.register_blueprint(modeler.bp, url_prefix="/modeler")
     app.register_blueprint(audit.bp, url_prefix="/audit")
+    app.register_blueprint(incidents.bp, url_prefix="/incidents")
 
     @app.post("/language/<code>")
     def set_language(code: str) -> Response:

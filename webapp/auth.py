@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from engine import users
 from engine.errors import NotAllowed, NotFound
 from engine.login_throttle import ThrottleLimits, attempt_succeeded, begin_attempt
+from engine.policy import Ability
 from engine.store import User
 from webapp.context import engine
 
@@ -36,8 +37,12 @@ class WebUser(UserMixin):  # type: ignore[misc]
         """The session keeps the user's epoch too: once it is raised, every older session is refused."""
         return f"{self.username}:{self.session_epoch}"
 
-    def has_role(self, *roles: str) -> bool:
-        return any(role in self.roles for role in roles)
+    def can(self, ability: str) -> bool:
+        """What the policy lets this person do (templates ask `current_user.can('audit')`)."""
+        return engine().policy.may(self, Ability(ability))
+
+    def may_work(self, role: str | None, opd: str | None) -> bool:
+        return engine().policy.may_work(self, role, opd)
 
 
 login_manager = LoginManager()
@@ -62,14 +67,14 @@ def init_auth(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-def roles_required(*roles: str) -> Callable[[F], F]:
-    """Login required, and at least one of the roles; otherwise 403."""
+def requires(ability: Ability) -> Callable[[F], F]:
+    """Login required, and the policy's leave for `ability`; otherwise 403."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         @login_required  # type: ignore[misc]
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.has_role(*roles):
+            if not current_user.can(ability):
                 abort(403)
             return view(*args, **kwargs)
 

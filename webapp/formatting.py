@@ -65,6 +65,9 @@ def event_labels() -> dict[str, str]:
         "office_deactivated": _("Office deactivated"),
         "api_token_created": _("API token created"),
         "api_tokens_revoked": _("API token revoked"),
+        "incident_opened": _("Incident opened"),
+        "incident_failed_again": _("Incident: failed again"),
+        "incident_resolved": _("Incident resolved"),
         "now": _("Now"),
     }
 

@@ -63,7 +63,7 @@ def test_init_start_list_complete(cli_env: Path, capsys: pytest.CaptureFixture[s
         (("complete", "x", "--data", "[1]", "--as", "ppid.utama"), "must be a JSON object"),
         (("complete", "00000000-0000-0000-0000-000000000000", "--data", "{}", "--as", "ppid.utama"), "no task"),
         (("deploy", "missing.bpmn"), "cannot read missing.bpmn"),
-        (("start", "ppid_publikasi", "--as", "plid.utama"), "needs role ppid_utama"),
+        (("start", "ppid_publikasi", "--as", "plid.utama"), "Only the lane PPID Utama may do this"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(cli_env: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...],

@@ -14,7 +14,6 @@ from engine.errors import NotAllowed, SopflowError
 from engine.events import instance_history
 from engine.inbox import InboxQuery, InstanceQuery
 from engine.store import Event, Instance
-from engine.visibility import viewable_instance
 from tests.engine.flow import PLAN, STEP_2, complete, item_instance, start_with_plan, the_task
 
 
@@ -57,7 +56,7 @@ def test_another_office_cannot_see_an_item(ctx: EngineContext) -> None:
     plan = start_with_plan(ctx)
     theirs = item_instance(ctx, plan.id, "Dinas Kesehatan")
     with ctx.db.session() as session, pytest.raises(NotAllowed, match="another office"):
-        viewable_instance(session, users.get_user(session, "pembantu.disdik"), theirs.id)
+        ctx.policy.viewable_instance(session, users.get_user(session, "pembantu.disdik"), theirs.id)
     visible, total = inbox.list_instances(ctx, InstanceQuery("pembantu.disdik"))
     assert total == 1 and [i.opd for i in visible] == ["Dinas Pendidikan"]
     assert inbox.list_instances(ctx, InstanceQuery("auditor"))[1] == 3

@@ -122,7 +122,7 @@ def test_completing_as_the_wrong_role_is_refused_and_changes_nothing(ctx: Engine
     instance = start_publication(ctx)
     task = the_task(ctx, instance.id, "Task_1_Arahan")
     before = _events(ctx, instance.id)
-    with pytest.raises(NotAllowed, match="needs role ppid_utama"):
+    with pytest.raises(NotAllowed, match="Only the lane PPID Utama may do this"):
         instances.complete_task(ctx, task.id, {"rencana_unggahan": PLAN, "arahan_kerja": "x"}, "plid.utama")
     assert the_task(ctx, instance.id, "Task_1_Arahan").status == "ready"
     assert len(_events(ctx, instance.id)) == len(before)
@@ -211,7 +211,7 @@ def test_cancel_withdraws_open_tasks_and_drops_timers(ctx: EngineContext) -> Non
 
     plan = start_with_plan(ctx, PLAN[:1])
     instance = item_instance(ctx, plan.id)
-    with pytest.raises(NotAllowed, match="only role ppid_utama"):
+    with pytest.raises(NotAllowed, match="Your role does not allow this"):
         instances.cancel_instance(ctx, instance.id, "plid.utama", "salah")
     instances.cancel_instance(ctx, instance.id, "ppid.utama", "Item dibatalkan")
     state = instances.get_instance(ctx, instance.id)

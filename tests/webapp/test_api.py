@@ -122,7 +122,7 @@ def test_the_openapi_document_is_public_and_lists_every_api_route(app: Flask, cl
                     registered.add((path, method.lower()))
     described = {(path, method) for path, operations in document["paths"].items() for method in operations}
     assert registered == described
-    assert len(registered) == 11
+    assert len(registered) == 13
 
 
 def test_a_publication_from_plan_to_published_through_the_api(as_user: Any, engine_ctx: EngineContext) -> None:

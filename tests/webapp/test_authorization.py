@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from engine import attachments, instances
 from engine.context import EngineContext
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, ROOT
 from tests.engine import flow
 from tests.webapp.conftest import csrf_token, login, post
 from tests.webapp.pages import (
@@ -31,6 +31,9 @@ from tests.webapp.pages import (
 DINKES, DISDIK = "Dinas Kesehatan", "Dinas Pendidikan"
 USERS = ["ppid.utama", "plid.utama", "pembantu.dinkes", "pembantu.disdik", "pemilik.proses", "auditor", "admin"]
 EVERYONE = frozenset(USERS)
+OWNERS = frozenset({"pemilik.proses", "admin"})
+READERS = frozenset({"auditor", "ppid.utama", "admin"})
+DIAGRAM = (ROOT / "bpmn" / "ppid_publikasi.bpmn").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -128,6 +131,25 @@ ROUTES: dict[str, Route] = {
     "admin edits a user": Route("POST", lambda w: "/admin/users/auditor", frozenset({"admin"}), ok=302, changes=True,
                                 data=lambda w: {"display_name": "Inspektorat", "email": "auditor@ppid.test",
                                                 "roles": "auditor", "active": "on"}),
+    "modeler": Route("GET", lambda w: "/modeler/", OWNERS),
+    "modeler editor": Route("GET", lambda w: "/modeler/ppid_publikasi", OWNERS),
+    "save a draft": Route("POST", lambda w: "/modeler/ppid_publikasi/draft", OWNERS, data=lambda w: {"xml": DIAGRAM},
+                          changes=None),
+    "validate a diagram": Route("POST", lambda w: "/modeler/ppid_publikasi/validate", OWNERS,
+                                data=lambda w: {"xml": DIAGRAM}),
+    "deploy without a note": Route("POST", lambda w: "/modeler/ppid_publikasi/deploy", OWNERS, ok=422,
+                                   data=lambda w: {"xml": DIAGRAM}),
+    "versions": Route("GET", lambda w: "/modeler/ppid_publikasi/versions", OWNERS),
+    "export a diagram": Route("GET", lambda w: "/modeler/ppid_publikasi/export", OWNERS),
+    "migrate an item (dry run)": Route("GET", lambda w: f"/modeler/instances/{w.item_id}/migrate?to=1", OWNERS),
+    "the SOP document": Route("GET", lambda w: "/modeler/sop", EVERYONE),
+    "audit": Route("GET", lambda w: "/audit/", READERS),
+    "verify the chain": Route("GET", lambda w: "/audit/verify", READERS),
+    "replay a Dinkes item": Route("GET", lambda w: f"/audit/instances/{w.item_id}/replay", READERS),
+    "record of a Dinkes item": Route("GET", lambda w: f"/audit/instances/{w.item_id}/record", READERS),
+    "events of a Dinkes item": Route("GET", lambda w: f"/audit/instances/{w.item_id}/events", READERS),
+    "time standard report": Route("GET", lambda w: "/audit/report", READERS),
+    "monthly evaluation": Route("GET", lambda w: "/audit/evaluation", READERS),
 }
 
 
@@ -216,3 +238,50 @@ def test_a_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothin
         assert "CSRF" in error_message(response) and "Muat ulang halaman" in error_message(response)
     assert snapshot(engine_ctx) == before
     assert open_task(engine_ctx, world.item_id).claimed_by is None
+
+
+API_ROUTES: dict[str, Route] = {
+    "api inbox": Route("GET", lambda w: "/api/v1/tasks", frozenset(USERS[:4])),
+    "api task of a Dinkes item": Route("GET", lambda w: f"/api/v1/tasks/{w.claim_task}",
+                                       EVERYONE - {"pembantu.disdik"}),
+    "api claim a Dinkes step 2": Route("POST", lambda w: f"/api/v1/tasks/{w.claim_task}/claim",
+                                       frozenset({"pembantu.dinkes"}), changes=True),
+    "api start a publication": Route("POST", lambda w: "/api/v1/instances", frozenset({"ppid.utama"}), ok=201,
+                                     data=lambda w: {"process": "ppid_publikasi"}, changes=True),
+    "api validate a diagram": Route("POST", lambda w: "/api/v1/processes/ppid_publikasi/validate", OWNERS),
+    "api publications": Route("GET", lambda w: "/api/v1/instances", EVERYONE),
+    "api a Dinkes item": Route("GET", lambda w: f"/api/v1/instances/{w.item_id}", EVERYONE - {"pembantu.disdik"}),
+    "api events of a Dinkes item": Route("GET", lambda w: f"/api/v1/instances/{w.item_id}/events",
+                                         EVERYONE - {"pembantu.disdik"}),
+}
+
+
+@pytest.mark.parametrize("username", USERS)
+def test_each_role_gets_exactly_the_api_routes_it_may_use(
+    client: FlaskClient, engine_ctx: EngineContext, world: World, username: str
+) -> None:
+    from engine.tokens import create_token
+
+    headers = {"Authorization": f"Bearer {create_token(engine_ctx, username, 'matriks')}"}
+    wrong: list[str] = []
+    for name, route in API_ROUTES.items():
+        before = snapshot(engine_ctx)
+        path = route.path(world)
+        if route.method == "GET":
+            response = client.get(path, headers=headers)
+        elif "validate" in name:
+            response = client.post(path, data=DIAGRAM.encode(), headers={**headers, "Content-Type": "application/xml"})
+        else:
+            response = client.post(path, json=route.data(world), headers=headers)
+        allowed = username in route.allowed
+        expected = route.ok if allowed else route.refused
+        if response.status_code != expected:
+            wrong.append(f"{name}: {response.status_code}, expected {expected}")
+            continue
+        if not allowed:
+            assert response.get_json()["error"], f"{name}: the refusal says why"
+        if not allowed or route.changes is False:
+            assert snapshot(engine_ctx) == before, f"{name} changed the database for {username}"
+        elif route.changes:
+            assert snapshot(engine_ctx) != before, f"{name} did nothing for {username}"
+    assert wrong == []

@@ -19,6 +19,7 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 ENGINE_TEMPLATE_SOURCES = {
     ROOT / "engine" / "forms.py": "FieldError",
     ROOT / "engine" / "attachments.py": "RefusedUpload",
+    ROOT / "engine" / "policy.py": "(?:NotAllowed|NotFound)",
 }
 
 

@@ -14,15 +14,16 @@ from tests.conftest import PASSWORD
 from tests.webapp.pages import People, advance_item, open_task, page, plan_item, start_items
 
 DINKES, DISDIK = "Dinas Kesehatan", "Dinas Pendidikan"
-DOUBLE_ROLE = "staf.ganda"  # PLID Utama and PPID Pembantu, no office: sees both lanes of every OPD
+DOUBLE_ROLE = "staf.ganda"  # PLID Utama of every OPD, and PPID Pembantu of Dinas Kesehatan only
 
 
 @pytest.fixture
 def items(engine_ctx: EngineContext, clock: ManualClock) -> list[Instance]:
-    """27 open tasks: 25 at step 2 (90 minutes), 2 Dinkes items at step 3 (60 minutes), 70 minutes later."""
+    """39 open tasks: 24 Dinkes and 13 Disdik items at step 2 (90 minutes), 2 Dinkes items at step 3 (60 minutes),
+    70 minutes later."""
     users.create_user(engine_ctx, DOUBLE_ROLE, PASSWORD, ["plid_utama", "ppid_pembantu"], "Staf ganda",
-                      "ganda@ppid.test", None)
-    made = start_items(engine_ctx, *[plan_item(f"Dinkes {n:02d}", DINKES) for n in range(14)],
+                      "ganda@ppid.test", DINKES)
+    made = start_items(engine_ctx, *[plan_item(f"Dinkes {n:02d}", DINKES) for n in range(26)],
                        *[plan_item(f"Disdik {n:02d}", DISDIK) for n in range(13)])
     for item in made[:2]:
         advance_item(engine_ctx, item.id, 3)
@@ -58,16 +59,16 @@ def test_overdue_tasks_come_first_with_a_badge_and_the_counts_show_in_the_header
     assert all(row["overdue"] and "Terlambat" in row["deadline"] for row in listed[:2])
     assert not any(row["overdue"] for row in listed[2:])
     assert (count(inbox, "count-inbox"), count(inbox, "count-lanes"), count(inbox, "count-overdue"),
-            count(inbox, "count-mine")) == (27, 27, 2, 0)
+            count(inbox, "count-mine")) == (26, 26, 2, 0)
 
 
 def test_more_than_25_tasks_are_paged(people: People, items: list[Instance]) -> None:
     client = people(DOUBLE_ROLE)
     first, second = client.get("/tasks"), client.get("/tasks?page=2")
-    assert len(rows(first)) == 25 and len(rows(second)) == 2
+    assert len(rows(first)) == 25 and len(rows(second)) == 1
     assert "Halaman 1 dari 2" in first.get_data(as_text=True)
     seen = {row["item"] for row in rows(first)} | {row["item"] for row in rows(second)}
-    assert len(seen) == 27
+    assert len(seen) == 26
     assert rows(client.get("/tasks?page=99")) == []
 
 
@@ -75,10 +76,9 @@ def test_filters_by_lane_opd_and_scope(people: People, engine_ctx: EngineContext
     client = people(DOUBLE_ROLE)
     plid = rows(client.get("/tasks?lane=PLID+Utama"))
     assert [row["item"] for row in plid] == ["Dinkes 00", "Dinkes 01"] and {r["lane"] for r in plid} == {"PLID Utama"}
-    disdik = rows(client.get("/tasks?opd=Dinas+Pendidikan"))
-    assert len(disdik) == 13 and {row["opd"] for row in disdik} == {DISDIK}
+    assert rows(client.get("/tasks?opd=Dinas+Pendidikan")) == []  # step 2 of another office is not theirs
     both = rows(client.get("/tasks?lane=PPID+Pembantu&opd=Dinas+Kesehatan"))
-    assert len(both) == 12 and {(r["lane"], r["opd"]) for r in both} == {("PPID Pembantu", DINKES)}
+    assert len(both) == 24 and {(r["lane"], r["opd"]) for r in both} == {("PPID Pembantu", DINKES)}
     assert len(rows(client.get("/tasks?scope=overdue"))) == 2
 
     task = open_task(engine_ctx, items[5].id)
@@ -87,7 +87,7 @@ def test_filters_by_lane_opd_and_scope(people: People, engine_ctx: EngineContext
     assert [row["item"] for row in rows(mine)] == ["Dinkes 05"]
     assert count(mine, "count-mine") == 1
     unclaimed = rows(client.get("/tasks?scope=unclaimed&lane=PPID+Pembantu"))
-    assert len(unclaimed) == 24 and "Dinkes 05" not in {row["item"] for row in unclaimed}
+    assert len(unclaimed) == 23 and "Dinkes 05" not in {row["item"] for row in unclaimed}
 
 
 def test_a_pembantu_sees_only_their_office_even_when_asking_for_another(

@@ -8,19 +8,20 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from engine import offices
+from engine.policy import Ability
 from webapp.admin import bp
-from webapp.auth import roles_required
+from webapp.auth import requires
 from webapp.context import engine
 
 
 @bp.get("/offices")
-@roles_required("admin")
+@requires(Ability.ADMINISTER)
 def offices_page() -> str:
     return render_template("admin/offices.html", rows=offices.list_offices(engine()))
 
 
 @bp.post("/offices")
-@roles_required("admin")
+@requires(Ability.ADMINISTER)
 def add_office() -> Response:
     office = offices.add_office(engine(), request.form.get("name", ""), request.form.get("short_name", ""),
                                 actor=current_user.username)
@@ -29,7 +30,7 @@ def add_office() -> Response:
 
 
 @bp.post("/offices/active")
-@roles_required("admin")
+@requires(Ability.ADMINISTER)
 def set_office_active() -> Response:
     active = request.form.get("active") == "1"
     office = offices.set_office_active(engine(), request.form.get("name", ""), active, actor=current_user.username)

@@ -8,13 +8,14 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from engine import tokens
+from engine.policy import Ability
 from webapp.admin import bp
-from webapp.auth import roles_required
+from webapp.auth import requires
 from webapp.context import engine
 
 
 @bp.get("/tokens")
-@roles_required("admin")
+@requires(Ability.ADMINISTER)
 def tokens_page() -> str:
     ctx = engine()
     return render_template("admin/tokens.html", rows=tokens.list_tokens(ctx), now=ctx.clock.now(),
@@ -22,7 +23,7 @@ def tokens_page() -> str:
 
 
 @bp.post("/tokens/revoke")
-@roles_required("admin")
+@requires(Ability.ADMINISTER)
 def revoke_token() -> Response:
     username = request.form.get("username", "")
     token_id = request.form.get("token_id", "")

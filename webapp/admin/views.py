@@ -8,9 +8,9 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from engine import offices, users
-from engine.roles import known_roles
+from engine.policy import Ability
 from webapp.admin import bp
-from webapp.auth import roles_required
+from webapp.auth import requires
 from webapp.context import engine
 
 
@@ -19,10 +19,10 @@ def _roles_from_form() -> list[str]:
 
 
 @bp.get("/users")
-@roles_required("admin")
+@requires(Ability.ADMINISTER)
 def users_page() -> str:
     ctx = engine()
-    return render_template("admin/users.html", rows=users.list_users(ctx), roles=known_roles(ctx.settings),
+    return render_template("admin/users.html", rows=users.list_users(ctx), roles=ctx.policy.known_roles(),
                            offices=offices.active_offices(ctx))
 
 
@@ -30,7 +30,7 @@ bp.add_url_rule("/users", endpoint="users", view_func=users_page)
 
 
 @bp.post("/users")
-@roles_required("admin")
+@requires(Ability.ADMINISTER)
 def create() -> Response:
     form = request.form
     user = users.create_user(
@@ -43,7 +43,7 @@ def create() -> Response:
 
 
 @bp.post("/users/<username>")
-@roles_required("admin")
+@requires(Ability.ADMINISTER)
 def update(username: str) -> Response:
     form = request.form
     users.update_user(

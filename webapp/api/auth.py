@@ -11,6 +11,7 @@ from flask import g, jsonify, request
 from werkzeug.wrappers import Response
 
 from engine.errors import NotAllowed
+from engine.policy import Ability
 from engine.store import User
 from engine.tokens import user_for_token
 from webapp.context import engine
@@ -54,16 +55,13 @@ def api_user() -> User:
     return user
 
 
-def api_roles(*roles: str) -> Callable[[F], F]:
-    """At least one of the roles, otherwise 403 (as JSON, through webapp.errors)."""
+def api_requires(ability: Ability) -> Callable[[F], F]:
+    """The policy's leave for `ability`, otherwise 403 (as JSON, through webapp.errors)."""
 
     def decorate(view: F) -> F:
         @wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = api_user()
-            if not user.roles & set(roles):
-                held = ", ".join(sorted(user.roles)) or "none"
-                raise NotAllowed(f"{user.username} has role {held}; this needs one of: {', '.join(roles)}")
+            engine().policy.require(api_user(), ability)
             return view(*args, **kwargs)
 
         return cast(F, wrapper)

@@ -239,6 +239,29 @@ RESPONSES = {
 }
 
 
+SCHEMAS["Incident"] = {
+    "type": "object",
+    "description": "A step the engine ran by itself (a timer, a service task) that failed; the instance waits there.",
+    "properties": {
+        "id": {"type": "integer"},
+        "instance_id": _nullable("integer", description="None for a failed start of a timed process."),
+        "instance_title": _nullable("string"),
+        "process_id": {"type": "string"},
+        "element_id": {"type": "string", "description": "The diagram element (or timer) that failed."},
+        "element_name": {"type": "string"},
+        "message": {"type": "string", "description": "The latest failure."},
+        "status": {"type": "string", "enum": ["open", "resolved"]},
+        "attempts": {"type": "integer"},
+        "opened_at": {"type": "string", "format": "date-time"},
+        "failed_at": {"type": "string", "format": "date-time"},
+        "resolved_at": _nullable("string", format="date-time"),
+        "resolved_by": _nullable("string"),
+    },
+}
+SCHEMAS["IncidentList"] = {"type": "object", "properties": {"items": {"type": "array", "items": _ref("Incident")}}}
+INCIDENT_ID = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
 def _operation(summary: str, ok: dict[str, Any], errors: dict[str, Any], parameters: list[dict[str, Any]] | None = None,
                body: str | None = None, status: str = "200", tag: str = "tasks") -> dict[str, Any]:
     operation: dict[str, Any] = {"summary": summary, "tags": [tag], "responses": {status: ok, **errors}}
@@ -288,6 +311,14 @@ PATHS: dict[str, Any] = {
     "/instances/{instance_id}/events": {"get": _operation(
         "An instance's hash-chained history", _json(_ref("EventList"), "Its events, oldest first."), READ_ERRORS,
         [INSTANCE_ID], tag="instances")},
+    "/incidents": {"get": _operation(
+        "Incidents (Admin, Pemilik Proses), newest first: open ones unless `status` says otherwise",
+        _json(_ref("IncidentList"), "The incidents."), READ_ERRORS,
+        [{"name": "status", "in": "query", "schema": {"type": "string", "enum": ["open", "resolved", "all"],
+                                                      "default": "open"}}], tag="incidents")},
+    "/incidents/{incident_id}/retry": {"post": _operation(
+        "Run the failed step again (Admin, Pemilik Proses): resolved on success, else still open",
+        _json(_ref("Incident"), "The incident after the retry."), WRITE_ERRORS, [INCIDENT_ID], tag="incidents")},
     "/processes/{process_id}/validate": {"post": {
         **_operation("Validate a diagram for a process (Pemilik Proses, Admin): every problem, each with its "
                      "element, by the rules deploy applies; nothing is stored",

@@ -10,21 +10,21 @@ from typing import Any
 from flask import jsonify, request, url_for
 from werkzeug.wrappers import Response
 
-from engine import inbox, instance_view
+from engine import inbox, incidents, instance_view
 from engine import instances as instance_service
 from engine.diagram import StepSpec
 from engine.events import verify_chain
 from engine.forms import FormField
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
-from engine.store import Attachment, Event, Instance, WorkItem
+from engine.policy import Ability
+from engine.store import Attachment, Event, Incident, Instance, WorkItem
 from engine.validation import validate_diagram
 from webapp.api import bp
-from webapp.api.auth import api_roles, api_user, authenticate
+from webapp.api.auth import api_requires, api_user, authenticate
 from webapp.api.openapi import openapi_document
 from webapp.context import engine
 
 DIAGRAM_TYPES = ("application/xml", "text/xml")
-STAFF = ("ppid_utama", "plid_utama", "ppid_pembantu")
 # Started by hand (by PPID Utama); the item process is started by a plan's step 1, never on its own.
 STARTABLE_PROCESSES = ("ppid_publikasi",)
 MAX_PER_PAGE = 100
@@ -162,7 +162,7 @@ def openapi() -> Response:
 
 
 @bp.get("/tasks")
-@api_roles(*STAFF)
+@api_requires(Ability.WORK)
 def list_tasks() -> Response:
     scope = request.args.get("scope") or "all"
     if scope not in SCOPES:
@@ -197,7 +197,7 @@ def get_task(task_id: str) -> Response:
 
 
 @bp.post("/tasks/<task_id>/claim")
-@api_roles(*STAFF)
+@api_requires(Ability.WORK)
 def claim(task_id: str) -> Response:
     ctx = engine()
     item = instance_service.claim_task(ctx, task_id, api_user().username)
@@ -205,7 +205,7 @@ def claim(task_id: str) -> Response:
 
 
 @bp.post("/tasks/<task_id>/release")
-@api_roles(*STAFF)
+@api_requires(Ability.WORK)
 def release(task_id: str) -> Response:
     ctx = engine()
     item = instance_service.release_task(ctx, task_id, api_user().username)
@@ -213,7 +213,7 @@ def release(task_id: str) -> Response:
 
 
 @bp.post("/tasks/<task_id>/complete")
-@api_roles(*STAFF)
+@api_requires(Ability.WORK)
 def complete(task_id: str) -> Response:
     ctx = engine()
     item = instance_service.complete_task(ctx, task_id, json_body(), api_user().username)
@@ -221,7 +221,7 @@ def complete(task_id: str) -> Response:
 
 
 @bp.post("/instances")
-@api_roles("ppid_utama")
+@api_requires(Ability.WORK)
 def start_instance() -> tuple[Response, int, dict[str, str]]:
     body = json_body()
     process = body.get("process")
@@ -241,7 +241,7 @@ def start_instance() -> tuple[Response, int, dict[str, str]]:
 
 
 @bp.post("/processes/<process_id>/validate")
-@api_roles("process_owner", "admin")
+@api_requires(Ability.MODEL)
 def validate(process_id: str) -> Response:
     """Every problem of a diagram (the body, as XML), by the rules deploy applies; nothing is stored."""
     if request.mimetype not in DIAGRAM_TYPES:
@@ -292,3 +292,30 @@ def instance_events(instance_id: int) -> Response:
     broken = verify_chain(view.history)
     return jsonify({"instance_id": instance_id, "events": [event_json(e) for e in view.history],
                     "chain_intact": broken is None, "first_broken_event": broken})
+
+
+def incident_json(incident: Incident, instance_title: str | None = None) -> dict[str, Any]:
+    return {"id": incident.id, "instance_id": incident.instance_id, "instance_title": instance_title,
+            "process_id": incident.process_id, "element_id": incident.element_id,
+            "element_name": incident.element_name, "message": incident.message, "status": incident.status,
+            "attempts": incident.attempts, "opened_at": _time(incident.opened_at),
+            "failed_at": _time(incident.failed_at), "resolved_at": _time(incident.resolved_at),
+            "resolved_by": incident.resolved_by}
+
+
+@bp.get("/incidents")
+@api_requires(Ability.MODEL)
+def list_incidents() -> Response:
+    """Open incidents, newest first; `?status=all` or `?status=resolved` for the others."""
+    status = request.args.get("status", "open")
+    if status not in ("open", "resolved", "all"):
+        raise ApiError(400, "status must be open, resolved or all")
+    rows = incidents.list_incidents(engine(), status=None if status == "all" else status)
+    return jsonify({"items": [incident_json(row.incident, row.instance_title) for row in rows]})
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+@api_requires(Ability.MODEL)
+def retry_incident(incident_id: int) -> Response:
+    """Run the failed step again; the answer says whether the incident is now resolved or still open."""
+    return jsonify(incident_json(incidents.retry_incident(engine(), incident_id, api_user().username)))

@@ -19,14 +19,13 @@ from engine.audit_replay import replay_instance
 from engine.audit_reports import breach_heat, time_standard_report
 from engine.errors import SopflowError
 from engine.inbox import InstanceQuery, list_instances
+from engine.policy import Ability
 from webapp.audit import bp
 from webapp.audit.charts import duration_chart
-from webapp.auth import roles_required
+from webapp.auth import requires
 from webapp.context import engine
 from webapp.formatting import event_labels
 from webapp.pdf import pdf_response
-
-READERS = ("auditor", "ppid_utama", "admin")
 
 
 def _today() -> date:
@@ -49,7 +48,7 @@ def _month() -> tuple[int, int]:
 
 
 @bp.get("/")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def index() -> str:
     status = request.args.get("status") or None
     rows, total = list_instances(engine(), InstanceQuery(current_user.username, status=status, per_page=100))
@@ -57,32 +56,32 @@ def index() -> str:
 
 
 @bp.get("/verify")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def verify() -> str:
     return render_template("audit/verify.html", report=verify_all(engine()))
 
 
 @bp.get("/instances/<int:instance_id>/replay")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def replay(instance_id: int) -> str:
     view = replay_frames(engine(), instance_id)
     return render_template("audit/replay.html", view=view, labels=event_labels())
 
 
 @bp.get("/instances/<int:instance_id>/replay/check")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def replay_check(instance_id: int) -> str:
     return render_template("audit/replay_check.html", result=replay_instance(engine(), instance_id))
 
 
 @bp.get("/instances/<int:instance_id>/record")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def record(instance_id: int) -> str:
     return render_template("audit/record.html", record=instance_record(engine(), instance_id), printable=False)
 
 
 @bp.get("/instances/<int:instance_id>/record.pdf")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def record_pdf(instance_id: int) -> Response:
     html = render_template("audit/record.html", record=instance_record(engine(), instance_id), printable=True)
     return pdf_response(html, f"rekaman-{instance_id}.pdf")
@@ -97,13 +96,13 @@ def _export(query: EventQuery, name: str) -> Response:
 
 
 @bp.get("/instances/<int:instance_id>/events")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def instance_events(instance_id: int) -> Response:
     return _export(EventQuery(instance_id=instance_id), f"events-{instance_id}")
 
 
 @bp.get("/events")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def events() -> Response:
     if not request.args.get("from") or not request.args.get("to"):
         raise SopflowError(_("Give the first and the last date."))
@@ -112,7 +111,7 @@ def events() -> Response:
 
 
 @bp.get("/report")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def report() -> str:
     start, end = _period()
     by = request.args.get("by", "step")
@@ -122,7 +121,7 @@ def report() -> str:
 
 
 @bp.get("/evaluation")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def evaluation() -> str:
     year, month = _month()
     return render_template("audit/evaluation.html", evaluation=monthly_evaluation(engine(), year, month),
@@ -130,7 +129,7 @@ def evaluation() -> str:
 
 
 @bp.get("/evaluation.pdf")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def evaluation_pdf() -> Response:
     year, month = _month()
     html = render_template("audit/evaluation.html", evaluation=monthly_evaluation(engine(), year, month),
@@ -139,7 +138,7 @@ def evaluation_pdf() -> Response:
 
 
 @bp.get("/evaluation.csv")
-@roles_required(*READERS)
+@requires(Ability.AUDIT)
 def evaluation_export() -> Response:
     year, month = _month()
     text = evaluation_csv(monthly_evaluation(engine(), year, month), engine().settings.calendar.timezone)

@@ -12,15 +12,14 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from engine import drafts, interchange, versions
 from engine.errors import SopflowError
+from engine.policy import Ability
 from engine.sop_document import IDENTITY_FIELDS, IDENTITY_PREFIX, SECTION_FIELDS, build_sop_document
 from engine.validation import DiagramProblems, validate_diagram
-from webapp.auth import roles_required
+from webapp.auth import requires
 from webapp.context import engine
-from webapp.errors import status_of
+from webapp.errors import status_of, translated
 from webapp.modeler import bp
 from webapp.pdf import pdf_response
-
-OWNERS = ("process_owner", "admin")
 
 
 def _xml_from_form() -> bytes:
@@ -32,7 +31,7 @@ def _xml_from_form() -> bytes:
 
 def _json_error(error: SopflowError) -> tuple[Response, int]:
     problems = [p.as_dict() for p in error.problems] if isinstance(error, DiagramProblems) else []
-    return jsonify({"error": str(error), "problems": problems}), status_of(error)
+    return jsonify({"error": translated(error), "problems": problems}), status_of(error)
 
 
 def _int_arg(name: str, default: int | None = None) -> int | None:
@@ -46,13 +45,13 @@ def _int_arg(name: str, default: int | None = None) -> int | None:
 
 
 @bp.get("/")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def index() -> str:
     return render_template("modeler/index.html", processes=versions.list_processes(engine()))
 
 
 @bp.get("/<process_id>")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def editor(process_id: str) -> str:
     ctx = engine()
     diagram = drafts.open_diagram(ctx, process_id)
@@ -82,7 +81,7 @@ def editor(process_id: str) -> str:
 
 
 @bp.post("/<process_id>/draft")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def save_draft(process_id: str) -> Any:
     try:
         draft = drafts.save_draft(engine(), process_id, _xml_from_form(), current_user.username)
@@ -92,7 +91,7 @@ def save_draft(process_id: str) -> Any:
 
 
 @bp.post("/<process_id>/draft/discard")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def discard_draft(process_id: str) -> BaseResponse:
     if drafts.discard_draft(engine(), process_id, current_user.username):
         flash(_("The draft was discarded; the deployed version is open."), "success")
@@ -100,7 +99,7 @@ def discard_draft(process_id: str) -> BaseResponse:
 
 
 @bp.post("/<process_id>/validate")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def validate(process_id: str) -> Any:
     ctx = engine()
     try:
@@ -111,7 +110,7 @@ def validate(process_id: str) -> Any:
 
 
 @bp.post("/<process_id>/deploy")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def deploy(process_id: str) -> Any:
     try:
         deployment = drafts.deploy_diagram(engine(), process_id, _xml_from_form(), current_user.username,
@@ -124,7 +123,7 @@ def deploy(process_id: str) -> Any:
 
 
 @bp.post("/<process_id>/import")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def import_file(process_id: str) -> BaseResponse:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -142,7 +141,7 @@ def import_file(process_id: str) -> BaseResponse:
 
 
 @bp.get("/<process_id>/export")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def export(process_id: str) -> Response:
     filename, xml = interchange.export_diagram(engine(), process_id, _int_arg("version"))
     return Response(xml, mimetype="application/xml",
@@ -150,7 +149,7 @@ def export(process_id: str) -> Response:
 
 
 @bp.get("/<process_id>/versions")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def version_list(process_id: str) -> str:
     ctx = engine()
     rows = versions.list_versions(ctx, process_id)
@@ -159,7 +158,7 @@ def version_list(process_id: str) -> str:
 
 
 @bp.get("/<process_id>/diff")
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def diff(process_id: str) -> str:
     old, new = _int_arg("old"), _int_arg("new")
     if old is None or new is None:
@@ -169,7 +168,7 @@ def diff(process_id: str) -> str:
 
 
 @bp.route("/instances/<int:instance_id>/migrate", methods=["GET", "POST"])
-@roles_required(*OWNERS)
+@requires(Ability.MODEL)
 def migrate(instance_id: int) -> Any:
     to_version = _int_arg("to")
     if to_version is None:

@@ -9,19 +9,19 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engine import attachments, comments, inbox, instance_view, notices, offices
+from engine import attachments, comments, inbox, incidents, instance_view, notices, offices
 from engine import instances as instance_service
 from engine.attachments import RefusedUpload
 from engine.errors import InvalidTaskData, NotAllowed, TaskConflict
 from engine.forms import DIP_CLASSES
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
-from webapp.auth import roles_required
+from engine.policy import Ability
+from webapp.auth import requires
 from webapp.context import engine
 from webapp.errors import translated
 from webapp.tasks import bp
 from webapp.tasks.binding import choice_label, form_data
 
-STAFF = ("ppid_utama", "plid_utama", "ppid_pembantu")
 PUBLICATION_PROCESS = "ppid_publikasi"
 MAX_PAGE = 100_000
 
@@ -31,7 +31,7 @@ def header_counts() -> dict[str, Any]:
     if not current_user.is_authenticated:
         return {}
     ctx = engine()
-    tasks = inbox.inbox_count(ctx, current_user.username) if current_user.has_role(*STAFF) else 0
+    tasks = inbox.inbox_count(ctx, current_user.username) if current_user.can(Ability.WORK) else 0
     return {"header_counts": {"tasks": tasks, "notifications": notices.unread_count(ctx, current_user.username)},
             "choice_label": choice_label}
 
@@ -45,13 +45,13 @@ def _page_number() -> int:
 @bp.get("/")
 @login_required  # type: ignore[misc]
 def home() -> Response:
-    if current_user.has_role(*STAFF):
+    if current_user.can(Ability.WORK):
         return redirect(url_for("tasks.inbox"))
     return redirect(url_for("tasks.instances"))
 
 
 @bp.get("/tasks", endpoint="inbox")
-@roles_required(*STAFF)
+@requires(Ability.WORK)
 def inbox_view() -> str:
     ctx = engine()
     scope = request.args.get("scope", "all")
@@ -63,7 +63,7 @@ def inbox_view() -> str:
         page=_page_number(),
     )
     page = inbox.inbox(ctx, query)
-    lanes = [lane for lane, role in ctx.settings.lane_roles.items() if current_user.has_role(role)]
+    lanes = [lane for lane, role in ctx.settings.lane_roles.items() if role in current_user.roles]
     return render_template("tasks/inbox.html", page=page, query=query, lanes=lanes,
                            offices=inbox.known_offices(ctx), scopes=SCOPES)
 
@@ -73,7 +73,7 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
     ctx = engine()
     detail = instance_service.get_task(ctx, task_id)
     view = instance_view.view_instance(ctx, detail.item.instance_id, current_user.username)
-    may_act = _may_act(detail.item.role, detail.item.opd)
+    may_act = current_user.may_work(detail.item.role, detail.item.opd)
     return render_template(
         "tasks/task.html",
         detail=detail,
@@ -94,10 +94,6 @@ def _initial_values(data: dict[str, Any]) -> dict[str, Any]:
     return {**planned, **data} if isinstance(planned, dict) else data
 
 
-def _may_act(role: str | None, opd: str | None) -> bool:
-    return bool(role and current_user.has_role(role) and (not opd or not current_user.opd or current_user.opd == opd))
-
-
 @bp.get("/tasks/<task_id>")
 @login_required  # type: ignore[misc]
 def task(task_id: str) -> tuple[str, int]:
@@ -105,7 +101,7 @@ def task(task_id: str) -> tuple[str, int]:
 
 
 @bp.post("/tasks/<task_id>/claim")
-@roles_required(*STAFF)
+@requires(Ability.WORK)
 def claim(task_id: str) -> Response:
     ctx = engine()
     if instance_service.get_task(ctx, task_id).item.claimed_by == current_user.username:
@@ -116,7 +112,7 @@ def claim(task_id: str) -> Response:
 
 
 @bp.post("/tasks/<task_id>/release")
-@roles_required(*STAFF)
+@requires(Ability.WORK)
 def release(task_id: str) -> Response:
     instance_service.release_task(engine(), task_id, current_user.username)
     flash(_("The task is back in the lane's queue."), "success")
@@ -124,7 +120,7 @@ def release(task_id: str) -> Response:
 
 
 @bp.post("/tasks/<task_id>/complete")
-@roles_required(*STAFF)
+@requires(Ability.WORK)
 def complete(task_id: str) -> Response | tuple[str, int]:
     ctx = engine()
     detail = instance_service.get_task(ctx, task_id)
@@ -138,14 +134,14 @@ def complete(task_id: str) -> Response | tuple[str, int]:
 
 
 @bp.post("/tasks/<task_id>/check-url")
-@roles_required(*STAFF)
+@requires(Ability.WORK)
 def check_url(task_id: str) -> tuple[str, int]:
     """Step 6: the server requests the address now and shows the answer; completing records it again."""
     from handlers.url_check import check_url as request_address
 
     ctx = engine()
     detail = instance_service.get_task(ctx, task_id)
-    if not _may_act(detail.item.role, detail.item.opd):
+    if not current_user.may_work(detail.item.role, detail.item.opd):
         raise NotAllowed(_("Only the task's lane may check its address."))
     field = detail.step.url_check_field
     if field is None:
@@ -156,11 +152,11 @@ def check_url(task_id: str) -> tuple[str, int]:
 
 
 @bp.post("/tasks/<task_id>/attachments")
-@roles_required(*STAFF)
+@requires(Ability.WORK)
 def upload(task_id: str) -> Response | tuple[str, int]:
     ctx = engine()
     detail = instance_service.get_task(ctx, task_id)
-    if not _may_act(detail.item.role, detail.item.opd):
+    if not current_user.may_work(detail.item.role, detail.item.opd):
         raise NotAllowed(_("Only the task's lane may attach files to it."))
     files = [f for f in request.files.getlist("file") if f.filename]
     if not files:
@@ -201,12 +197,13 @@ def instances() -> str:
     )
     rows, total = inbox.list_instances(ctx, query)
     pages = max(1, -(-total // query.per_page))
+    may_start = instance_service.may_start(ctx, PUBLICATION_PROCESS, current_user)
     return render_template("tasks/instances.html", rows=rows, total=total, query=query, pages=pages,
-                           may_start=current_user.has_role("ppid_utama"), now=ctx.clock.now())
+                           may_start=may_start, now=ctx.clock.now())
 
 
 @bp.post("/publications")
-@roles_required("ppid_utama")
+@requires(Ability.WORK)
 def start() -> Response:
     ctx = engine()
     instance = instance_service.start_instance(ctx, PUBLICATION_PROCESS, current_user.username)
@@ -223,20 +220,21 @@ def publication(instance_id: int) -> str:
     ctx = engine()
     view = instance_view.view_instance(ctx, instance_id, current_user.username)
     return render_template("tasks/instance.html", view=view, marks=view.marks(),
-                           may_comment=current_user.has_role(*STAFF),
-                           may_cancel=current_user.has_role(ctx.settings.supervisor_role)
+                           open_incidents=incidents.list_incidents(ctx, instance_id=instance_id),
+                           may_comment=current_user.can(Ability.WORK),
+                           may_cancel=current_user.can(Ability.SUPERVISE)
                            and view.instance.status == "running")
 
 
 @bp.post("/publications/<int:instance_id>/comments")
-@roles_required(*STAFF)
+@requires(Ability.WORK)
 def comment(instance_id: int) -> Response:
     comments.add_comment(engine(), instance_id, request.form.get("body", ""), current_user.username)
     return redirect(url_for("tasks.publication", instance_id=instance_id) + "#comments")
 
 
 @bp.post("/publications/<int:instance_id>/cancel")
-@roles_required("ppid_utama")
+@requires(Ability.SUPERVISE)
 def cancel(instance_id: int) -> Response:
     instance_service.cancel_instance(engine(), instance_id, current_user.username, request.form.get("reason", ""))
     flash(_("The publication was cancelled."), "success")
@@ -248,13 +246,13 @@ def cancel(instance_id: int) -> Response:
 def notifications() -> str:
     ctx = engine()
     waiting = inbox.inbox(ctx, InboxQuery(current_user.username, scope="unclaimed", per_page=10)) \
-        if current_user.has_role(*STAFF) else None
+        if current_user.can(Ability.WORK) else None
     return render_template("tasks/notifications.html", waiting=waiting,
                            rows=notices.list_notifications(ctx, current_user.username))
 
 
 @bp.post("/notifications/read")
-@roles_required(*STAFF, "process_owner", "admin")
+@requires(Ability.READ_NOTICES)
 def notifications_read() -> Response:
     notices.mark_all_read(engine(), current_user.username)
     return redirect(url_for("tasks.notifications"))
