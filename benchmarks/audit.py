@@ -25,7 +25,7 @@ from sqlalchemy import func, insert, select, update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import definitions, schema, users  # noqa: E402
+from engine import definitions, offices, schema, users  # noqa: E402
 from engine.audit_chain import verify_all  # noqa: E402
 from engine.audit_replay import replay_instance  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
@@ -63,6 +63,7 @@ def engine_context(workdir: Path) -> tuple[EngineContext, ManualClock]:
     clock = ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC))
     ctx = EngineContext.create(settings, clock=clock, handlers=HANDLERS)
     definitions.deploy_directory(ctx, ROOT / "bpmn", "bench")
+    offices.add_office(ctx, "Dinas Kesehatan")
     for username, role, opd in USERS:
         users.create_user(ctx, username, "benchmark-pw", [role], username, f"{username}@bench", opd)
     return ctx, clock

@@ -31,7 +31,7 @@ from sqlalchemy import insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import definitions, instances, schema, users  # noqa: E402
+from engine import definitions, instances, offices, schema, users  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
@@ -60,6 +60,7 @@ def engine_context(workdir: Path) -> EngineContext:
     ctx = EngineContext.create(settings, clock=ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC)),
                                handlers=HANDLERS)
     definitions.deploy_directory(ctx, ROOT / "bpmn", "bench")
+    offices.add_office(ctx, "Dinas Kesehatan")
     for username, role, opd in (("ppid.utama", "ppid_utama", None), ("plid.utama", "plid_utama", None),
                                 ("pembantu.dinkes", "ppid_pembantu", "Dinas Kesehatan")):
         users.create_user(ctx, username, "benchmark-pw", [role], username, f"{username}@bench", opd)

@@ -37,13 +37,14 @@ sys.path.insert(0, str(ROOT))
 from engine import instances, users  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
+from engine.offices import add_office  # noqa: E402
 from engine.tokens import create_token  # noqa: E402
 from handlers import HANDLERS  # noqa: E402
 from tests.engine.flow import STEP_1, STEP_2  # noqa: E402
 
 SOPFLOW = [sys.executable, "-c", "import sys; from webapp.cli import main; sys.exit(main())"]
 SERVE = [sys.executable, str(Path(__file__).resolve()), "--serve"]
-PLAN_ITEM = {"kelas_dip": "berkala", "tanggal_target": "2026-12-31", "ringkasan": "Data untuk uji beban."}
+PLAN_ITEM = {"kelas_dip": "berkala", "tanggal_target": "2099-12-31", "ringkasan": "Data untuk uji beban."}
 
 
 def free_port() -> int:
@@ -73,6 +74,7 @@ def prepare(env: dict[str, str], clients: int) -> tuple[EngineContext, list[str]
     offices = [f"Dinas Uji {n:02d}" for n in range(1, clients + 1)]
     tokens = []
     for n, office in enumerate(offices, start=1):
+        add_office(ctx, office)
         username = f"pembantu.uji{n:02d}"
         users.create_user(ctx, username, "benchmark-pw", ["ppid_pembantu"], f"PPID Pembantu {office}",
                           f"{username}@bench.example", office)

@@ -15,7 +15,8 @@ from typing import Any
 import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import definitions, instances, outbox, schema, timers, users
+from engine import definitions, instances, offices, outbox, schema, timers, users
+from engine.cli_accounts import office_commands
 from engine.config import Settings, load_settings
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData, SopflowError
@@ -47,8 +48,13 @@ def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
         d = deployment.definition
         print(f"{'deployed' if deployment.created else 'unchanged'}: {d.process_id} v{d.version}")
     if args.demo:
+        demo_data = yaml.safe_load(DEMO_DATA.read_text(encoding="utf-8"))
+        known = {office.name for office in offices.list_offices(ctx)}
+        for name in [str(name) for name in demo_data["offices"] if name not in known]:
+            offices.add_office(ctx, name)
+            print(f"demo office {name}")
         password = os.environ.get(DEMO_PASSWORD_ENV, "sopflow-demo")
-        for demo in yaml.safe_load(DEMO_DATA.read_text(encoding="utf-8"))["users"]:
+        for demo in demo_data["users"]:
             username, role, name, opd = demo["username"], demo["role"], demo["name"], demo.get("opd")
             try:
                 users.create_user(ctx, username, password, [role], name, f"{username}@ppid.example", opd)
@@ -354,6 +360,7 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--opd")
     _audit_commands(sub)
     _modeler_commands(sub)
+    office_commands(sub)
     incident_commands(sub)
     for extend in PARSER_EXTENSIONS:
         extend(sub)

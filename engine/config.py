@@ -67,18 +67,45 @@ class Settings:
         return self.lane_roles.get(lane) if lane else None
 
 
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+# The type of each setting that is not text, by its environment name (without SOPFLOW_). Lists are comma-separated.
+ENV_TYPES: dict[str, type] = {
+    "smtp_port": int, "smtp_starttls": bool, "smtp_timeout_seconds": float,
+    "calendar_working_time": bool, "calendar_national_holidays": bool, "calendar_working_days": list,
+    "calendar_hours": list, "calendar_extra_holidays": list,
+    "uploads_max_bytes": int, "uploads_allowed_extensions": list, "scheduler_resync_seconds": int,
+}
+
+
+def _env_value(name: str, text: str) -> object:
+    """The variable's text read as its setting's type, never as YAML: a password stays the exact text given.
+    A value that does not fit stops start-up, naming the variable."""
+    kind = ENV_TYPES.get(name[len(ENV_PREFIX):].lower(), str)
+    if kind is bool:
+        if text.strip().lower() in _TRUE | _FALSE:
+            return text.strip().lower() in _TRUE
+        raise ConfigError("%(name)s must be true or false, not %(value)r", name=name, value=text)
+    if kind in (int, float):
+        try:
+            return kind(text.strip())
+        except ValueError:
+            raise ConfigError("%(name)s must be a number, not %(value)r", name=name, value=text) from None
+    if kind is list:
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return text
+
+
 def _apply_env(raw: dict[str, Any], environ: dict[str, str]) -> None:
-    """SOPFLOW_SMTP_HOST sets raw['smtp']['host']; SOPFLOW_TIMEZONE sets raw['timezone']."""
+    """SOPFLOW_SMTP_HOST sets raw['smtp']['host']; SOPFLOW_TIMEZONE sets raw['timezone']. Lists are
+    comma-separated (SOPFLOW_CALENDAR_WORKING_DAYS=mon,tue)."""
     for name, text in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "SOPFLOW_CONFIG":
             continue
         key = name[len(ENV_PREFIX):].lower()
-        value = yaml.safe_load(text) if text else ""
         section = next((s for s in raw if isinstance(raw[s], dict) and key.startswith(s + "_")), None)
-        if section is not None:
-            raw[section][key[len(section) + 1:]] = value
-        else:
-            raw[key] = value
+        target, leaf = (raw[section], key[len(section) + 1:]) if section is not None else (raw, key)
+        target[leaf] = _env_value(name, text)
 
 
 def _resolve_database_url(url: str, base: Path) -> str:

@@ -9,6 +9,7 @@ Field errors are message templates with parameters, so the web layer can show th
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -112,7 +113,16 @@ def _is_date(value: str) -> bool:
     return True
 
 
-def _check_item(index: int, item: dict[str, Any]) -> tuple[dict[str, str], FieldError | None]:
+@dataclass(frozen=True)
+class ItemRules:
+    """What a plan row is checked against beyond its shape: the active offices and today's (local) date."""
+
+    offices: Collection[str]
+    today: date
+
+
+def _check_item(index: int, item: dict[str, Any],
+                rules: ItemRules | None) -> tuple[dict[str, str], FieldError | None]:
     unknown = [key for key in item if key not in ITEM_KEYS]
     if unknown:
         return {}, FieldError("item %(index)d has an unknown key %(key)s", {"index": index, "key": unknown[0]})
@@ -127,20 +137,26 @@ def _check_item(index: int, item: dict[str, Any]) -> tuple[dict[str, str], Field
                                    {"index": index, "choices": ", ".join(DIP_CLASSES)})
     if not _is_date(cleaned["tanggal_target"]):
         return cleaned, FieldError("item %(index)d: the target date must be a date (YYYY-MM-DD)", {"index": index})
+    if rules is not None and cleaned["opd"] not in rules.offices:
+        return cleaned, FieldError("item %(index)d: unknown office %(name)s; choose one from the list",
+                                   {"index": index, "name": cleaned["opd"]})
+    if rules is not None and date.fromisoformat(cleaned["tanggal_target"]) < rules.today:
+        return cleaned, FieldError("item %(index)d: the target date %(date)s is in the past",
+                                   {"index": index, "date": cleaned["tanggal_target"]})
     if any(len(val) > MAX_TEXT for val in cleaned.values()):
         return cleaned, FieldError("item %(index)d: a value is longer than %(limit)d characters",
                                    {"index": index, "limit": MAX_TEXT})
     return cleaned, None
 
 
-def _check_value(field: FormField, value: Any) -> tuple[Any, FieldError | None]:
+def _check_value(field: FormField, value: Any, rules: ItemRules | None) -> tuple[Any, FieldError | None]:
     """The cleaned value and an error (None when valid)."""
     if field.kind == "items":
         if not isinstance(value, list) or not value or not all(isinstance(item, dict) for item in value):
             return value, FieldError("must be a list of one or more items")
         cleaned = []
         for index, item in enumerate(value, start=1):
-            cleaned_item, error = _check_item(index, item)
+            cleaned_item, error = _check_item(index, item, rules)
             if error:
                 return value, error
             cleaned.append(cleaned_item)
@@ -170,7 +186,8 @@ def _check_value(field: FormField, value: Any) -> tuple[Any, FieldError | None]:
     return value, None
 
 
-def validate_submission(fields: tuple[FormField, ...], data: dict[str, Any]) -> dict[str, Any]:
+def validate_submission(fields: tuple[FormField, ...], data: dict[str, Any],
+                        rules: ItemRules | None = None) -> dict[str, Any]:
     """Check data against the step's form; returns the cleaned values of the form's fields only."""
     if not isinstance(data, dict):
         raise InvalidTaskData("task data must be an object of field values")
@@ -189,7 +206,7 @@ def validate_submission(fields: tuple[FormField, ...], data: dict[str, Any]) -> 
             if required:
                 errors[form_field.name] = FieldError("is required")
             continue
-        cleaned[form_field.name], error = _check_value(form_field, value)
+        cleaned[form_field.name], error = _check_value(form_field, value, rules)
         if error:
             errors[form_field.name] = error
     if errors:

@@ -24,8 +24,9 @@ from engine.execution import (
     latest_definition,
     process_model,
 )
-from engine.forms import FieldError, validate_submission
+from engine.forms import FieldError, ItemRules, validate_submission
 from engine.incident_records import close_with_instance
+from engine.offices import active_office_names
 from engine.policy import Ability, Person
 from engine.spiff import load_workflow
 from engine.store import Event, Instance, User, WorkItem
@@ -241,7 +242,9 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
                 raise NotAllowed(f"task {item.name!r} is claimed by {item.claimed_by}")
             execution = InstanceRun.load(ctx, session, item.instance_id, actor)
             step = execution.model.steps[item.spec_id]
-            cleaned = {**validate_submission(step.fields, data), **observed}
+            today = execution.now.astimezone(ctx.settings.calendar.timezone).date()
+            rules = ItemRules(active_office_names(session), today)
+            cleaned = {**validate_submission(step.fields, data, rules), **observed}
             task = execution.workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise TaskConflict(f"task {item.name!r} is no longer ready")

@@ -10,13 +10,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from engine.administration import SYSTEM_ACTOR as SYSTEM_ACTOR  # where the other modules import it from
+from engine.administration import record_administration
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
-from engine.events import append_event
+from engine.offices import check_office
 from engine.policy import ADMIN
-from engine.store import User, UserRole
+from engine.store import ApiToken, User, UserRole
 
-SYSTEM_ACTOR = "system"
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 _hasher = PasswordHasher()
 _UNKNOWN_USER_HASH = _hasher.hash("no user has this password")
@@ -40,6 +41,7 @@ def create_user(
     with ctx.db.session() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
             raise SopflowError(f"user {username!r} already exists")
+        opd = _checked_office(ctx, session, roles, opd)
         user = User(
             username=username,
             display_name=display_name,
@@ -55,12 +57,16 @@ def create_user(
     return user
 
 
-ADMINISTRATION_STREAM = "sopflow"
-
-
-def record_administration(session: Session, ctx: EngineContext, type: str, actor: str, **payload: object) -> None:
-    append_event(session, process_id=ADMINISTRATION_STREAM, type=type, actor=actor, at=ctx.clock.now(),
-                 payload=dict(payload))
+def _checked_office(ctx: EngineContext, session: Session, roles: list[str], opd: str | None,
+                    kept: str | None = None) -> str | None:
+    """A holder of a role confined to one office (PPID Pembantu, see engine.policy) works for an office of the
+    list; anyone else may name one. An office the user already has stays allowed after it is deactivated."""
+    opd = (opd or "").strip() or None
+    if opd is None:
+        if ctx.policy.office_roles & set(roles):
+            raise SopflowError("A PPID Pembantu account needs an office from the list.")
+        return None
+    return opd if opd == kept else check_office(session, opd)
 
 
 def update_user(
@@ -85,13 +91,36 @@ def update_user(
         if username == actor and ADMIN in user.roles and ADMIN not in chosen:
             raise SopflowError("you cannot remove your own admin role")
         check_identity(username, display_name, email)
+        opd = _checked_office(ctx, session, chosen, opd, kept=user.opd)
+        if password or (user.active and not active):
+            user.session_epoch += 1
+        revoked = _revoke_tokens(session, ctx, user) if user.active and not active else 0
         user.role_rows = [UserRole(role=role) for role in chosen]
-        user.display_name, user.email, user.opd, user.active = display_name, email, opd or None, active
+        user.display_name, user.email, user.opd, user.active = display_name, email, opd, active
         if password:
             user.password_hash = hash_password(password)
         record_administration(session, ctx, "user_updated", actor, user=username, roles=chosen, opd=user.opd,
-                              active=active, password_changed=bool(password))
+                              active=active, password_changed=bool(password), tokens_revoked=revoked)
     return user
+
+
+def _revoke_tokens(session: Session, ctx: EngineContext, user: User) -> int:
+    """Revoke the user's live tokens (a deactivated account keeps no API access); how many were."""
+    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                         ApiToken.revoked_at.is_(None))))
+    for token in tokens:
+        token.revoked_at = ctx.clock.now()
+    return len(tokens)
+
+
+def end_sessions(ctx: EngineContext, username: str) -> None:
+    """Every session of the user, on every device, ends (a copied cookie included); recorded."""
+    with ctx.db.session() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise NotFound(f"no user {username!r}")
+        user.session_epoch += 1
+        record_administration(session, ctx, "sessions_ended", username, user=username)
 
 
 def list_users(ctx: EngineContext) -> list[User]:

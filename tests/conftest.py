@@ -17,10 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
-from engine import definitions, schema, users
+from engine import definitions, offices, schema, users
 from engine.clock import ManualClock
 from engine.config import Settings, SmtpSettings, load_settings
 from engine.context import EngineContext
@@ -92,6 +93,8 @@ def _seed(url: str, smtp_port: int) -> None:
     ctx = EngineContext.create(make_settings(url, smtp_port), clock=ManualClock(START), handlers=HANDLERS)
     definitions.deploy_directory(ctx, ROOT / "bpmn", actor="setup")
     _seeded_models.update(ctx.models)
+    for office in yaml.safe_load((ROOT / "demo.yaml").read_text(encoding="utf-8"))["offices"]:
+        offices.add_office(ctx, office)
     for username, role, opd in DEMO:
         users.create_user(ctx, username, PASSWORD, [role], username, f"{username}@ppid.test", opd)
     ctx.db.dispose()

@@ -1,10 +1,7 @@
-"""Logins: Flask-Login sessions for pages, rate-limited password checks, role checks on every route."""
+"""Logins: Flask-Login sessions that end everywhere on logout, throttled password checks, role checks."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -16,6 +13,7 @@ from werkzeug.wrappers import Response
 
 from engine import users
 from engine.errors import NotAllowed, NotFound
+from engine.login_throttle import ThrottleLimits, attempt_succeeded, begin_attempt
 from engine.policy import Ability
 from engine.store import User
 from webapp.context import engine
@@ -33,9 +31,11 @@ class WebUser(UserMixin):  # type: ignore[misc]
         self.email = user.email
         self.roles = user.roles
         self.opd = user.opd
+        self.session_epoch = user.session_epoch
 
     def get_id(self) -> str:
-        return self.username
+        """The session keeps the user's epoch too: once it is raised, every older session is refused."""
+        return f"{self.username}:{self.session_epoch}"
 
     def can(self, ability: str) -> bool:
         """What the policy lets this person do (templates ask `current_user.can('audit')`)."""
@@ -45,54 +45,25 @@ class WebUser(UserMixin):  # type: ignore[misc]
         return engine().policy.may_work(self, role, opd)
 
 
-class LoginThrottle:
-    """At most `limit` failed attempts per username and per address within `window` seconds."""
-
-    def __init__(self, limit: int = 5, window: float = 300.0, now: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
-        self.window = window
-        self._now = now
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str) -> deque[float]:
-        failures = self._failures[key]
-        while failures and failures[0] <= self._now() - self.window:
-            failures.popleft()
-        return failures
-
-    def blocked(self, *keys: str) -> bool:
-        with self._lock:
-            return any(len(self._recent(key)) >= self.limit for key in keys)
-
-    def failed(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._recent(key).append(self._now())
-
-    def succeeded(self, *keys: str) -> None:
-        with self._lock:
-            for key in keys:
-                self._failures.pop(key, None)
-
-
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = None
 
 
 @login_manager.user_loader
-def _load_user(username: str) -> WebUser | None:
+def _load_user(session_id: str) -> WebUser | None:
+    username, _, epoch = session_id.partition(":")
     with engine().db.session() as session:
         try:
-            return WebUser(users.get_user(session, username))
+            user = users.get_user(session, username)
         except NotFound:
             return None
+        return WebUser(user) if epoch == str(user.session_epoch) else None
 
 
 def init_auth(app: Flask) -> None:
     login_manager.init_app(app)
-    app.extensions["login_throttle"] = LoginThrottle()
+    app.extensions["login_throttle"] = ThrottleLimits()
     app.register_blueprint(bp)
 
 
@@ -112,11 +83,11 @@ def requires(ability: Ability) -> Callable[[F], F]:
     return decorate
 
 
-def _throttle() -> LoginThrottle:
+def _throttle() -> ThrottleLimits:
     from flask import current_app
 
-    throttle: LoginThrottle = current_app.extensions["login_throttle"]
-    return throttle
+    limits: ThrottleLimits = current_app.extensions["login_throttle"]
+    return limits
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -125,18 +96,16 @@ def login() -> Response | str | tuple[str, int]:
         return render_template("login.html")
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
-    keys = (f"user:{username.lower()}", f"addr:{request.remote_addr}")
-    throttle = _throttle()
-    if throttle.blocked(*keys):
+    address = request.remote_addr or "-"
+    if not begin_attempt(engine(), username, address, _throttle()):
         flash(_("Too many failed attempts. Wait a few minutes and try again."), "error")
         return render_template("login.html", username=username), 429
     try:
         user = users.authenticate(engine(), username, password)
     except NotAllowed:
-        throttle.failed(*keys)
         flash(_("Wrong username or password."), "error")
         return render_template("login.html", username=username), 401
-    throttle.succeeded(*keys)
+    attempt_succeeded(engine(), username, address)
     login_user(WebUser(user))
     target = request.args.get("next", "")
     if not target.startswith("/") or target.startswith("//"):
@@ -146,5 +115,7 @@ def login() -> Response | str | tuple[str, int]:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    if current_user.is_authenticated:
+        users.end_sessions(engine(), current_user.username)
     logout_user()
     return redirect(url_for("auth.login"))

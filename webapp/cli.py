@@ -35,8 +35,26 @@ def cmd_serve(ctx: EngineContext, args: argparse.Namespace) -> None:
 def cmd_token_create(ctx: EngineContext, args: argparse.Namespace) -> None:
     from engine.tokens import create_token
 
-    token = create_token(ctx, args.username, args.label)
+    token = create_token(ctx, args.username, args.label, args.expires_days)
     print(token)
+
+
+def cmd_token_list(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.tokens import list_tokens, token_state
+
+    now = ctx.clock.now()
+    print("ID\tLABEL\tCREATED\tEXPIRES\tLAST USED\tSTATE")
+    for _, token in list_tokens(ctx, args.username):
+        print(f"{token.id}\t{token.label}\t{cli._local(ctx.settings, token.created_at)}\t"
+              f"{cli._local(ctx.settings, token.expires_at)}\t{cli._local(ctx.settings, token.last_used_at)}\t"
+              f"{token_state(token, now)}")
+
+
+def cmd_token_revoke(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.tokens import revoke_tokens
+
+    count = revoke_tokens(ctx, args.username, label=args.label)
+    print(f"{count} token(s) of {args.username} revoked")
 
 
 def add_web_commands(sub: Any) -> None:
@@ -52,6 +70,14 @@ def add_web_commands(sub: Any) -> None:
     create.set_defaults(handler=cmd_token_create)
     create.add_argument("username")
     create.add_argument("--label", default="cli")
+    create.add_argument("--expires-days", type=int, default=90, help="days until it stops working (default 90)")
+    listing = token_sub.add_parser("list", help="USER's tokens: label, created, expires, last used, state")
+    listing.set_defaults(handler=cmd_token_list)
+    listing.add_argument("username")
+    revoke = token_sub.add_parser("revoke", help="revoke all of USER's tokens, or those with --label")
+    revoke.set_defaults(handler=cmd_token_revoke)
+    revoke.add_argument("username")
+    revoke.add_argument("--label")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

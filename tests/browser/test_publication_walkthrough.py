@@ -59,7 +59,7 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     utama.locator('[name="rencana_unggahan-0-judul"]').fill(TITLE)
     utama.locator('[name="rencana_unggahan-0-ringkasan"]').fill("Realisasi anggaran semester I.")
     utama.locator('[name="rencana_unggahan-0-kelas_dip"]').select_option("berkala")
-    utama.locator('[name="rencana_unggahan-0-opd"]').fill("Dinas Kesehatan")
+    utama.locator('[name="rencana_unggahan-0-opd"]').select_option("Dinas Kesehatan")
     utama.locator('[name="rencana_unggahan-0-tanggal_target"]').fill("2026-11-30")
     utama.locator('[name="arahan_kerja"]').fill("Unggah sebelum akhir bulan.")
     utama.get_by_role("button", name="Tambah baris").click()

@@ -46,7 +46,7 @@ def test_init_start_list_complete(cli_env: Path, capsys: pytest.CaptureFixture[s
     [task_id] = _task_ids(out)
     assert "Memberikan arahan" in out
     plan = {"rencana_unggahan": [{"judul": "Profil OPD", "opd": "Dinas Kesehatan", "kelas_dip": "setiap_saat",
-                                 "tanggal_target": "2026-12-01"}], "arahan_kerja": "Segera."}
+                                 "tanggal_target": "2099-12-01"}], "arahan_kerja": "Segera."}
     status, out, _ = _run(capsys, "complete", task_id, "--data", json.dumps(plan), "--as", "ppid.utama")
     assert status == 0 and "completed" in out
     status, out, _ = _run(capsys, "tasks", "--opd", "Dinas Kesehatan")

@@ -60,3 +60,29 @@ def test_a_bad_calendar_value_names_it(tmp_path: Path) -> None:
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read configuration"):
         load_settings(tmp_path / "nope.yaml", environ={})
+
+
+@pytest.mark.parametrize("password", ["0777", "#rahasia", "[x", "yes", "1e3", "null", "a: b"])
+def test_an_environment_value_is_read_as_the_settings_type_never_as_yaml(password: str) -> None:
+    settings = load_settings(ROOT / "config.yaml", environ={"SOPFLOW_SMTP_PASSWORD": password,
+                                                           "SOPFLOW_SMTP_USERNAME": password})
+    assert settings.smtp.password == password and settings.smtp.username == password
+
+
+def test_numbers_booleans_and_lists_from_the_environment() -> None:
+    settings = load_settings(ROOT / "config.yaml", environ={
+        "SOPFLOW_SMTP_PORT": " 0587 ", "SOPFLOW_SMTP_STARTTLS": "TRUE", "SOPFLOW_SMTP_TIMEOUT_SECONDS": "2.5",
+        "SOPFLOW_CALENDAR_WORKING_DAYS": "mon, tue", "SOPFLOW_CALENDAR_WORKING_TIME": "0",
+    })
+    assert (settings.smtp.port, settings.smtp.starttls, settings.smtp.timeout_seconds) == (587, True, 2.5)
+    assert settings.calendar.working_time is False
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("SOPFLOW_SMTP_PORT", "dua lima", "SOPFLOW_SMTP_PORT must be a number, not 'dua lima'"),
+    ("SOPFLOW_UPLOADS_MAX_BYTES", "10MB", "SOPFLOW_UPLOADS_MAX_BYTES must be a number"),
+    ("SOPFLOW_SMTP_STARTTLS", "kadang", "SOPFLOW_SMTP_STARTTLS must be true or false"),
+])
+def test_a_bad_environment_value_stops_start_up_naming_the_variable(name: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_settings(ROOT / "config.yaml", environ={name: value})

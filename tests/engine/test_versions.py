@@ -18,7 +18,7 @@ from engine.errors import InvalidDiagram, NotAllowed
 from engine.store import Draft, Event, Instance, Timer
 from engine.validation import DiagramProblems
 from handlers import HANDLERS
-from tests.conftest import ROOT
+from tests.conftest import ROOT, START
 from tests.engine.flow import PLAN, STEP_2, complete, item_instance, start_with_plan, the_task
 
 ITEM = (ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_bytes()
@@ -212,7 +212,7 @@ def test_cli_lists_versions_diffs_and_migrates_with_a_dry_run(cli_env: Path,
 
 def test_cli_migrate_reports_then_applies(cli_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     settings = load_settings(environ=dict(os.environ))
-    ctx = EngineContext.create(settings, handlers=HANDLERS)
+    ctx = EngineContext.create(settings, clock=ManualClock(START), handlers=HANDLERS)  # the plan's dates lie ahead
     item = _item_at_step_2(ctx)
     faster = cli_env / "item.bpmn"
     faster.write_bytes(_faster_step_2())

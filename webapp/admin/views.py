@@ -1,4 +1,4 @@
-"""Admin pages: users, their roles and offices."""
+"""Admin pages: users, their roles and office."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from engine import users
+from engine import offices, users
 from engine.policy import Ability
 from webapp.admin import bp
 from webapp.auth import requires
@@ -22,7 +22,8 @@ def _roles_from_form() -> list[str]:
 @requires(Ability.ADMINISTER)
 def users_page() -> str:
     ctx = engine()
-    return render_template("admin/users.html", rows=users.list_users(ctx), roles=ctx.policy.known_roles())
+    return render_template("admin/users.html", rows=users.list_users(ctx), roles=ctx.policy.known_roles(),
+                           offices=offices.active_offices(ctx))
 
 
 bp.add_url_rule("/users", endpoint="users", view_func=users_page)

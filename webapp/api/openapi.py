@@ -286,7 +286,7 @@ SCHEMAS: dict[str, Any] = {
 
 RESPONSES = {
     "BadRequest": _json(_ref("Error"), "Malformed query or body (e.g. invalid JSON)."),
-    "Unauthorized": _json(_ref("Error"), "No bearer token, or an unknown or revoked one."),
+    "Unauthorized": _json(_ref("Error"), "No bearer token, or an unknown, expired or revoked one."),
     "Forbidden": _json(_ref("Error"), "The caller's role or office does not allow this (auditors only read)."),
     "NotFound": _json(_ref("Error"), "No such task or instance."),
     "Conflict": _json(_ref("Error"), "The task is already done, claimed by another, or changed meanwhile."),

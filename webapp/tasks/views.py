@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engine import attachments, case_file, comments, inbox, incidents, instance_view, notices
+from engine import attachments, case_file, comments, inbox, incidents, instance_view, notices, offices
 from engine import instances as instance_service
 from engine.attachments import RefusedUpload
 from engine.errors import InvalidTaskData, NotAllowed, TaskConflict
@@ -86,7 +86,7 @@ def _render_task(task_id: str, errors: dict[str, Any] | None = None, values: dic
         values=values if values is not None else _initial_values(detail),
         errors=errors or {},
         may_act=may_act,
-        offices=inbox.known_offices(ctx),
+        offices=offices.active_offices(ctx),
         dip_classes=DIP_CLASSES,
         url_check=url_check,
         now=ctx.clock.now(),

@@ -1,0 +1,16 @@
+"""Events of the installation itself (users, offices, tokens), on one stream beside the processes' own."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from engine.context import EngineContext
+from engine.events import append_event
+
+SYSTEM_ACTOR = "system"
+ADMINISTRATION_STREAM = "sopflow"
+
+
+def record_administration(session: Session, ctx: EngineContext, type: str, actor: str, **payload: object) -> None:
+    append_event(session, process_id=ADMINISTRATION_STREAM, type=type, actor=actor, at=ctx.clock.now(),
+                 payload=dict(payload))
