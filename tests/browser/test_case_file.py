@@ -52,7 +52,7 @@ def test_each_step_reads_the_case_file_and_files_never_lose_the_form(
     utama.locator("#start-publication").click()
     utama.locator('[name="rencana_unggahan-0-judul"]').fill(TITLE)
     utama.locator('[name="rencana_unggahan-0-kelas_dip"]').select_option("berkala")
-    utama.locator('[name="rencana_unggahan-0-opd"]').fill("Dinas Kesehatan")
+    utama.locator('[name="rencana_unggahan-0-opd"]').select_option("Dinas Kesehatan")
     utama.locator('[name="rencana_unggahan-0-tanggal_target"]').fill("2026-11-30")
     utama.locator('[name="arahan_kerja"]').fill("Unggah sebelum akhir bulan.")
     complete_step(utama, live_server, "1")

@@ -46,7 +46,8 @@ def _count(ctx: EngineContext, model: type, *where: object) -> int:
 
 
 def test_belum_sesuai_tells_step_2s_lane_not_the_verifier_who_also_holds_that_role(ctx: EngineContext) -> None:
-    users.create_user(ctx, "verifikator", PASSWORD, ["plid_utama", "ppid_pembantu"], "Verifikator", "v@ppid.test")
+    users.create_user(ctx, "verifikator", PASSWORD, ["plid_utama", "ppid_pembantu"], "Verifikator", "v@ppid.test",
+                      "Dinas Kesehatan")
     instance_id, step_2 = reach_step(ctx, 2)
     complete(ctx, step_2, STEP_2)
     step_3 = the_task(ctx, instance_id, "Task_3_Verifikasi")
