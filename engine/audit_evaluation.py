@@ -7,7 +7,6 @@ Steps are found by their SOP number (the diagrams' `langkah`): 2 classifies, 6 p
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.context import EngineContext
+from engine.csv_safe import SafeWriter
 from engine.errors import SopflowError
 from engine.store import Event, Instance, WorkItem
 
@@ -169,7 +169,7 @@ def monthly_evaluation(ctx: EngineContext, year: int, month: int) -> Evaluation:
 def evaluation_csv(evaluation: Evaluation, zone: Any) -> str:
     """The report as one CSV with a section column, for spreadsheets."""
     buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
+    out = SafeWriter(buffer)
     out.writerow(["section", "instance", "title", "opd", "class", "time", "value", "detail"])
 
     def local(moment: datetime | None) -> str:

@@ -48,6 +48,7 @@ class Settings:
     upload_dir: Path
     scheduler_resync_seconds: int
     bpmn_dir: Path
+    diagram_max_bytes: int = 2 * 1024 * 1024
 
     def role_for_lane(self, lane: str | None) -> str | None:
         return self.lane_roles.get(lane) if lane else None
@@ -123,6 +124,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             upload_dir=(base / str(raw["uploads"].get("directory") or "instance/uploads")).resolve(),
             scheduler_resync_seconds=int(raw["scheduler"]["resync_seconds"]),
             bpmn_dir=(base / str(raw.get("bpmn_dir", "bpmn"))).resolve(),
+            diagram_max_bytes=int((raw.get("diagrams") or {}).get("max_bytes", 2 * 1024 * 1024)),
         )
     except KeyError as error:
         raise ConfigError(f"configuration {config_path} lacks the setting {error.args[0]!r}") from error
