@@ -35,10 +35,12 @@ def assert_inert(html: str) -> None:
 
 
 def assert_policy(headers: Any) -> None:
-    get = headers.get
-    assert get("Content-Security-Policy") == CONTENT_SECURITY_POLICY
+    """The security headers, from Werkzeug's Headers or a browser's lower-cased header dict."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    get = lowered.get
+    assert get("content-security-policy") == CONTENT_SECURITY_POLICY
     script_rule = next(rule for rule in CONTENT_SECURITY_POLICY.split("; ") if rule.startswith("script-src"))
     assert script_rule == "script-src 'self'"
-    assert get("X-Content-Type-Options") == "nosniff"
-    assert get("X-Frame-Options") == "DENY"
-    assert get("Referrer-Policy") == "same-origin"
+    assert get("x-content-type-options") == "nosniff"
+    assert get("x-frame-options") == "DENY"
+    assert get("referrer-policy") == "same-origin"
