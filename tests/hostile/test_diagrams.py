@@ -3,6 +3,7 @@ validation: each is refused with an Indonesian message naming what is wrong, and
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
 from typing import Any
 
@@ -17,7 +18,7 @@ from engine.tokens import create_token
 from engine.validation import MAX_DOCUMENTATION_CHARS, MAX_NAME_CHARS
 from tests.hostile.payloads import ITEM_DIAGRAM, TASK_2
 from tests.webapp.conftest import login, post
-from tests.webapp.pages import snapshot
+from tests.webapp.pages import error_message, snapshot
 
 CAP = 256 * 1024
 ORIGINAL = ITEM_DIAGRAM.read_text(encoding="utf-8")
@@ -101,4 +102,7 @@ def test_a_hostile_diagram_is_refused_everywhere_with_a_message_and_nothing_stor
     if case in ("xxe", "billion laughs", "deep nesting", "over the configured size"):
         drafted = post(client, "/modeler/ppid_publikasi_item/draft", {"xml": xml})
         assert drafted.status_code == 422 and expected in drafted.get_json()["error"], case
+        imported = post(client, "/modeler/ppid_publikasi_item/import", {"file": (io.BytesIO(body), "x.bpmn")},
+                        content_type="multipart/form-data")
+        assert imported.status_code == 422 and expected in error_message(imported), case
     assert _counts(engine_ctx) == before
