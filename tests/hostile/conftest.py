@@ -1,4 +1,4 @@
-"""The hostile suite reuses the web app and browser fixtures (same seeded SQLite copy, same Chromium)."""
+"""The hostile suite reuses the web app fixtures (the same seeded SQLite copy); its Chromium test lives in
+tests/browser/test_hostile_pages.py, beside the one Playwright session the browser fixtures hold."""
 
-from tests.browser.conftest import browser, live_server, playwright, screenshot, sign_in  # noqa: F401
 from tests.webapp.conftest import app, client, clock, engine_ctx, people, web_settings  # noqa: F401

@@ -1,8 +1,8 @@
-"""In a real Chromium at 1366 and 390 px: a diagram deployed by the process owner with markup in a task name,
-a CDATA section and a comment that close a script element, and hostile text in every field people fill, open
-on the item, task, modeler, replay, record and admin pages. No script of theirs runs (no dialog, the global
-they set stays undefined, no policy violation), their text is on screen as text, and every document carries
-the Content-Security-Policy."""
+"""Part of the hostile suite (tests/hostile), here beside the browser fixtures. In a real Chromium at 1366 and
+390 px: a diagram deployed by the process owner with markup in a task name, a CDATA section and a comment that
+close a script element, and hostile text in every field people fill, open on the item, task, modeler, replay,
+record and admin pages. No script of theirs runs (no dialog, the global they set stays undefined, no policy
+violation), their text is on screen as text, and every document carries the Content-Security-Policy."""
 
 from __future__ import annotations
 
