@@ -19,6 +19,7 @@ from engine.users import get_user
 
 SAME_KIND = {"jpeg": "jpg"}
 MAX_REASON = 1000
+MAX_FILENAME_CHARS = 200
 
 
 class RefusedUpload(SopflowError):
@@ -40,6 +41,12 @@ def _kind_by_name(filename: str) -> str:
 def check_upload(ctx: EngineContext, filename: str, content: bytes) -> str:
     """The media type of an acceptable upload; RefusedUpload with the reason otherwise."""
     settings = ctx.settings
+    if len(filename) > MAX_FILENAME_CHARS:
+        raise RefusedUpload("A file name has at most %(limit)d characters; this one has %(length)d",
+                            limit=MAX_FILENAME_CHARS, length=len(filename))
+    if any(ch in "/\\" or not ch.isprintable() for ch in filename):
+        raise RefusedUpload("%(name)s: a file name may not contain folders or control characters",
+                            name=filename.encode("unicode_escape").decode("ascii"))
     if not content:
         raise RefusedUpload("%(name)s is empty", name=filename)
     if len(content) > settings.upload_max_bytes:

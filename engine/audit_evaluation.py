@@ -9,7 +9,6 @@ check required (`periksa_tautan.wajib_lolos`) and passed.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections import Counter
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
+from engine.csv_safe import SafeWriter
 from engine.errors import SopflowError
 from engine.execution import process_model
 from engine.instances import URL_CHECK_KEY
@@ -186,7 +186,7 @@ def monthly_evaluation(ctx: EngineContext, year: int, month: int) -> Evaluation:
 def evaluation_csv(evaluation: Evaluation, zone: Any) -> str:
     """The report as one CSV with a section column, for spreadsheets."""
     buffer = io.StringIO()
-    out = csv.writer(buffer, lineterminator="\n")
+    out = SafeWriter(buffer)
     out.writerow(["section", "instance", "title", "opd", "class", "time", "value", "detail"])
 
     def local(moment: datetime | None) -> str:

@@ -3,7 +3,6 @@ that a copy can be checked against the chain later."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.context import EngineContext
+from engine.csv_safe import SafeWriter
 from engine.errors import NotFound, SopflowError
 from engine.store import Event, Instance
 
@@ -92,7 +92,7 @@ def events_json(events: list[Event]) -> str:
 def events_csv(events: list[Event]) -> str:
     """One row per event; the payload column holds its JSON."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = SafeWriter(buffer)
     writer.writerow(COLUMNS)
     for event in events:
         record = event_record(event)

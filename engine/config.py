@@ -62,6 +62,7 @@ class Settings:
     bpmn_dir: Path
     website: WebsiteSettings
     reminder_fraction: float = 0.8  # notices: a reminder when this share of a task's time standard has passed
+    diagram_max_bytes: int = 2 * 1024 * 1024
 
     def role_for_lane(self, lane: str | None) -> str | None:
         return self.lane_roles.get(lane) if lane else None
@@ -185,6 +186,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             bpmn_dir=(base / str(raw.get("bpmn_dir", "bpmn"))).resolve(),
             website=_website(raw["website"]),
             reminder_fraction=_percent((raw.get("notices") or {}).get("reminder_at_percent", 80)),
+            diagram_max_bytes=int((raw.get("diagrams") or {}).get("max_bytes", 2 * 1024 * 1024)),
         )
     except KeyError as error:
         raise ConfigError(f"configuration {config_path} lacks the setting {error.args[0]!r}") from error

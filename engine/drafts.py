@@ -65,7 +65,7 @@ def get_draft(ctx: EngineContext, process_id: str) -> Draft | None:
 
 def save_draft(ctx: EngineContext, process_id: str, xml: bytes, actor: str) -> Draft:
     """Store the draft of a deployed process, replacing the previous one."""
-    root, problems = screen(xml)
+    root, problems = screen(xml, ctx.settings.diagram_max_bytes)
     if root is None:
         raise DiagramProblems(problems)
     if root.tag != f"{{{BPMN_NS}}}definitions":

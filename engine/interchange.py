@@ -22,6 +22,7 @@ from engine.store import Definition
 from engine.validation import (
     BPMN_NS,
     CAMUNDA_NS,
+    MAX_DIAGRAM_BYTES,
     NS,
     SPIFF_NS,
     DiagramProblems,
@@ -204,7 +205,7 @@ def import_diagram(
 ) -> ImportResult:
     """Translate a foreign .bpmn and validate the result. Raises DiagramProblems only when the file is not
     safe, well-formed XML; every other problem is in the result, with the element it concerns."""
-    root, problems = screen(xml)
+    root, problems = screen(xml, settings.diagram_max_bytes if settings else MAX_DIAGRAM_BYTES)
     if root is None:
         raise DiagramProblems(problems)
     if etree.QName(root).namespace != BPMN_NS or etree.QName(root).localname != "definitions":

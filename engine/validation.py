@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from engine.config import Settings
     from engine.diagram import ProcessModel
 
-MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
+MAX_DIAGRAM_BYTES = 2 * 1024 * 1024  # when no settings are given; config.yaml diagrams.max_bytes otherwise
+MAX_NAME_CHARS = 200  # a name is a label on the diagram, a step in the SOP table and a page title
+MAX_DOCUMENTATION_CHARS = 5000
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -116,12 +118,11 @@ def _literal(expression: str) -> str:
     return expression.strip().strip("\"'")
 
 
-def screen(xml: bytes) -> tuple[etree._Element | None, list[Problem]]:
+def screen(xml: bytes, max_bytes: int = MAX_DIAGRAM_BYTES) -> tuple[etree._Element | None, list[Problem]]:
     """Refuse oversized, non-UTF-8 or hostile XML (DTDs, entities, external references) before any parsing
     that could act on them; then parse with a hardened lxml parser."""
-    if len(xml) > MAX_DIAGRAM_BYTES:
-        return None, [Problem(None, "size", f"ukuran diagram {len(xml)} byte melebihi batas {MAX_DIAGRAM_BYTES} "
-                                            "byte")]
+    if len(xml) > max_bytes:
+        return None, [Problem(None, "size", f"ukuran diagram {len(xml)} byte melebihi batas {max_bytes} byte")]
     try:
         xml.decode("utf-8")
     except UnicodeDecodeError:
@@ -163,6 +164,22 @@ def lanes_of(root: etree._Element) -> dict[str, tuple[str, str]]:
             if ref.text:
                 result[ref.text.strip()] = (str(lane.get("id")), str(lane.get("name") or lane.get("id")))
     return result
+
+
+def _lengths(root: etree._Element) -> Iterator[Problem]:
+    """Names and documentation short enough for the pages and documents that show them."""
+    for node in root.iter(etree.Element):
+        name = node.get("name") or ""
+        if len(name) > MAX_NAME_CHARS:
+            element_id = node.get("id")
+            yield Problem(element_id, "length", f"nama elemen {element_id or _local(node)} terlalu panjang: "
+                                                f"{len(name)} karakter, paling banyak {MAX_NAME_CHARS}")
+        text = node.text or ""
+        if _local(node) == "documentation" and len(text) > MAX_DOCUMENTATION_CHARS:
+            parent = node.getparent()
+            owner = parent.get("id") if parent is not None else None
+            yield Problem(owner, "length", f"dokumentasi elemen {owner or 'diagram'} terlalu panjang: {len(text)} "
+                                           f"karakter, paling banyak {MAX_DOCUMENTATION_CHARS}")
 
 
 def _scripts(root: etree._Element) -> Iterator[Problem]:
@@ -364,13 +381,14 @@ def validate_diagram(
     from engine.expression_rules import expression_problems  # it reads diagrams with this module's helpers
 
     result = Validation()
-    root, problems = screen(xml)
+    root, problems = screen(xml, settings.diagram_max_bytes if settings else MAX_DIAGRAM_BYTES)
     result.problems.extend(problems)
     if root is None:
         return result
     if _local(root) != "definitions" or etree.QName(root).namespace != BPMN_NS:
         result.problems.append(Problem(None, "process", "dokumen bukan diagram BPMN 2.0 (bpmn:definitions)"))
         return result
+    result.problems.extend(_lengths(root))
     result.problems.extend(_scripts(root))
     result.problems.extend(_unsupported(root))
     processes = executable_processes(root)

@@ -93,9 +93,9 @@ def test_the_instance_page_shows_steps_timeline_files_comments_and_the_diagram_m
 
     shown = plid.get(f"/publications/{item.id}")
     doc = page(shown)
-    assert json.loads(doc.xpath('//div[@id="diagram"]/@data-marks')[0]) == {
+    assert json.loads(doc.xpath('//script[@id="diagram-marks"]')[0].text_content()) == {
         "Task_2_Siapkan_Data": "done", "Task_3_Verifikasi": "active"}
-    xml = doc.xpath('//script[@id="diagram-xml"]')[0].text_content()
+    xml = json.loads(doc.xpath('//script[@id="diagram-xml"]')[0].text_content())
     assert 'id="Task_3_Verifikasi"' in xml
     assert "Mohon lampirkan SK." in text_of(shown) and "plid.utama" in doc.xpath('string(//*[@id="comments"])')
     assert doc.xpath('//*[@id="attachments"]//a[starts-with(@href, "/attachments/")]/text()') == ["laporan.pdf"]
@@ -254,7 +254,8 @@ def test_a_breached_time_standard_notifies_ppid_utama_in_the_app_and_marks_the_s
               " ".join(li.xpath(".//a/@href"))]
     assert breach and "Laporan keuangan semester I" in breach[0].text_content()
     shown = page(utama.get(f"/publications/{item.id}"))
-    assert json.loads(shown.xpath('//div[@id="diagram"]/@data-marks')[0]) == {"Task_2_Siapkan_Data": "overdue"}
+    marks = json.loads(shown.xpath('//script[@id="diagram-marks"]')[0].text_content())
+    assert marks == {"Task_2_Siapkan_Data": "overdue"}
     row = shown.xpath(f'//table[@id="steps"]//tr[.//a[@href="/tasks/{step_2.id}"]]')[0]
     assert "pelanggaran" in row.text_content().lower() and "Terlambat 1 menit" in row.text_content()
     assert "Pelanggaran tercatat" in shown.xpath('string(//ol[@id="timeline"])')

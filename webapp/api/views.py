@@ -3,7 +3,6 @@ bearer token instead of a session. Errors are `{"error": message}` with the 4xx 
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from engine.store import Attachment, Event, Incident, Instance, WorkItem
 from engine.validation import validate_diagram
 from webapp.api import bp
 from webapp.api.auth import api_requires, api_user, authenticate
+from webapp.api.body import BodyRefused, parse_object
 from webapp.api.openapi import openapi_document
 from webapp.context import engine
 
@@ -73,12 +73,9 @@ def json_body() -> dict[str, Any]:
         shown = request.mimetype or "none"
         raise ApiError(415, f"send the body as application/json (Content-Type was {shown})")
     try:
-        body = json.loads(request.get_data(as_text=False) or b"")
-    except ValueError as error:
-        raise ApiError(400, f"the body is not valid JSON: {error}") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, f"the body must be a JSON object, not {type(body).__name__}")
-    return body
+        return parse_object(request.get_data(as_text=False) or b"")
+    except BodyRefused as error:
+        raise ApiError(400, str(error)) from None
 
 
 # Answers
