@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from engine.context import EngineContext
 from engine.diagram import ProcessModel
 from engine.execution import process_model
-from engine.forms import ITEM_KEYS, FormField, humanise
+from engine.forms import ITEM_DATE_KEYS, ITEM_KEYS, FormField, humanise
 from engine.store import Attachment, Event, Instance, User, WorkItem
 from engine.users import get_user
 
@@ -91,7 +91,8 @@ def _item_row(row: dict[str, Any], labels: dict[str, FormField]) -> tuple[CaseVa
         if key in row:
             known = labels.get(key)
             label = known.label if known is not None else ITEM_KEY_LABELS[key]
-            values.append(CaseValue(key, label, known.kind if known else "text", row[key], _text(known, row[key])))
+            kind = known.kind if known else ("date" if key in ITEM_DATE_KEYS else "text")
+            values.append(CaseValue(key, label, kind, row[key], _text(known, row[key])))
     return tuple(values)
 
 

@@ -22,6 +22,7 @@ SIMPLE_KINDS = ("text", "longtext", "url", "date", "nip", "check", "items")
 DIP_CLASSES = ("berkala", "serta_merta", "setiap_saat", "dikecualikan")
 ITEM_REQUIRED_KEYS = ("judul", "opd", "kelas_dip", "tanggal_target")
 ITEM_KEYS = (*ITEM_REQUIRED_KEYS, "ringkasan")
+ITEM_DATE_KEYS = ("tanggal_target",)
 MAX_TEXT = 10_000
 NIP_DIGITS = 18
 

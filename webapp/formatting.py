@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import Flask
-from flask_babel import format_datetime
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 
 from engine.spiff import iso_duration
@@ -13,6 +13,16 @@ from engine.spiff import iso_duration
 
 def localtime(moment: datetime | None, style: str = "d MMM yyyy HH.mm") -> str:
     return format_datetime(moment, style) if moment is not None else "–"
+
+
+def long_date(iso_date: str | None) -> str:
+    """"2026-11-30" -> "30 November 2026"; text that is not an ISO date is shown as it is."""
+    if not iso_date:
+        return "–"
+    try:
+        return format_date(date.fromisoformat(iso_date), "d MMMM yyyy")
+    except ValueError:
+        return iso_date
 
 
 def duration(seconds: float | None) -> str:
@@ -23,6 +33,8 @@ def duration(seconds: float | None) -> str:
     days, hours = divmod(hours, 24)
     if days:
         return _("%(days)d d %(hours)d h", days=days, hours=hours)
+    if hours and not minutes:
+        return _("%(hours)d h", hours=hours)
     if hours:
         return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
     return _("%(minutes)d min", minutes=minutes)
@@ -86,5 +98,6 @@ def event_label(event_type: str) -> str:
 def init_formatting(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(duration, "duration")
+    app.add_template_filter(long_date, "long_date")
     app.add_template_filter(iso_duration_text, "iso_duration")
     app.add_template_filter(event_label, "event_label")
