@@ -42,6 +42,20 @@ def _label(item: WorkItem) -> str:
     return f"langkah {item.step or '-'} {item.name}" + (f" ({item.item_label})" if item.item_label else "")
 
 
+def _hand_over(ctx: EngineContext, session: Session, item: WorkItem, actor: str, to: str | None, told: str,
+               event: str, subject: str, body: str, **payload: object) -> InstanceRun:
+    """Claim `item` for `to` (None: back to its lane's queue), record `event`, and tell `told` in the app
+    (and by mail after the commit, if they opted in)."""
+    execution = InstanceRun.load(ctx, session, item.instance_id, actor)
+    item.status, item.claimed_by = ("claimed", to) if to else ("ready", None)
+    item.claimed_at = execution.now if to else None
+    execution.event(event, item.id, name=item.name, **payload)
+    mail = notify(session, [told], item, f"{subject}: {_label(item)}", body, execution.now)
+    execution.after_commit.append(deliver_after_commit(ctx, mail))
+    execution.save()
+    return execution
+
+
 def assign_task(ctx: EngineContext, task_id: str, assignee: str, actor: str) -> WorkItem:
     """Give an open task to `assignee` (claimed for them), whoever held it before; they are told."""
 
@@ -55,15 +69,10 @@ def assign_task(ctx: EngineContext, task_id: str, assignee: str, actor: str) -> 
             _check_lane(ctx, person, item.lane, item.opd)
             if item.claimed_by == assignee:
                 raise TaskConflict("Task %(name)s is already claimed by %(user)s.", name=item.name, user=assignee)
-            execution = InstanceRun.load(ctx, session, item.instance_id, actor)
             previous = item.claimed_by
-            item.status, item.claimed_by, item.claimed_at = "claimed", assignee, execution.now
-            execution.event("task_assigned", task_id, name=item.name, assignee=assignee, previous=previous)
-            mail = notify(session, [assignee], item, f"Ditugaskan kepada Anda: {_label(item)}",
-                          f"{actor} menugaskan tugas ini kepada Anda.", execution.now)
-            execution.after_commit.append(deliver_after_commit(ctx, mail))
-            execution.save()
-            return item, execution
+            return item, _hand_over(ctx, session, item, actor, assignee, assignee, "task_assigned",
+                                    "Ditugaskan kepada Anda", f"{actor} menugaskan tugas ini kepada Anda.",
+                                    assignee=assignee, previous=previous)
 
     item, execution = _conflict_safe(run)
     execution.finish()
@@ -80,14 +89,9 @@ def take_back(ctx: EngineContext, task_id: str, actor: str) -> WorkItem:
             holder = item.claimed_by
             if holder is None:
                 raise TaskConflict("Task %(name)s is not claimed by anyone.", name=item.name)
-            execution = InstanceRun.load(ctx, session, item.instance_id, actor)
-            item.status, item.claimed_by, item.claimed_at = "ready", None, None
-            execution.event("claim_taken_back", task_id, name=item.name, previous=holder)
-            mail = notify(session, [holder], item, f"Ditarik kembali dari Anda: {_label(item)}",
-                          f"{actor} menarik kembali tugas ini ke antrean lajurnya.", execution.now)
-            execution.after_commit.append(deliver_after_commit(ctx, mail))
-            execution.save()
-            return item, execution
+            return item, _hand_over(ctx, session, item, actor, None, holder, "claim_taken_back",
+                                    "Ditarik kembali dari Anda",
+                                    f"{actor} menarik kembali tugas ini ke antrean lajurnya.", previous=holder)
 
     item, execution = _conflict_safe(run)
     execution.finish()
