@@ -92,7 +92,7 @@ def _throttle() -> ThrottleLimits:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | str | tuple[str, int]:
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and the HEAD Flask answers for it: never a login attempt
         return render_template("login.html")
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")

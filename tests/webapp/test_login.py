@@ -73,3 +73,9 @@ def test_an_account_made_inactive_by_the_admin_is_logged_out_on_its_next_request
     assert saved.status_code == 302
     assert client.get("/tasks").status_code == 302
     assert _attempt(client.application.test_client(), "pembantu.disdik", PASSWORD).status_code == 401
+
+
+def test_a_head_request_for_the_login_page_is_the_page_and_never_a_login_attempt(client: FlaskClient) -> None:
+    """Link checkers and monitors send HEAD: it must not count against anyone's attempts."""
+    assert [client.head("/login").status_code for _ in range(6)] == [200] * 6
+    assert _attempt(client, "ppid.utama", PASSWORD).status_code == 302
