@@ -54,6 +54,10 @@ class TimerScheduler:
             log.exception("the mail outbox could not be read; it is tried again at the next resync")
 
     def schedule(self, timer_id: int, due: datetime) -> None:
+        """One job per timer. A due time already scheduled is left alone: replacing it could race APScheduler's
+        own removal of a one-shot job it has just run (JobLookupError in its thread)."""
+        if self.job_due(timer_id) == due:
+            return
         self._scheduler.add_job(
             self._fire,
             DateTrigger(run_date=due),
@@ -66,7 +70,7 @@ class TimerScheduler:
 
     def job_due(self, timer_id: int) -> datetime | None:
         job = self._scheduler.get_job(f"timer-{timer_id}")
-        return job.next_run_time if job is not None else None
+        return getattr(job, "next_run_time", None)  # a job added before start() has none yet
 
     def _fire(self, timer_id: int) -> None:
         try:
