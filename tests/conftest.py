@@ -166,3 +166,13 @@ def ctx(settings: Settings, clock: ManualClock) -> Iterator[EngineContext]:
     context.models = dict(_seeded_models)
     yield context
     context.db.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of each kind, for migration tests that start from an older schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    with scratch_database(request.getfixturevalue("postgres_template")) as url:
+        yield url

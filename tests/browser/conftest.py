@@ -29,6 +29,15 @@ TIMEOUT_MS = 10_000
 HERE = Path(__file__).resolve().parent
 
 
+def log_in(page: Page, base_url: str, username: str) -> None:
+    """Log in through the login form, as a person does, and wait to leave it."""
+    page.goto(f"{base_url}/login")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(PASSWORD)
+    page.locator("form button[type=submit]").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -94,11 +103,7 @@ def sign_in(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[str
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         user_page = context.new_page()
-        user_page.goto(f"{live_server.url}/login")
-        user_page.get_by_label("Nama pengguna").fill(username)
-        user_page.get_by_label("Kata sandi").fill(PASSWORD)
-        user_page.locator("form button[type=submit]").click()
-        expect(user_page).not_to_have_url(re.compile(r"/login"))
+        log_in(user_page, live_server.url, username)
         pages[username] = user_page
         return user_page
 

@@ -3,7 +3,6 @@ is refused with its message. At a desktop width (1366 px) and a phone width (390
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -11,8 +10,8 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from engine.store import Instance
-from tests.browser.conftest import TIMEOUT_MS, LiveServer
-from tests.conftest import PASSWORD, ROOT
+from tests.browser.conftest import TIMEOUT_MS, LiveServer, log_in
+from tests.conftest import ROOT
 
 SHOTS = ROOT / "tests" / "browser" / "screenshots"
 OFFICE, SHORT = "Badan Pendapatan Daerah", "Bapenda"
@@ -33,11 +32,7 @@ def open_as(browser: Browser, live_server: LiveServer, width: int) -> Iterator[C
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
-        page.goto(f"{live_server.url}/login")
-        page.get_by_label("Nama pengguna").fill(username)
-        page.get_by_label("Kata sandi").fill(PASSWORD)
-        page.locator("form button[type=submit]").click()
-        expect(page).not_to_have_url(re.compile(r"/login"))
+        log_in(page, live_server.url, username)
         return page
 
     yield as_user

@@ -6,7 +6,6 @@ violation), their text is on screen as text, and every document carries the Cont
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,8 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import TIMEOUT_MS, LiveServer
-from tests.conftest import PASSWORD
+from tests.browser.conftest import TIMEOUT_MS, LiveServer, log_in
 from tests.hostile.inert import assert_policy
 from tests.hostile.payloads import HOSTILE_TASK_NAME, PAYLOAD, TASK_2
 from tests.hostile.world import HOSTILE_DISPLAY_NAME, World, hostile_world
@@ -39,11 +37,7 @@ class Visitor:
         self.documents: list[Any] = []
         self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
         self.page.on("response", lambda r: self.documents.append(r) if r.request.resource_type == "document" else None)
-        self.page.goto(f"{base}/login")
-        self.page.get_by_label("Nama pengguna").fill(username)
-        self.page.get_by_label("Kata sandi").fill(PASSWORD)
-        self.page.locator("form button[type=submit]").click()
-        expect(self.page).not_to_have_url(re.compile(r"/login"))
+        log_in(self.page, base, username)
 
     def visit(self, path: str) -> Page:
         self.page.goto(f"{self.base}{path}")

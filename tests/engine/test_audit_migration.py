@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from alembic import command
@@ -17,16 +15,7 @@ from engine.context import EngineContext
 from engine.events import GENESIS, content_hash
 from engine.schema import alembic_config
 from engine.store import UTCDateTime
-from tests.conftest import Mailbox, make_settings, scratch_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with scratch_database(request.getfixturevalue("postgres_template")) as url:
-        yield url
+from tests.conftest import Mailbox, make_settings
 
 
 def test_upgrade_links_existing_events_in_id_order_and_keeps_them_append_only(

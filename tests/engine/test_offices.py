@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +16,6 @@ from engine.context import EngineContext
 from engine.errors import InvalidTaskData, NotFound, SopflowError
 from engine.schema import alembic_config
 from engine.store import Event, Instance, Office, User, UTCDateTime
-from tests.conftest import scratch_database
 from tests.engine import flow
 
 
@@ -135,15 +133,6 @@ def test_the_office_command_lists_adds_and_deactivates(tmp_path: Path, monkeypat
     refused = main(["user-add", "pembantu.x", "--role", "ppid_pembantu", "--name", "X", "--email", "x@ppid.test",
                     "--opd", "Dinas Perhubungan"])
     assert refused == 2 and "Unknown office Dinas Perhubungan" in capsys.readouterr().err
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    with scratch_database(request.getfixturevalue("postgres_template")) as url:
-        yield url
 
 
 def test_the_upgrade_puts_every_office_already_named_on_the_list_and_the_downgrade_removes_it(
