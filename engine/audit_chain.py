@@ -2,8 +2,8 @@
 
 An edited row no longer matches its own hash; a deleted row leaves the next event linking to a hash that
 is not there. Deleting the newest events is seen against the chain head row and `instances.last_event_hash`.
-Someone able to rewrite every later row and the head is not detected here: record the head hash printed by
-`sopflow audit verify` somewhere else (a signed report, a letter) to anchor it.
+Someone able to rewrite every later row and the head is not detected here; an anchor written outside the
+database by `sopflow audit anchor` detects it (engine/audit_anchor.py).
 """
 
 from __future__ import annotations

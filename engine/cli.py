@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
 from engine import definitions, instances, offices, outbox, schema, timers, users
+from engine.audit_cli import audit_commands
 from engine.cli_accounts import office_commands
 from engine.config import Settings, load_settings
 from engine.context import EngineContext
@@ -167,76 +168,6 @@ def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
     print(f"user {user.username} ({', '.join(sorted(user.roles))}) created")
 
 
-# Audit: `sopflow audit verify | replay INSTANCE | export | evaluation MONTH`. A broken chain or a divergent
-# replay exits 1.
-
-
-def cmd_audit_verify(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.audit_chain import verify_all
-
-    report = verify_all(ctx)
-    print(f"{report.events} events, {report.instances} instances, {report.deployment_chains} deployment chains; "
-          f"global head {report.head_hash}")
-    if report.intact:
-        print("every chain is intact")
-        return
-    first = report.first_break
-    print(f"BROKEN: first broken link: {first}")
-    for found in report.breaks:
-        if found is not first:
-            print(f"also: {found}")
-    raise SystemExit(1)
-
-
-def cmd_audit_replay(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.audit_replay import replay_instance
-
-    result = replay_instance(ctx, args.instance)
-    if result.equal:
-        print(f"instance {result.instance_id}: replay of {result.events} events ({result.inputs} inputs) equals "
-              f"the stored state ({', '.join(result.checked)})")
-        return
-    print(f"instance {result.instance_id}: DIVERGES: {result.divergence}")
-    raise SystemExit(1)
-
-
-def cmd_audit_export(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.audit_export import EventQuery, export_events, parse_date
-
-    query = EventQuery(
-        instance_id=args.instance,
-        start=parse_date(args.start, "--from") if args.start else None,
-        end=parse_date(args.end, "--to") if args.end else None,
-    )
-    sys.stdout.write(export_events(ctx, query, args.format))
-
-
-def cmd_audit_evaluation(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.audit_evaluation import evaluation_csv, monthly_evaluation, parse_month
-
-    year, month = parse_month(args.month)
-    sys.stdout.write(evaluation_csv(monthly_evaluation(ctx, year, month), ctx.settings.calendar.timezone))
-
-
-def _audit_commands(sub: Any) -> None:
-    audit = sub.add_parser("audit", help="check and export the history (auditors)")
-    commands = audit.add_subparsers(dest="audit_command", required=True)
-    commands.add_parser("verify", help="check every hash chain; names the first broken link").set_defaults(
-        handler=cmd_audit_verify)
-    replay = commands.add_parser("replay", help="re-execute an instance from its log and compare")
-    replay.add_argument("instance", type=int)
-    replay.set_defaults(handler=cmd_audit_replay)
-    export = commands.add_parser("export", help="events of an instance or a date range as CSV or JSON")
-    export.add_argument("--instance", type=int)
-    export.add_argument("--from", dest="start", help="first local date, YYYY-MM-DD")
-    export.add_argument("--to", dest="end", help="last local date, YYYY-MM-DD")
-    export.add_argument("--format", choices=("csv", "json"), default="csv")
-    export.set_defaults(handler=cmd_audit_export)
-    evaluation = commands.add_parser("evaluation", help="the monthly evaluation report (Laporan evaluasi) as CSV")
-    evaluation.add_argument("month", help="YYYY-MM")
-    evaluation.set_defaults(handler=cmd_audit_evaluation)
-
-
 # Modeler: `sopflow validate FILE | versions PROCESS | diff PROCESS V1 V2 | migrate INSTANCE --to-version N`.
 
 
@@ -358,7 +289,7 @@ def _parser() -> argparse.ArgumentParser:
     user.add_argument("--name", required=True)
     user.add_argument("--email", required=True)
     user.add_argument("--opd")
-    _audit_commands(sub)
+    audit_commands(sub)
     _modeler_commands(sub)
     office_commands(sub)
     incident_commands(sub)
