@@ -79,7 +79,8 @@ def check(ctx: EngineContext, anchors: list[Anchor]) -> list[AnchorMismatch]:
     """Anchors whose event is gone or carries another global hash: the log was rewritten after them."""
     wanted = {a.event_id for a in anchors if a.event_id is not None}
     with ctx.db.session() as session:
-        found = dict(session.execute(select(Event.id, Event.global_hash).where(Event.id.in_(wanted))).all())
+        rows = session.execute(select(Event.id, Event.global_hash).where(Event.id.in_(wanted)))
+        found: dict[int, str] = {event_id: global_hash for event_id, global_hash in rows}
     mismatches = []
     for anchor in anchors:
         if anchor.event_id is None:
