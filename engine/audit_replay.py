@@ -30,6 +30,7 @@ from engine.errors import NotFound
 from engine.events import instance_history
 from engine.execution import OPEN_STATUSES, InstanceRun, _timer_due, element_of, enter_step_data, process_model
 from engine.incident_records import failure_reason
+from engine.replay_inputs import calendar_of
 from engine.spiff import load_workflow
 from engine.store import Event, Instance, WorkItem
 
@@ -184,7 +185,8 @@ class _Replayer:
     def __init__(self, ctx: EngineContext, instance: Instance, model: ProcessModel, log: list[Event]) -> None:
         self.log = log
         self.clock = ManualClock(log[0].occurred_at)
-        self.ctx = replace(ctx, clock=self.clock)
+        calendar = calendar_of(log, ctx.settings.calendar)
+        self.ctx = replace(ctx, clock=self.clock, settings=replace(ctx.settings, calendar=calendar))
         self.run = _ReplayRun(
             self.ctx, Instance(id=instance.id, process_id=instance.process_id, status="running", title=None),
             model, log[0].actor, deque(e for e in log if e.type == "service_completed" or (

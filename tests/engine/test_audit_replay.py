@@ -163,3 +163,24 @@ def test_time_passing_during_a_state_change_does_not_make_the_replay_diverge(ctx
     for instance_id in (plan.id, item.id):
         result = replay_instance(ctx, instance_id)
         assert result.equal, result.divergence
+
+
+def test_a_holiday_added_later_does_not_make_an_untouched_working_time_item_diverge(ctx: EngineContext,
+                                                                                     clock: ManualClock) -> None:
+    from dataclasses import replace
+
+    working = replace(ctx, settings=replace(ctx.settings, calendar=replace(ctx.settings.calendar, working_time=True)))
+    plan = start_with_plan(working)
+    opd = "Dinas Kesehatan"
+    clock.advance(timedelta(minutes=30))
+    complete(working, the_task(working, plan.id, "Task_2_Siapkan_Data", opd), STEP_2)
+    step_3 = the_task(working, plan.id, "Task_3_Verifikasi", opd)
+    assert step_3.due_at is not None
+
+    ready_day = step_3.ready_at.astimezone(ctx.settings.calendar.timezone).date()
+    cuti_bersama = replace(working.settings.calendar, extra_holidays=frozenset({ready_day}))
+    later = replace(working, settings=replace(working.settings, calendar=cuti_bersama))
+    assert cuti_bersama.deadline(step_3.ready_at, timedelta(minutes=60)) != step_3.due_at  # the rule did change
+    for instance_id in (plan.id, item_instance(working, plan.id, opd).id):
+        result = replay_instance(later, instance_id)
+        assert result.equal, result.divergence
