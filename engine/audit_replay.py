@@ -12,9 +12,8 @@ has no database.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
@@ -28,13 +27,13 @@ from engine.context import EngineContext
 from engine.diagram import ProcessModel
 from engine.errors import NotFound
 from engine.events import instance_history
-from engine.execution import OPEN_STATUSES, InstanceRun, _timer_due, element_of, enter_step_data, process_model
-from engine.incident_records import failure_reason
-from engine.replay_inputs import calendar_of
+from engine.execution import OPEN_STATUSES, enter_step_data, process_model
+from engine.replay_inputs import calendar_of, cross_migration
+from engine.replay_run import INCIDENT_FAILURES, Divergence, Produced, ReplayRun
 from engine.spiff import load_workflow
 from engine.store import Event, Instance, WorkItem
+from engine.versions import get_version
 
-INCIDENT_FAILURES = frozenset({"incident_opened", "incident_failed_again"})
 DERIVED = frozenset(
     {"task_ready", "task_withdrawn", "gateway_decision", "timer_fired", "instance_completed", "service_completed",
      *INCIDENT_FAILURES}
@@ -51,24 +50,6 @@ COMPARED = {
     "incident_opened": ("element", "message"),
     "incident_failed_again": ("element", "message"),
 }
-
-
-class Divergence(Exception):
-    """The replay and the log or the stored state disagree; the message says where."""
-
-    def __init__(self, message: str, event_id: int | None = None) -> None:
-        super().__init__(message)
-        self.event_id = event_id
-
-
-@dataclass(frozen=True)
-class Produced:
-    """An event the replay derived: what the engine would have logged."""
-
-    type: str
-    task_id: str | None
-    at: datetime
-    payload: dict[str, Any]
 
 
 @dataclass
@@ -90,104 +71,23 @@ def _describe(event: Event) -> str:
     return f"event {event.id} ({event.type}{': ' + str(name) if name else ''})"
 
 
-class _RecordedFailure(Exception):
-    """A service call the log records as failed (an incident): the replay fails it with the same message."""
-
-
-def _replay_cause(error: BaseException) -> BaseException | None:
-    """The Divergence or recorded failure behind an error SpiffWorkflow wrapped, if any."""
-    found: BaseException | None = error
-    while found is not None and not isinstance(found, Divergence | _RecordedFailure):
-        found = found.__cause__ or found.__context__
-    return found
-
-
 def _service_elements(model: ProcessModel) -> set[str]:
     return {spec.bpmn_id for process in (model.spec, *model.subprocess_specs.values())
             for spec in process.task_specs.values() if isinstance(spec, ServiceTask)}
-
-
-class _ReplayRun(InstanceRun):
-    """InstanceRun whose effects stay in memory: derived events are collected, work items kept in a dict,
-    service results read from the log."""
-
-    def __init__(self, ctx: EngineContext, instance: Instance, model: ProcessModel, actor: str,
-                 services: deque[Event]) -> None:
-        super().__init__(ctx, Session(), instance, model, actor)
-        self.produced: deque[Produced] = deque()
-        self.open: dict[str, WorkItem] = {}
-        self.services = services
-        self.incident_tasks: set[str] = set()
-
-    def event(self, type: str, task_id: str | None = None, **payload: Any) -> None:
-        self.produced.append(Produced(type, task_id, self.now, payload))
-
-    def _call_service(self, task: SpiffTask, operation: str, params: dict[str, Any]) -> Any:
-        if not self.services:
-            raise Divergence(f"the replay calls service {operation!r}, but the log records no further service call")
-        recorded = self.services.popleft()
-        if recorded.type in INCIDENT_FAILURES and recorded.payload.get("element") == task.task_spec.bpmn_id:
-            raise _RecordedFailure(recorded.payload.get("message"))
-        if recorded.payload.get("operation") != operation:
-            raise Divergence(
-                f"the replay calls service {operation!r}, but the log's next call is "
-                f"{recorded.payload.get('operation')!r}", recorded.id)
-        self.event("service_completed", str(task.id), spec=task.task_spec.bpmn_id, operation=operation,
-                   params=params, result=recorded.payload.get("result"))
-        return recorded.payload.get("result")
-
-    def _step_failed(self, error: Exception) -> None:
-        cause = _replay_cause(error)
-        if isinstance(cause, Divergence):
-            raise cause
-        task = self._failed_task(error)
-        element_id, name = element_of(task)
-        kind = "incident_failed_again" if str(task.id) in self.incident_tasks else "incident_opened"
-        self.incident_tasks.add(str(task.id))
-        message = str(cause) if isinstance(cause, _RecordedFailure) else failure_reason(error)
-        self.event(kind, str(task.id), element=element_id, element_name=name, message=message)
-
-    def open_items(self) -> list[WorkItem]:
-        return list(self.open.values())
-
-    def _sync_work_items(self, ready: dict[str, SpiffTask]) -> None:
-        for task_id in [t for t in self.open if t not in ready]:
-            item = self.open.pop(task_id)
-            item.status = "withdrawn"
-            self.event("task_withdrawn", task_id, name=item.name, lane=item.lane)
-        for task_id, task in ready.items():
-            if task_id in self.open:
-                continue
-            step = self.model.steps[task.task_spec.bpmn_id]
-            item = self._new_work_item(task, step)
-            self.open[task_id] = item
-            self.event(
-                "task_ready", task_id, spec=step.spec_id, name=step.name, step=step.step, lane=step.lane,
-                role=item.role, opd=item.opd, item=item.item_label,
-                due_at=item.due_at.isoformat() if item.due_at else None, time_standard=step.time_standard,
-                returned=step.spec_id in self.completed_steps,
-            )
-        self._open_items = list(self.open.values())
-
-    def _sync_timers(self, waiting: dict[str, SpiffTask]) -> None:
-        self.timer_dues = {task_id: _timer_due(task) for task_id, task in waiting.items()}
-
-    def save(self) -> None:
-        if self.workflow.is_completed() and self.instance.status == "running":
-            self.instance.status = "completed"
-            self.event("instance_completed")
 
 
 class _Replayer:
     """Walks the log once: inputs are applied, each derived event is matched with the next one the replay
     produced (task ids of the log are mapped to the replay's as tasks become ready)."""
 
-    def __init__(self, ctx: EngineContext, instance: Instance, model: ProcessModel, log: list[Event]) -> None:
+    def __init__(self, ctx: EngineContext, instance: Instance, model: ProcessModel, log: list[Event],
+                 version_model: Callable[[int], ProcessModel]) -> None:
         self.log = log
+        self.version_model = version_model
         self.clock = ManualClock(log[0].occurred_at)
         calendar = calendar_of(log, ctx.settings.calendar)
         self.ctx = replace(ctx, clock=self.clock, settings=replace(ctx.settings, calendar=calendar))
-        self.run = _ReplayRun(
+        self.run = ReplayRun(
             self.ctx, Instance(id=instance.id, process_id=instance.process_id, status="running", title=None),
             model, log[0].actor, deque(e for e in log if e.type == "service_completed" or (
                 e.type in INCIDENT_FAILURES and e.payload.get("element") in _service_elements(model))),
@@ -217,10 +117,8 @@ class _Replayer:
                     self.cancel(event)
                 self.expect_nothing_pending(event)
             elif event.type == "instance_migrated":
-                raise Divergence(
-                    f"the replay stops at {_describe(event)}: the instance was moved from version "
-                    f"{event.payload.get('from_version')} to {event.payload.get('to_version')} here, and "
-                    "re-executing across a migration is not supported", event.id)
+                self.expect_nothing_pending(event)
+                self.migrate(event)
             elif event.type in INCIDENT_FAILURES | {"incident_retried"} and event.payload.get("timer") is not None:
                 continue  # a timer whose firing failed: rolled back, nothing of it to re-execute
             elif event.type == "incident_retried":
@@ -259,6 +157,18 @@ class _Replayer:
         following = next((e for e in self.log[index:] if e.type in INPUTS), None)
         if event.type == "task_withdrawn" and following is not None and following.type == "instance_cancelled":
             self.cancel(following)
+
+    def migrate(self, event: Event) -> None:
+        """As the migration did: at its moment, without firing overdue timers first."""
+        self.inputs += 1
+        self.clock.set(event.occurred_at)
+        self.run.now, self.run.actor = event.occurred_at, event.actor
+        model = self.version_model(int(event.payload["to_version"]))
+        reasons = cross_migration(self.run, self.run.open, model, event.payload, self.mapping)
+        if reasons:
+            raise Divergence(f"the replay cannot follow {_describe(event)}: {'; '.join(reasons)}", event.id)
+        self.run.advance()
+        self.run.save()
 
     def cancel(self, event: Event) -> None:
         self.inputs += 1
@@ -391,10 +301,11 @@ def replay_instance(ctx: EngineContext, instance_id: int) -> ReplayResult:
             result.divergence = "the log does not begin with instance_started"
             result.event_id = log[0].id if log else None
             return result
-        replayer = _Replayer(ctx, instance, model, log)
+        replayer = _Replayer(ctx, instance, model, log, lambda version: process_model(
+            ctx, session, get_version(session, instance.process_id, version).id))
         try:
             replayer.replay()
-            result.checked = ["every derived event", *replayer.compare_state(session, instance, model)]
+            result.checked = ["every derived event", *replayer.compare_state(session, instance, replayer.run.model)]
         except Divergence as divergence:
             result.divergence, result.event_id = str(divergence), divergence.event_id
         except Exception as error:  # a workflow error during the replay is itself a divergence

@@ -212,7 +212,7 @@ def cmd_diff(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.versions import migrate_instance
+    from engine.migration import migrate_instance
 
     report = migrate_instance(ctx, args.instance, args.to_version, args.actor, dry_run=args.dry_run)
     what = "dry run" if args.dry_run else "migrated"

@@ -19,11 +19,11 @@ from engine.context import EngineContext, WorkflowCache
 from engine.errors import NotAllowed, StepFailed
 from engine.events import append_event
 from engine.incidents import list_incidents, retry_incident
+from engine.migration import migrate_instance
 from engine.schema import alembic_config
 from engine.services import ServiceCall
 from engine.store import Event, Instance, Notification, Timer, WorkItem
 from engine.timers import fire_due_timers, pending_timers
-from engine.versions import migrate_instance
 from handlers import HANDLERS
 from tests.conftest import ROOT
 from tests.engine.flow import DISETUJUI, PLAN, STEP_2, complete, item_instance, reach_step, start_with_plan, the_task

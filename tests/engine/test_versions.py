@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from engine import definitions, drafts, instances, timers, versions
+from engine import definitions, drafts, instances, migration, timers, versions
+from engine.audit_replay import replay_instance
 from engine.cli import main
 from engine.clock import ManualClock
 from engine.config import load_settings
@@ -85,7 +87,7 @@ def test_running_instances_keep_their_version_and_new_ones_use_the_new_standard(
 def test_dry_run_reports_without_changing_anything(ctx: EngineContext) -> None:
     item = _item_at_step_2(ctx)
     definitions.deploy(ctx, _faster_step_2(), OWNER, note="uji")
-    report = versions.migrate_instance(ctx, item.id, 2, OWNER, dry_run=True)
+    report = migration.migrate_instance(ctx, item.id, 2, OWNER, dry_run=True)
     assert report.possible and not report.applied
     [move] = report.tasks
     assert (move.spec_id, move.time_standard, move.new_time_standard) == ("Task_2_Siapkan_Data", "PT90M", "PT45M")
@@ -100,7 +102,7 @@ def test_migration_moves_the_task_and_its_timer_to_the_new_standard(ctx: EngineC
     task_before = the_task(ctx, item.id, "Task_2_Siapkan_Data")
     new_definition = definitions.deploy(ctx, _faster_step_2(), OWNER, note="uji").definition
     clock.advance(timedelta(minutes=10))
-    report = versions.migrate_instance(ctx, item.id, 2, OWNER, dry_run=False)
+    report = migration.migrate_instance(ctx, item.id, 2, OWNER, dry_run=False)
     assert report.applied
     task = the_task(ctx, item.id, "Task_2_Siapkan_Data")
     assert task.id == task_before.id and task.time_standard == "PT45M"
@@ -126,20 +128,20 @@ def test_migration_moves_the_task_and_its_timer_to_the_new_standard(ctx: EngineC
 def test_migration_is_refused_when_the_current_step_no_longer_exists(ctx: EngineContext) -> None:
     item = _item_at_step_2(ctx)
     definitions.deploy(ctx, ITEM.replace(b"Task_2_Siapkan_Data", b"Task_2_Data_Baru"), OWNER, note="uji")
-    report = versions.migrate_instance(ctx, item.id, 2, OWNER, dry_run=True)
+    report = migration.migrate_instance(ctx, item.id, 2, OWNER, dry_run=True)
     assert not report.possible and "Task_2_Siapkan_Data" in report.reasons[0]
-    with pytest.raises(versions.MigrationRefused, match="tidak ada di versi 2"):
-        versions.migrate_instance(ctx, item.id, 2, OWNER, dry_run=False)
+    with pytest.raises(migration.MigrationRefused, match="tidak ada di versi 2"):
+        migration.migrate_instance(ctx, item.id, 2, OWNER, dry_run=False)
     assert instances.get_instance(ctx, item.id).instance.definition_id == item.definition_id
 
 
 def test_migration_only_goes_forward_and_only_for_process_owners(ctx: EngineContext) -> None:
     item = _item_at_step_2(ctx)
     definitions.deploy(ctx, _faster_step_2(), OWNER, note="uji")
-    versions.migrate_instance(ctx, item.id, 2, OWNER, dry_run=False)
-    assert "lebih baru" in versions.migrate_instance(ctx, item.id, 1, OWNER).reasons[0]
+    migration.migrate_instance(ctx, item.id, 2, OWNER, dry_run=False)
+    assert "lebih baru" in migration.migrate_instance(ctx, item.id, 1, OWNER).reasons[0]
     with pytest.raises(NotAllowed):
-        versions.migrate_instance(ctx, item.id, 2, "ppid.utama")
+        migration.migrate_instance(ctx, item.id, 2, "ppid.utama")
 
 
 def test_a_draft_is_saved_over_and_opened_instead_of_the_deployed_version(ctx: EngineContext) -> None:
@@ -226,3 +228,36 @@ def test_cli_migrate_reports_then_applies(cli_env: Path, capsys: pytest.CaptureF
     status, _, err = _cli(capsys, "migrate", str(item.id), "--to-version", "1", "--as", OWNER)
     assert status == 2 and "lebih baru" in err
     ctx.db.dispose()
+
+
+def test_a_migrated_item_replays_across_the_migration_to_its_stored_state(ctx: EngineContext,
+                                                                           clock: ManualClock) -> None:
+    item = _item_at_step_2(ctx)
+    definitions.deploy(ctx, _faster_step_2(), OWNER, note="uji")
+    clock.advance(timedelta(minutes=10))
+    migration.migrate_instance(ctx, item.id, 2, OWNER, dry_run=False)
+    clock.advance(timedelta(minutes=40))  # past the new 45 minutes: the breach is on the new version's timer
+    assert timers.fire_due_timers(ctx) == 2
+    complete(ctx, the_task(ctx, item.id, "Task_2_Siapkan_Data"), STEP_2)
+    assert _events(ctx, "instance_migrated") and _events(ctx, "time_standard_breached")
+    result = replay_instance(ctx, item.id)
+    assert result.equal, result.divergence
+    assert "task states and data" in result.checked
+
+
+def test_a_log_whose_migration_was_altered_is_named_at_that_event(ctx: EngineContext, clock: ManualClock) -> None:
+    item = _item_at_step_2(ctx)
+    definitions.deploy(ctx, _faster_step_2(), OWNER, note="uji")
+    migration.migrate_instance(ctx, item.id, 2, OWNER, dry_run=False)
+    [event] = _events(ctx, "instance_migrated")
+    with ctx.db.engine.begin() as connection:  # a forged target version that the instance never ran on
+        if ctx.db.engine.dialect.name == "postgresql":
+            connection.execute(text("DROP TRIGGER events_no_change ON events"))
+        else:
+            connection.execute(text("DROP TRIGGER events_no_update"))
+        forged = {**event.payload, "tasks": [{**event.payload["tasks"][0], "task_id": "bukan-tugas"}]}
+        connection.execute(text("UPDATE events SET payload = :p WHERE id = :id"),
+                           {"p": json.dumps(forged), "id": event.id})
+    result = replay_instance(ctx, item.id)
+    assert not result.equal and result.event_id == event.id
+    assert "not open in the replay" in (result.divergence or "")

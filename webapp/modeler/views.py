@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from engine import drafts, interchange, versions
+from engine import drafts, interchange, migration, versions
 from engine.errors import SopflowError
 from engine.policy import Ability
 from engine.sop_document import IDENTITY_FIELDS, IDENTITY_PREFIX, SECTION_FIELDS, build_sop_document
@@ -175,9 +175,9 @@ def migrate(instance_id: int) -> Any:
         raise SopflowError(_("Choose the version to migrate to."))
     ctx = engine()
     if request.method == "GET":
-        report = versions.migrate_instance(ctx, instance_id, to_version, current_user.username, dry_run=True)
+        report = migration.migrate_instance(ctx, instance_id, to_version, current_user.username, dry_run=True)
         return render_template("modeler/migrate.html", report=report)
-    report = versions.migrate_instance(ctx, instance_id, to_version, current_user.username, dry_run=False)
+    report = migration.migrate_instance(ctx, instance_id, to_version, current_user.username, dry_run=False)
     flash(_("Instance %(id)d now runs on version %(version)d.", id=instance_id, version=report.to_version),
           "success")
     return redirect(url_for("modeler.version_list", process_id=report.process_id))
