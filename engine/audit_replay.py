@@ -27,11 +27,12 @@ from engine.context import EngineContext
 from engine.diagram import ProcessModel
 from engine.errors import NotFound
 from engine.events import instance_history
-from engine.execution import OPEN_STATUSES, enter_step_data, process_model
+from engine.execution import process_model
 from engine.replay_inputs import calendar_of, cross_migration
 from engine.replay_run import INCIDENT_FAILURES, Divergence, Produced, ReplayRun
 from engine.spiff import load_workflow
-from engine.store import Event, Instance, WorkItem
+from engine.stepping import enter_step_data
+from engine.store import OPEN_STATUSES, Event, Instance, WorkItem
 from engine.versions import get_version
 
 DERIVED = frozenset(

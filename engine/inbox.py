@@ -9,8 +9,7 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
-from engine.execution import OPEN_STATUSES
-from engine.store import Instance, User, WorkItem
+from engine.store import OPEN_STATUSES, Instance, User, WorkItem
 from engine.users import get_user
 
 SCOPES = ("all", "mine", "unclaimed", "overdue")

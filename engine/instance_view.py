@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from engine.context import EngineContext
 from engine.events import instance_history
-from engine.execution import OPEN_STATUSES
-from engine.store import Attachment, Comment, Definition, Event, Instance, WorkItem
+from engine.store import OPEN_STATUSES, Attachment, Comment, Definition, Event, Instance, WorkItem
 from engine.users import get_user
 
 

@@ -16,20 +16,14 @@ from engine.context import EngineContext
 from engine.diagram import StepSpec
 from engine.errors import InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.events import instance_history
-from engine.execution import (
-    OPEN_STATUSES,
-    InstanceRun,
-    begin_instance,
-    enter_step_data,
-    latest_definition,
-    process_model,
-)
+from engine.execution import InstanceRun, begin_instance, latest_definition, process_model
 from engine.forms import FieldError, ItemRules, validate_submission
 from engine.incident_records import close_with_instance
 from engine.offices import active_office_names
 from engine.policy import Ability, Person
 from engine.spiff import load_workflow
-from engine.store import Event, Instance, User, WorkItem
+from engine.stepping import enter_step_data
+from engine.store import OPEN_STATUSES, Event, Instance, User, WorkItem
 from engine.users import SYSTEM_ACTOR, get_user
 
 T = TypeVar("T")

@@ -25,10 +25,11 @@ from engine.context import EngineContext, LiveWorkflow
 from engine.diagram import ProcessModel
 from engine.drafts import check_modeler
 from engine.errors import NotFound, SopflowError, TaskConflict
-from engine.execution import OPEN_STATUSES, InstanceRun, completed_steps, process_model
+from engine.execution import InstanceRun, process_model
 from engine.reminders import move_reminder
 from engine.spiff import CLOCKED_TIMERS, SERIALIZER, SopflowScriptEngine, iso_duration, load_workflow
-from engine.store import Definition, Instance, Timer, WorkItem
+from engine.stepping import completed_steps
+from engine.store import OPEN_STATUSES, Definition, Instance, Timer, WorkItem
 from engine.versions import get_version
 
 

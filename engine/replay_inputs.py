@@ -14,8 +14,8 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.calendar import WorkingCalendar
 from engine.diagram import ProcessModel
-from engine.execution import InstanceRun
 from engine.migration import realign, timer_owner
+from engine.replay_run import ReplayRun
 from engine.spiff import CLOCKED_TIMERS, iso_duration
 from engine.store import Event, WorkItem
 
@@ -52,7 +52,7 @@ def calendar_of(log: Iterable[Event], calendar: WorkingCalendar) -> RecordedCale
     return RecordedCalendar(**values, recorded=recorded_deadlines(log))
 
 
-def cross_migration(run: InstanceRun, open_items: Mapping[str, WorkItem], model: ProcessModel,
+def cross_migration(run: ReplayRun, open_items: Mapping[str, WorkItem], model: ProcessModel,
                     payload: Mapping[str, Any], replay_ids: Mapping[str, str]) -> list[str]:
     """Move the replay's workflow to the version an `instance_migrated` event names, as the migration did:
     re-aligned on the new specs, each moved task's timer and work item at the due time the event recorded.
@@ -69,6 +69,7 @@ def cross_migration(run: InstanceRun, open_items: Mapping[str, WorkItem], model:
         if move is not None and move.get("new_due_at") and isinstance(
                 getattr(timer.task_spec, "event_definition", None), CLOCKED_TIMERS):
             timer._set_internal_data(event_value=move["new_due_at"])
+            run.stepper.timer_dues[str(timer.id)] = datetime.fromisoformat(move["new_due_at"])
     for task_id, item in open_items.items():
         move = moves.get(task_id)
         if move is None:

@@ -1,6 +1,5 @@
-"""The replay's stepping: `InstanceRun` whose effects stay in memory. Derived events are collected to be
-matched with the log, work items are kept in a dict, service results are read from the log; its session has no
-database."""
+"""The replay projection: the stepping core's effects kept in memory to be compared with the log. It
+writes nothing; service results come from the log."""
 
 from __future__ import annotations
 
@@ -9,13 +8,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task as SpiffTask
-from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.diagram import ProcessModel
-from engine.execution import InstanceRun, _timer_due, element_of
+from engine.effects import Effect, InstanceCompleted, StepFailedHere, TaskReady, TaskWithdrawn, event_of
 from engine.incident_records import failure_reason
+from engine.projection import new_work_item
+from engine.stepping import Stepper
 from engine.store import Event, Instance, WorkItem
 
 INCIDENT_FAILURES = frozenset({"incident_opened", "incident_failed_again"})
@@ -51,22 +52,86 @@ def replay_cause(error: BaseException) -> BaseException | None:
     return found
 
 
-class ReplayRun(InstanceRun):
-    """InstanceRun whose effects stay in memory: derived events are collected, work items kept in a dict,
-    service results read from the log."""
+class ReplayRun:
+    """The stepping core with the replay projection: derived events are collected to be matched with the log,
+    work items kept in a dict, service results read from the log."""
 
     def __init__(self, ctx: EngineContext, instance: Instance, model: ProcessModel, actor: str,
                  services: deque[Event]) -> None:
-        super().__init__(ctx, Session(), instance, model, actor)
+        self.ctx, self.instance, self.actor = ctx, instance, actor
+        self.stepper = Stepper(model, None, ctx.clock.now(), ctx.settings.calendar, ctx.settings.role_for_lane)
+        self.stepper.projection = self
         self.produced: deque[Produced] = deque()
         self.open: dict[str, WorkItem] = {}
         self.services = services
         self.incident_tasks: set[str] = set()
 
-    def event(self, type: str, task_id: str | None = None, **payload: Any) -> None:
+    @property
+    def workflow(self) -> BpmnWorkflow:
+        return self.stepper.workflow
+
+    @property
+    def model(self) -> ProcessModel:
+        return self.stepper.model
+
+    @model.setter
+    def model(self, model: ProcessModel) -> None:
+        self.stepper.model = model
+
+    @property
+    def now(self) -> datetime:
+        return self.stepper.now
+
+    @now.setter
+    def now(self, moment: datetime) -> None:
+        self.stepper.now = moment
+
+    @property
+    def completed_steps(self) -> set[str]:
+        return self.stepper.completed_steps
+
+    @property
+    def failed_tasks(self) -> set[str]:
+        return self.stepper.failed_tasks
+
+    def advance(self) -> None:
+        self.stepper.advance()
+
+    def honour_overdue_timers(self) -> None:
+        self.stepper.honour_overdue_timers()
+
+    def save(self) -> None:
+        if self.instance.status == "running":
+            self.stepper.report_completion()
+
+    def _produce(self, type: str, task_id: str | None, payload: dict[str, Any]) -> None:
         self.produced.append(Produced(type, task_id, self.now, payload))
 
-    def _call_service(self, task: SpiffTask, operation: str, params: dict[str, Any]) -> Any:
+    # The projection: what the core reports, and its questions about the outside.
+
+    def apply(self, effect: Effect) -> None:
+        name = lane = None
+        match effect:
+            case TaskReady():
+                self.open[effect.task_id] = new_work_item(effect, self.instance, self.now)
+            case TaskWithdrawn():
+                item = self.open.pop(effect.task_id)
+                item.status, name, lane = "withdrawn", item.name, item.lane
+            case StepFailedHere():
+                kind = "incident_failed_again" if effect.task_id in self.incident_tasks else "incident_opened"
+                self.incident_tasks.add(effect.task_id)
+                self._produce(kind, effect.task_id, {"element": effect.element_id,
+                                                     "element_name": effect.element_name, "message": effect.message})
+            case InstanceCompleted():
+                self.instance.status = "completed"
+        logged = event_of(effect, name, lane)
+        if logged is not None:
+            self._produce(*logged)
+
+    def open_task_ids(self) -> set[str]:
+        return set(self.open)
+
+    def call_service(self, task: SpiffTask, operation: str, params: dict[str, Any]) -> Any:
         if not self.services:
             raise Divergence(f"the replay calls service {operation!r}, but the log records no further service call")
         recorded = self.services.popleft()
@@ -76,47 +141,10 @@ class ReplayRun(InstanceRun):
             raise Divergence(
                 f"the replay calls service {operation!r}, but the log's next call is "
                 f"{recorded.payload.get('operation')!r}", recorded.id)
-        self.event("service_completed", str(task.id), spec=task.task_spec.bpmn_id, operation=operation,
-                   params=params, result=recorded.payload.get("result"))
         return recorded.payload.get("result")
 
-    def _step_failed(self, error: Exception) -> None:
+    def failure_message(self, error: Exception) -> str:
         cause = replay_cause(error)
         if isinstance(cause, Divergence):
             raise cause
-        task = self._failed_task(error)
-        element_id, name = element_of(task)
-        kind = "incident_failed_again" if str(task.id) in self.incident_tasks else "incident_opened"
-        self.incident_tasks.add(str(task.id))
-        message = str(cause) if isinstance(cause, RecordedFailure) else failure_reason(error)
-        self.event(kind, str(task.id), element=element_id, element_name=name, message=message)
-
-    def open_items(self) -> list[WorkItem]:
-        return list(self.open.values())
-
-    def _sync_work_items(self, ready: dict[str, SpiffTask]) -> None:
-        for task_id in [t for t in self.open if t not in ready]:
-            item = self.open.pop(task_id)
-            item.status = "withdrawn"
-            self.event("task_withdrawn", task_id, name=item.name, lane=item.lane)
-        for task_id, task in ready.items():
-            if task_id in self.open:
-                continue
-            step = self.model.steps[task.task_spec.bpmn_id]
-            item = self._new_work_item(task, step)
-            self.open[task_id] = item
-            self.event(
-                "task_ready", task_id, spec=step.spec_id, name=step.name, step=step.step, lane=step.lane,
-                role=item.role, opd=item.opd, item=item.item_label,
-                due_at=item.due_at.isoformat() if item.due_at else None, time_standard=step.time_standard,
-                returned=step.spec_id in self.completed_steps,
-            )
-        self._open_items = list(self.open.values())
-
-    def _sync_timers(self, waiting: dict[str, SpiffTask]) -> None:
-        self.timer_dues = {task_id: _timer_due(task) for task_id, task in waiting.items()}
-
-    def save(self) -> None:
-        if self.workflow.is_completed() and self.instance.status == "running":
-            self.instance.status = "completed"
-            self.event("instance_completed")
+        return str(cause) if isinstance(cause, RecordedFailure) else failure_reason(error)

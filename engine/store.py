@@ -134,6 +134,9 @@ class Instance(Base):
     __mapper_args__ = {"version_id_col": revision}
 
 
+OPEN_STATUSES = ("ready", "claimed")  # a work item someone may still act on
+
+
 class WorkItem(Base):
     """A user task as the inbox sees it; its id is the SpiffWorkflow task id."""
 

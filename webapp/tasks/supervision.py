@@ -10,9 +10,8 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from engine import notices, supervision
-from engine.execution import OPEN_STATUSES
 from engine.policy import Ability
-from engine.store import WorkItem
+from engine.store import OPEN_STATUSES, WorkItem
 from webapp.auth import requires
 from webapp.context import engine
 from webapp.tasks import bp

@@ -13,11 +13,10 @@ from engine import attachments, case_file, comments, inbox, incidents, instance_
 from engine import instances as instance_service
 from engine.attachments import RefusedUpload
 from engine.errors import InvalidTaskData, NotAllowed, TaskConflict
-from engine.execution import OPEN_STATUSES
 from engine.forms import DIP_CLASSES
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.policy import Ability
-from engine.store import WorkItem
+from engine.store import OPEN_STATUSES, WorkItem
 from webapp.auth import requires
 from webapp.context import engine
 from webapp.errors import translated
