@@ -28,7 +28,7 @@ from engine.errors import NotFound, SopflowError, TaskConflict
 from engine.execution import InstanceRun, process_model
 from engine.reminders import move_reminder
 from engine.spiff import CLOCKED_TIMERS, SERIALIZER, SopflowScriptEngine, iso_duration, load_workflow
-from engine.stepping import completed_steps
+from engine.stepping import completed_steps, timer_owner
 from engine.store import OPEN_STATUSES, Definition, Instance, Timer, WorkItem
 from engine.versions import get_version
 
@@ -84,12 +84,6 @@ class MigrationRefused(SopflowError):
 
 def _all_workflows(workflow: BpmnWorkflow) -> list[Any]:
     return [workflow, *workflow.subprocesses.values()]
-
-
-def timer_owner(timer: SpiffTask) -> SpiffTask | None:
-    """The user task a boundary timer is attached to (its sibling under the boundary event split)."""
-    siblings = timer.parent.children if timer.parent is not None else []
-    return next((sibling for sibling in siblings if sibling is not timer and sibling.task_spec.manual), None)
 
 
 @dataclass

@@ -14,9 +14,10 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.calendar import WorkingCalendar
 from engine.diagram import ProcessModel
-from engine.migration import realign, timer_owner
+from engine.migration import realign
 from engine.replay_run import ReplayRun
 from engine.spiff import CLOCKED_TIMERS, iso_duration
+from engine.stepping import timer_owner
 from engine.store import Event, WorkItem
 
 

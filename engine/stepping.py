@@ -57,6 +57,16 @@ def is_clocked_timer(task: SpiffTask) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), CLOCKED_TIMERS)
 
 
+def _attached(task: SpiffTask) -> list[SpiffTask]:
+    """A user task and its boundary events are siblings under the boundary event split."""
+    return list(task.parent.children) if task.parent is not None else []
+
+
+def timer_owner(timer: SpiffTask) -> SpiffTask | None:
+    """The user task a boundary timer is attached to."""
+    return next((sibling for sibling in _attached(timer) if sibling is not timer and sibling.task_spec.manual), None)
+
+
 def scan(workflow: BpmnWorkflow) -> tuple[dict[str, SpiffTask], bool, dict[str, SpiffTask]]:
     """One walk of the task tree: ready user tasks, whether engine work is ready, waiting clocked timers."""
     ready: dict[str, SpiffTask] = {}
@@ -201,10 +211,8 @@ class Stepper:
 
     def _deadline_of(self, task: SpiffTask) -> datetime | None:
         """The due time of the earliest clocked boundary timer attached to a user task."""
-        siblings = task.parent.children if task.parent is not None else []
-        return min(
-            (timer_due(t) for t in siblings if t.state == TaskState.WAITING and is_clocked_timer(t)), default=None
-        )
+        return min((timer_due(t) for t in _attached(task) if t.state == TaskState.WAITING and is_clocked_timer(t)),
+                   default=None)
 
     def _sync_tasks(self, ready: dict[str, SpiffTask]) -> None:
         assert self.projection is not None
