@@ -1,10 +1,11 @@
 """The monthly evaluation report (Laporan evaluasi, step 7's output) for one calendar month: what was
 published, which periodic (berkala) items are due for an update, how fast urgent (serta-merta) items went out,
-breaches, Belum sesuai loops, and the answers of the monitoring form that reviewed the month.
+breaches, loops back to an earlier step, and the answers of the monitoring form that reviewed the month.
 
-Steps are found by their SOP number (the diagrams' `langkah`): 2 classifies, 7 monitors. An item counts as
-published (tayang) only where a step whose address the server checks (`periksa_tautan`) completed with the
-check required (`periksa_tautan.wajib_lolos`) and passed.
+Steps and flows are found by their diagram properties, never by number or name: the monitoring step carries
+`penanda` = `evaluasi_bulanan`, a loop is a flow marked `putaran_ulang`, an item's DIP class is its step's
+`kelas_dip`. An item counts as published (tayang) only where a step whose address the server checks
+(`periksa_tautan`) completed with the check required (`periksa_tautan.wajib_lolos`) and passed.
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.audit_reports import is_loop, loop_flows
 from engine.context import EngineContext
 from engine.csv_safe import SafeWriter
+from engine.diagram_properties import MONTHLY_EVALUATION
 from engine.errors import SopflowError
 from engine.execution import process_model
 from engine.instances import URL_CHECK_KEY
 from engine.store import Definition, Event, Instance, WorkItem
 
-CLASSIFY_STEP, MONITOR_STEP = "2", "7"
 BERKALA_MONTHS = 6
-LOOP_FLOWS = frozenset({"Belum sesuai"})
 
 
 @dataclass(frozen=True)
@@ -98,8 +99,8 @@ def parse_month(text: str) -> tuple[int, int]:
 
 
 def published_items(ctx: EngineContext, session: Session, where: list[Any]) -> list[Publication]:
-    """Completed publish steps matching `where` whose address check passed (tayang), with the item's final DIP
-    class and public link."""
+    """Completed publish steps matching `where` whose address check passed (tayang), with the item's DIP class
+    (the step's `kelas_dip` property, read when it became ready) and public link."""
     checked = {(definition_id, spec_id): step
                for definition_id in session.scalars(select(Definition.id))
                for spec_id, step in process_model(ctx, session, definition_id).steps.items()
@@ -112,21 +113,11 @@ def published_items(ctx: EngineContext, session: Session, where: list[Any]) -> l
                   if (definition_id, item.spec_id) in checked]
     ids = {item.instance_id for item, _ in candidates}
     instances = {i.id: i for i in session.scalars(select(Instance).where(Instance.id.in_(ids)))}
-    events = session.execute(
-        select(Event.instance_id, Event.type, Event.task_id, Event.payload)
-        .where(Event.instance_id.in_(ids), Event.type.in_(("instance_started", "task_completed")))
-        .order_by(Event.id)
-    ).all()
-    dip: dict[int, str | None] = {}
-    answers: dict[str, dict[str, Any]] = {}
-    for instance_id, type_, task_id, payload in events:
-        data = payload.get("data") or {}
-        if type_ == "instance_started":
-            dip.setdefault(instance_id, (data.get("item") or {}).get("kelas_dip"))
-        elif "kelas_dip" in data:
-            dip[instance_id] = data["kelas_dip"]
-        if type_ == "task_completed":
-            answers[task_id] = data
+    answers: dict[str, dict[str, Any]] = {
+        task_id: payload.get("data") or {} for task_id, payload in session.execute(
+            select(Event.task_id, Event.payload)
+            .where(Event.instance_id.in_(ids), Event.type == "task_completed").order_by(Event.id))
+    }
     result = []
     for item, step in candidates:
         data = answers.get(item.id, {})
@@ -135,7 +126,7 @@ def published_items(ctx: EngineContext, session: Session, where: list[Any]) -> l
         instance = instances[item.instance_id]
         assert item.finished_at is not None
         result.append(Publication(item.instance_id, instance.title or item.item_label, instance.opd or item.opd,
-                                  dip.get(item.instance_id), item.finished_at, data.get(step.url_check_field or ""),
+                                  item.dip_class, item.finished_at, data.get(step.url_check_field or ""),
                                   instance.started_at))
     return result
 
@@ -163,23 +154,30 @@ def monthly_evaluation(ctx: EngineContext, year: int, month: int) -> Evaluation:
             if i.breached_at is not None
         ]
         decisions = session.execute(
-            select(Event.payload, Instance.opd).join(Instance, Instance.id == Event.instance_id)
+            select(Event.payload, Instance.opd, Instance.definition_id).join(Instance, Instance.id == Event.instance_id)
             .where(Event.type == "gateway_decision", Event.occurred_at >= begin, Event.occurred_at < finish)
         ).all()
-        monitors = session.execute(
-            select(WorkItem.instance_id, WorkItem.finished_by, WorkItem.finished_at, Event.payload)
+        flows = loop_flows(ctx, session)
+        monitoring = {(model.process_id, spec_id) for model in (process_model(ctx, session, definition_id)
+                                                                 for definition_id in flows)
+                      for spec_id in model.steps_marked(MONTHLY_EVALUATION)}
+        monitors = [row for row in session.execute(
+            select(WorkItem.instance_id, WorkItem.finished_by, WorkItem.finished_at, Event.payload,
+                   WorkItem.process_id, WorkItem.spec_id)
             .join(Instance, Instance.id == WorkItem.instance_id)
             .join(Event, (Event.task_id == WorkItem.id) & (Event.type == "task_completed"))
-            .where(WorkItem.step == MONITOR_STEP, WorkItem.status == "completed",
+            .where(WorkItem.spec_id.in_({spec_id for _, spec_id in monitoring}), WorkItem.status == "completed",
                    Instance.started_at >= finish, Instance.started_at < review_end)
             .order_by(WorkItem.finished_at)
-        ).all()
-    loops_by_opd = Counter(opd or "-" for payload, opd in decisions if payload.get("flow") in LOOP_FLOWS)
+        ) if (row.process_id, row.spec_id) in monitoring]
+    loops_by_opd = Counter(opd or "-" for payload, opd, definition_id in decisions
+                           if is_loop(payload, flows.get(definition_id, frozenset())))
     return Evaluation(
         year, month, published, sorted(berkala_due, key=lambda p: p.published_at),
         [p for p in published if p.dip_class == "serta_merta"], breaches, sum(loops_by_opd.values()),
         dict(sorted(loops_by_opd.items())),
-        [MonitoringAnswer(i, actor or "", at, dict(payload.get("data") or {})) for i, actor, at, payload in monitors],
+        [MonitoringAnswer(row.instance_id, row.finished_by or "", row.finished_at, dict(row.payload.get("data") or {}))
+         for row in monitors],
     )
 
 

@@ -17,9 +17,6 @@ from engine.sop_document import build_sop_document
 from engine.spiff import iso_duration
 from engine.store import Instance
 
-VALIDATION_FIELDS = ("hasil_verifikasi", "alasan_verifikasi")
-APPROVAL_FIELDS = ("keputusan_persetujuan", "alasan_pengembalian", "paraf_nama", "paraf_nip")
-
 
 @dataclass
 class StepLine:
@@ -43,17 +40,10 @@ class StepLine:
     labels: dict[str, str] = field(default_factory=dict)  # field name -> the form's label, from the diagram
 
     @property
-    def validation(self) -> dict[str, Any]:
-        """The verifier's verdict, reasons and checklist (step 3), empty for other steps."""
-        if "hasil_verifikasi" not in self.data:
-            return {}
-        checks = {k: v for k, v in self.data.items() if k.startswith("cek_")}
-        return {**{k: self.data[k] for k in VALIDATION_FIELDS if k in self.data}, **checks}
-
-    @property
-    def approval(self) -> dict[str, Any]:
-        """The final check's decision and the initials given with it (step 5)."""
-        return {k: self.data[k] for k in APPROVAL_FIELDS if k in self.data}
+    def answers(self) -> dict[str, Any]:
+        """What the step's form recorded, field by field in the diagram's order (verdicts, reasons, checklists,
+        initials): every step alike, whatever its number."""
+        return {name: self.data[name] for name in self.labels if name in self.data}
 
     @property
     def url_check(self) -> dict[str, Any]:

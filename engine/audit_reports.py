@@ -1,6 +1,6 @@
 """The time-standard report: per step, lane, OPD or month, how long tasks took against their standard, how
-many breached, and how often an item went back (Belum sesuai). Read from the work-item columns and the
-gateway decisions in the log; no workflow is deserialized."""
+many breached, and how often an item went back (a flow its diagram marks `putaran_ulang`). Read from the
+work-item columns and the gateway decisions in the log; no workflow is deserialized."""
 
 from __future__ import annotations
 
@@ -18,13 +18,12 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import SopflowError
-from engine.execution import latest_definition
+from engine.execution import latest_definition, process_model
 from engine.instances import URL_CHECK_KEY
 from engine.spiff import iso_duration
-from engine.store import Event, WorkItem
+from engine.store import Definition, Event, Instance, WorkItem
 
 GROUPINGS = ("step", "lane", "opd", "month")
-LOOP_FLOWS = frozenset({"Belum sesuai"})
 MAX_DAYS = 731
 
 
@@ -113,20 +112,33 @@ def _sort_key(key: str) -> tuple[int, float, str]:
         return 1, 0.0, key
 
 
-def _loop_items(session: Session, begin: datetime, finish: datetime) -> list[str]:
-    """For every Belum sesuai decision in the period, the task whose completion led to it."""
+def loop_flows(ctx: EngineContext, session: Session) -> dict[int, frozenset[tuple[str, str]]]:
+    """Per definition, the flows its diagram marks as going back to an earlier step (putaran_ulang)."""
+    return {definition_id: process_model(ctx, session, definition_id).loop_flows
+            for definition_id in session.scalars(select(Definition.id))}
+
+
+def is_loop(decision: dict[str, Any], flows: frozenset[tuple[str, str]]) -> bool:
+    """Whether a gateway_decision event took a flow back to an earlier step."""
+    return (decision.get("gateway"), decision.get("target")) in flows
+
+
+def _loop_items(ctx: EngineContext, session: Session, begin: datetime, finish: datetime) -> list[str]:
+    """For every decision in the period that sent an item back, the task whose completion led to it."""
+    flows = loop_flows(ctx, session)
     rows = session.execute(
-        select(Event.instance_id, Event.type, Event.task_id, Event.payload)
+        select(Event.instance_id, Event.type, Event.task_id, Event.payload, Instance.definition_id)
+        .join(Instance, Instance.id == Event.instance_id)
         .where(Event.type.in_(("task_completed", "gateway_decision")), Event.occurred_at >= begin,
                Event.occurred_at < finish)
         .order_by(Event.id)
     )
     last_completed: dict[int | None, str] = {}
     found: list[str] = []
-    for instance_id, type_, task_id, payload in rows:
+    for instance_id, type_, task_id, payload, definition_id in rows:
         if type_ == "task_completed":
             last_completed[instance_id] = task_id
-        elif payload.get("flow") in LOOP_FLOWS and instance_id in last_completed:
+        elif is_loop(payload, flows.get(definition_id, frozenset())) and instance_id in last_completed:
             found.append(last_completed[instance_id])
     return found
 
@@ -153,7 +165,7 @@ def time_standard_report(ctx: EngineContext, start: date, end: date, by: str = "
     begin, finish = _bounds(zone, start, end)
     with ctx.db.session() as session:
         items = list(session.scalars(select(WorkItem).where(WorkItem.ready_at >= begin, WorkItem.ready_at < finish)))
-        looped = _loop_items(session, begin, finish)
+        looped = _loop_items(ctx, session, begin, finish)
         loop_items = {item.id: item for item in session.scalars(select(WorkItem).where(WorkItem.id.in_(looped)))}
         checks = _address_checks(session, begin, finish)
     rows: dict[str, ReportRow] = {}

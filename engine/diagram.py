@@ -15,15 +15,10 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 
+from engine.diagram_properties import ENGINE_STARTED, LOOP_BACK
+from engine.diagram_xml import NS, literal, properties_of
 from engine.forms import FormField, fields_from_properties
 from engine.spiff import ScheduledStartTimer
-
-NS = {
-    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
-    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
-}
-# Process property `mulai` = `otomatis`: only the engine starts the process (e.g. one item per planned item).
-ENGINE_STARTED = "otomatis"
 
 
 @dataclass(frozen=True)
@@ -45,6 +40,7 @@ class StepSpec:
     url_check_when: tuple[str, str] | None = None  # periksa_tautan.wajib_lolos FIELD=VALUE: must answer 2xx then
     url_same_as: str | None = None  # periksa_tautan.sama_dengan: the earlier step's field the address should equal
     url_differs_reason: str | None = None  # periksa_tautan.alasan_beda: the field that says why it differs
+    marker: str | None = None  # property penanda: what the reports need to know (e.g. evaluasi_bulanan)
 
     def url_check_must_pass(self, data: dict[str, Any]) -> bool:
         """Whether, with these answers, the address must answer 2xx for the step to complete."""
@@ -66,6 +62,10 @@ class ProcessModel:
     service_operations: frozenset[str]
     names: dict[str, str] = field(default_factory=dict)
     engine_started: bool = False
+    loop_flows: frozenset[tuple[str, str]] = frozenset()  # (source, target) of flows marked putaran_ulang
+
+    def steps_marked(self, marker: str) -> list[str]:
+        return [spec_id for spec_id, step in self.steps.items() if step.marker == marker]
 
 
 def _all_specs(model_spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> list[Any]:
@@ -90,17 +90,13 @@ def _step(task_spec: UserTask) -> StepSpec:
         url_same_as=properties.get("periksa_tautan.sama_dengan"),
         url_differs_reason=properties.get("periksa_tautan.alasan_beda"),
         dip_class_expression=properties.get("kelas_dip"),
+        marker=properties.get("penanda"),
     )
 
 
 def _condition(text: str | None) -> tuple[str, str] | None:
     name, _, value = (text or "").partition("=")
     return (name.strip(), value.strip()) if name.strip() and value.strip() else None
-
-
-def _literal(expression: str) -> str:
-    """The text of a quoted string expression such as "PT15M"."""
-    return expression.strip().strip("\"'")
 
 
 def build_model(
@@ -111,16 +107,17 @@ def build_model(
     start_events = [ts for ts in spec.task_specs.values() if isinstance(ts, StartEvent)]
     start_cycle = next(
         (
-            _literal(ts.event_definition.expression)
+            literal(ts.event_definition.expression)
             for ts in start_events
             if isinstance(ts.event_definition, ScheduledStartTimer)
         ),
         None,
     )
-    flow_names = {
-        (flow.get("sourceRef"), flow.get("targetRef")): flow.get("name")
-        for flow in root.xpath(".//bpmn:sequenceFlow[@name]", namespaces=NS)
-    }
+    flows = root.xpath(".//bpmn:sequenceFlow", namespaces=NS)
+    flow_names = {(flow.get("sourceRef"), flow.get("targetRef")): flow.get("name")
+                  for flow in flows if flow.get("name")}
+    loop_flows = frozenset((str(flow.get("sourceRef")), str(flow.get("targetRef"))) for flow in flows
+                           if properties_of(flow).get("putaran_ulang") == LOOP_BACK)
     process_id = str(process.get("id"))
     return ProcessModel(
         process_id=process_id,
@@ -135,15 +132,6 @@ def build_model(
             ts.operation_name for ts in task_specs if isinstance(ts, ServiceTask)
         ),
         names={ts.bpmn_id: ts.bpmn_name or ts.bpmn_id for ts in task_specs if getattr(ts, "bpmn_id", None)},
-        engine_started=ENGINE_STARTED in process.xpath(
-            "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property[@name='mulai']/@value",
-            namespaces=NS),
+        engine_started=properties_of(process).get("mulai") == ENGINE_STARTED,
+        loop_flows=loop_flows,
     )
-
-
-def read_diagram(xml: bytes, filename: str = "diagram.bpmn") -> ProcessModel:
-    """Parse a diagram that satisfies every rule that needs no installation settings; raises InvalidDiagram
-    (engine.validation.DiagramProblems) listing all problems otherwise. Never executes anything."""
-    from engine.validation import validate_diagram  # validation builds its model with this module
-
-    return validate_diagram(xml, filename=filename).raise_if_problems()

@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.definitions import Deployment, deploy
+from engine.diagram_xml import BPMN_NS, Problem
 from engine.errors import InvalidDiagram, NotAllowed, NotFound
 from engine.events import append_event
 from engine.execution import latest_definition
 from engine.policy import Ability
 from engine.store import Draft, User
 from engine.users import SYSTEM_ACTOR, get_user
-from engine.validation import BPMN_NS, DiagramProblems, Problem, screen
+from engine.validation import DiagramProblems, screen
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext, LiveWorkflow
-from engine.diagram import ProcessModel, read_diagram
+from engine.diagram import ProcessModel
 from engine.errors import NotFound, SopflowError
 from engine.events import GENESIS
 from engine.projection import SqlProjection
 from engine.spiff import dump_workflow, load_workflow
 from engine.stepping import Stepper, completed_steps, scan, timer_due
 from engine.store import Definition, Instance, Timer, WorkItem
+from engine.validation import read_diagram
 
 
 def process_model(ctx: EngineContext, session: Session, definition_id: int) -> ProcessModel:

@@ -8,11 +8,12 @@ from collections.abc import Iterator
 
 from lxml import etree
 
+from engine.diagram_properties import REGISTRY, Kind
+from engine.diagram_xml import BPMN_NS, NS, Problem, name_of, properties_of
 from engine.expressions import expression_problem, known_names
 from engine.forms import FIELD_PREFIX
-from engine.validation import BPMN_NS, NS, Problem, _name, properties_of
 
-EXPRESSION_PROPERTIES = ("opd", "judul", "kelas_dip")
+EXPRESSION_PROPERTIES = tuple(spec.name for spec in REGISTRY if spec.kind == Kind.EXPRESSION)
 
 
 def expression_problems(root: etree._Element) -> Iterator[Problem]:
@@ -29,17 +30,17 @@ def expression_problems(root: etree._Element) -> Iterator[Problem]:
         condition = flow.findtext(f"{{{BPMN_NS}}}conditionExpression") or ""
         if condition.strip():
             source = flow.getparent().xpath("*[@id=$ref]", ref=flow.get("sourceRef") or "")
-            gateway = f" dari gateway {_name(source[0])!r}" if source else ""
-            yield from _expression(flow.get("id"), f"kondisi alur {_name(flow)!r}{gateway}", condition, names)
+            gateway = f" dari gateway {name_of(source[0])!r}" if source else ""
+            yield from _expression(flow.get("id"), f"kondisi alur {name_of(flow)!r}{gateway}", condition, names)
     for node in root.xpath(".//bpmn:*[bpmn:extensionElements/spiffworkflow:properties]", namespaces=NS):
         properties = properties_of(node)
         for key in EXPRESSION_PROPERTIES:
             if key in properties:
-                yield from _expression(node.get("id"), f"{_name(node)!r}, properti {key}", properties[key], names)
+                yield from _expression(node.get("id"), f"{name_of(node)!r}, properti {key}", properties[key], names)
     for parameter in root.xpath(".//bpmn:serviceTask/bpmn:extensionElements/spiffworkflow:serviceTaskOperator"
                                 "/spiffworkflow:parameters/spiffworkflow:parameter", namespaces=NS):
         task = parameter.getparent().getparent().getparent().getparent()
-        yield from _expression(task.get("id"), f"tugas layanan {_name(task)!r}, parameter {parameter.get('id')!r}",
+        yield from _expression(task.get("id"), f"tugas layanan {name_of(task)!r}, parameter {parameter.get('id')!r}",
                                parameter.get("value") or "", names)
 
 

@@ -16,26 +16,15 @@ from lxml import etree
 
 from engine.config import Settings
 from engine.context import EngineContext
+from engine.diagram_properties import is_known
+from engine.diagram_xml import BPMN_NS, CAMUNDA_NS, NS, SPIFF_NS, Problem, executable_processes
 from engine.errors import NotFound
 from engine.execution import latest_definition
 from engine.store import Definition
-from engine.validation import (
-    BPMN_NS,
-    CAMUNDA_NS,
-    MAX_DIAGRAM_BYTES,
-    NS,
-    SPIFF_NS,
-    DiagramProblems,
-    Problem,
-    executable_processes,
-    screen,
-    validate_diagram,
-)
+from engine.timer_paths import add_missing_timers
+from engine.validation import MAX_DIAGRAM_BYTES, DiagramProblems, screen, validate_diagram
 
 SIGNAVIO_NS = "http://www.signavio.com"
-# Names sopflow reads from a step's or a process's properties (plus form.<field> and sop.<field>).
-KNOWN_PROPERTIES = ("langkah", "kelengkapan", "output", "standar_waktu", "opd", "judul", "periksa_tautan",
-                    "periksa_tautan.wajib_lolos", "periksa_tautan.sama_dengan", "periksa_tautan.alasan_beda")
 CAMUNDA_FORM_TYPES = {"string": "text", "long": "text", "date": "date", "boolean": "choice:ya,tidak"}
 ISO_LITERAL = re.compile(r"^(P|R\d*/|\d{4}-\d{2}-\d{2}T)[0-9A-Za-z:+./-]*$")
 
@@ -64,7 +53,8 @@ def detect_tool(root: etree._Element) -> str:
 
 
 def _wanted(name: str) -> bool:
-    return name in KNOWN_PROPERTIES or name.startswith(("form.", "sop."))
+    """What sopflow reads (the registry): everything else of another tool's properties is dropped."""
+    return is_known(name)
 
 
 def _properties_element(node: etree._Element) -> etree._Element:
@@ -215,6 +205,9 @@ def import_diagram(
     _camunda(root, notes)
     _signavio(root, notes)
     _expressions(root, notes)
+    timed = add_missing_timers(root)
+    if timed:
+        notes.append("timer standar waktu dan jalur pencatatan pelanggarannya ditambahkan pada: " + ", ".join(timed))
     process_id = _process(root, target_process_id, notes)
     etree.cleanup_namespaces(root, top_nsmap={"spiffworkflow": SPIFF_NS})
     converted = etree.tostring(root, xml_declaration=True, encoding="UTF-8")

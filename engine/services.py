@@ -11,6 +11,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
+from engine.stepping import is_clocked_timer, timer_owner
 from engine.store import Instance
 
 
@@ -28,13 +29,10 @@ class ServiceCall:
     now: datetime
     after_commit: list[Callable[[], None]]
 
-    def nearby_task_id(self, spec_id: str) -> str | None:
-        """The id of the closest task of `spec_id` around this one: for a boundary path, the task the
-        boundary event is attached to (a sibling of the boundary event under the same split)."""
-        node: SpiffTask | None = self.task
-        while node is not None:
-            for child in node.children:
-                if child.task_spec.bpmn_id == spec_id:
-                    return str(child.id)
+    def timed_task(self) -> SpiffTask | None:
+        """For a service task on a boundary timer's path, the user task that timer is attached to: found from
+        the structure of the diagram, so the diagram never names the task twice."""
+        node: SpiffTask | None = self.task.parent
+        while node is not None and not is_clocked_timer(node):
             node = node.parent
-        return None
+        return timer_owner(node) if node is not None else None

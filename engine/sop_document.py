@@ -16,11 +16,12 @@ from lxml import etree
 from sqlalchemy import select
 
 from engine.context import EngineContext
+from engine.diagram_xml import BPMN_NS, executable_processes, lanes_of, properties_of
 from engine.errors import NotFound
 from engine.execution import latest_definition
 from engine.spiff import iso_duration
 from engine.store import Definition
-from engine.validation import BPMN_NS, executable_processes, lanes_of, properties_of, screen
+from engine.validation import screen
 
 IDENTITY_PREFIX = "sop."
 # Property name after "sop." -> label printed in the identity header, in the order of the format.

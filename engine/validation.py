@@ -22,21 +22,31 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from engine.diagram import ProcessModel, build_model
+from engine.diagram_xml import (
+    BPMN_NS,
+    CAMUNDA_NS,
+    NS,
+    Problem,
+    executable_processes,
+    lanes_of,
+    literal,
+    local_name,
+    name_of,
+    properties_of,
+)
 from engine.errors import InvalidDiagram
+from engine.expression_rules import expression_problems
 from engine.forms import fields_from_properties
+from engine.property_rules import deadline_problems, loop_flow_problems, property_problems
 from engine.spiff import SopflowParser, iso_duration
 
 if TYPE_CHECKING:
     from engine.config import Settings
-    from engine.diagram import ProcessModel
 
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024  # when no settings are given; config.yaml diagrams.max_bytes otherwise
 MAX_NAME_CHARS = 200  # a name is a label on the diagram, a step in the SOP table and a page title
 MAX_DOCUMENTATION_CHARS = 5000
-BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
-NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS, "camunda": CAMUNDA_NS}
 SUPPORTED_START_CYCLE = "R/P1M"
 _HARDENED = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
@@ -59,21 +69,6 @@ UNSUPPORTED_EVENT_DEFINITIONS = {
 }
 CAMUNDA_CODE_ATTRIBUTES = ("class", "expression", "delegateExpression", "type", "topic")
 EVENT_TAGS = ("startEvent", "endEvent", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One broken rule. `element_id` is the diagram element to mark, or None for the whole document."""
-
-    element_id: str | None
-    rule: str
-    message: str
-
-    def as_dict(self) -> dict[str, str | None]:
-        return {"element_id": self.element_id, "rule": self.rule, "message": self.message}
-
-    def __str__(self) -> str:
-        return f"[{self.element_id}] {self.message}" if self.element_id else self.message
 
 
 @dataclass
@@ -105,19 +100,6 @@ class DiagramProblems(InvalidDiagram):
         super().__init__(listed if count == 1 else f"{count} masalah: {listed}")
 
 
-def _name(node: etree._Element) -> str:
-    return str(node.get("name") or node.get("id") or etree.QName(node).localname)
-
-
-def _local(node: etree._Element) -> str:
-    return str(etree.QName(node).localname)
-
-
-def _literal(expression: str) -> str:
-    """The text of a quoted string expression such as "PT15M"."""
-    return expression.strip().strip("\"'")
-
-
 def screen(xml: bytes, max_bytes: int = MAX_DIAGRAM_BYTES) -> tuple[etree._Element | None, list[Problem]]:
     """Refuse oversized, non-UTF-8 or hostile XML (DTDs, entities, external references) before any parsing
     that could act on them; then parse with a hardened lxml parser."""
@@ -143,39 +125,16 @@ def screen(xml: bytes, max_bytes: int = MAX_DIAGRAM_BYTES) -> tuple[etree._Eleme
         return None, [Problem(None, "xml", f"diagram bukan XML yang valid: {error}")]
 
 
-def executable_processes(root: etree._Element) -> list[etree._Element]:
-    return list(root.xpath("bpmn:process[not(@isExecutable='false')]", namespaces=NS))
-
-
-def properties_of(node: etree._Element) -> dict[str, str]:
-    """The element's own spiffworkflow:properties (name -> value)."""
-    return {
-        str(p.get("name")): str(p.get("value") or "")
-        for p in node.xpath("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", namespaces=NS)
-        if p.get("name")
-    }
-
-
-def lanes_of(root: etree._Element) -> dict[str, tuple[str, str]]:
-    """Flow node id -> (lane id, lane name), innermost lane winning."""
-    result: dict[str, tuple[str, str]] = {}
-    for lane in root.xpath(".//bpmn:lane", namespaces=NS):  # document order: parents before nested lanes
-        for ref in lane.xpath("bpmn:flowNodeRef", namespaces=NS):
-            if ref.text:
-                result[ref.text.strip()] = (str(lane.get("id")), str(lane.get("name") or lane.get("id")))
-    return result
-
-
 def _lengths(root: etree._Element) -> Iterator[Problem]:
     """Names and documentation short enough for the pages and documents that show them."""
     for node in root.iter(etree.Element):
         name = node.get("name") or ""
         if len(name) > MAX_NAME_CHARS:
             element_id = node.get("id")
-            yield Problem(element_id, "length", f"nama elemen {element_id or _local(node)} terlalu panjang: "
+            yield Problem(element_id, "length", f"nama elemen {element_id or local_name(node)} terlalu panjang: "
                                                 f"{len(name)} karakter, paling banyak {MAX_NAME_CHARS}")
         text = node.text or ""
-        if _local(node) == "documentation" and len(text) > MAX_DOCUMENTATION_CHARS:
+        if local_name(node) == "documentation" and len(text) > MAX_DOCUMENTATION_CHARS:
             parent = node.getparent()
             owner = parent.get("id") if parent is not None else None
             yield Problem(owner, "length", f"dokumentasi elemen {owner or 'diagram'} terlalu panjang: {len(text)} "
@@ -185,14 +144,14 @@ def _lengths(root: etree._Element) -> Iterator[Problem]:
 def _scripts(root: etree._Element) -> Iterator[Problem]:
     """Scripts anywhere in the document, reachable or not, would be code from an upload: refused."""
     for node in root.xpath(".//bpmn:scriptTask", namespaces=NS):
-        yield Problem(node.get("id"), "script", f"{_name(node)!r} memuat skrip; sopflow tidak menjalankan kode dari "
+        yield Problem(node.get("id"), "script", f"{name_of(node)!r} memuat skrip; sopflow tidak menjalankan kode dari "
                                                 "diagram")
     for script in root.xpath(".//spiffworkflow:preScript | .//spiffworkflow:postScript | .//camunda:script",
                              namespaces=NS):
         owner = next((a for a in script.iterancestors() if etree.QName(a).namespace == BPMN_NS
-                      and _local(a) != "extensionElements"), None)
+                      and local_name(a) != "extensionElements"), None)
         owner_id = owner.get("id") if owner is not None else None
-        owner_name = _name(owner) if owner is not None else _local(script)
+        owner_name = name_of(owner) if owner is not None else local_name(script)
         yield Problem(owner_id, "script", f"{owner_name!r} memuat skrip; sopflow tidak menjalankan kode dari diagram")
 
 
@@ -200,26 +159,26 @@ def _unsupported(root: etree._Element) -> Iterator[Problem]:
     for tag, what in UNSUPPORTED_ELEMENTS.items():
         for node in root.xpath(f".//bpmn:{tag}", namespaces=NS):
             yield Problem(node.get("id"), "unsupported",
-                          f"{_name(node)!r}: {what} tidak dapat dijalankan oleh sopflow")
+                          f"{name_of(node)!r}: {what} tidak dapat dijalankan oleh sopflow")
     for tag, what in UNSUPPORTED_EVENT_DEFINITIONS.items():
         for definition in root.xpath(f".//bpmn:{tag}", namespaces=NS):
             event = definition.getparent()
             yield Problem(event.get("id"), "unsupported",
-                          f"{_name(event)!r}: {what} tidak dapat dijalankan oleh sopflow")
+                          f"{name_of(event)!r}: {what} tidak dapat dijalankan oleh sopflow")
     for task in root.xpath(".//bpmn:serviceTask", namespaces=NS):
         used = [a for a in CAMUNDA_CODE_ATTRIBUTES if task.get(f"{{{CAMUNDA_NS}}}{a}") is not None]
         if used:
             yield Problem(task.get("id"), "unsupported",
-                          f"tugas layanan {_name(task)!r} memakai camunda:{used[0]}; sopflow hanya memanggil handler "
+                          f"tugas layanan {name_of(task)!r} memakai camunda:{used[0]}; sopflow hanya memanggil handler "
                           "terdaftar menurut namanya (spiffworkflow:serviceTaskOperator)")
         elif not task.xpath("bpmn:extensionElements/spiffworkflow:serviceTaskOperator", namespaces=NS):
             yield Problem(task.get("id"), "unsupported",
-                          f"tugas layanan {_name(task)!r} tidak menyebut handler "
+                          f"tugas layanan {name_of(task)!r} tidak menyebut handler "
                           "(spiffworkflow:serviceTaskOperator) yang harus dipanggil")
     for listener in root.xpath(".//camunda:executionListener | .//camunda:taskListener", namespaces=NS):
         owner = listener.getparent().getparent()
         yield Problem(owner.get("id"), "unsupported",
-                      f"{_name(owner)!r}: listener Camunda ({_local(listener)}) tidak dijalankan oleh sopflow")
+                      f"{name_of(owner)!r}: listener Camunda ({local_name(listener)}) tidak dijalankan oleh sopflow")
 
 
 def _iso_problem(kind: str, value: str) -> str | None:
@@ -237,17 +196,17 @@ def _iso_problem(kind: str, value: str) -> str | None:
     return None
 
 
-def _timers(root: etree._Element, standards: dict[str, tuple[str, str]]) -> Iterator[Problem]:
-    """Every timer is a quoted ISO 8601 literal; cycles only on start events; a boundary timer on a user task
-    equals the step's standar_waktu."""
+def _timers(root: etree._Element) -> Iterator[Problem]:
+    """Every timer is a quoted ISO 8601 literal; cycles only on start events (a user task's own timer:
+    engine/property_rules.py)."""
     for definition in root.xpath(".//bpmn:timerEventDefinition", namespaces=NS):
         event = definition.getparent()
-        event_id, where = event.get("id"), f"timer {_name(event)!r}"
-        values = [child for child in definition if _local(child) in ("timeDuration", "timeDate", "timeCycle")]
+        event_id, where = event.get("id"), f"timer {name_of(event)!r}"
+        values = [child for child in definition if local_name(child) in ("timeDuration", "timeDate", "timeCycle")]
         if len(values) != 1:
             yield Problem(event_id, "timer", f"{where} harus memuat tepat satu timeDuration, timeDate atau timeCycle")
             continue
-        kind, expression = _local(values[0]), (values[0].text or "").strip()
+        kind, expression = local_name(values[0]), (values[0].text or "").strip()
         try:
             literal = ast.literal_eval(expression)
         except (ValueError, SyntaxError):
@@ -260,15 +219,8 @@ def _timers(root: etree._Element, standards: dict[str, tuple[str, str]]) -> Iter
         if reason is not None:
             yield Problem(event_id, "timer", f"{where}: {reason}")
             continue
-        if kind == "timeCycle" and _local(event) != "startEvent":
+        if kind == "timeCycle" and local_name(event) != "startEvent":
             yield Problem(event_id, "timer", f"{where}: timer siklus hanya didukung pada start event")
-        attached = event.get("attachedToRef")
-        if _local(event) == "boundaryEvent" and attached in standards and kind == "timeDuration":
-            task_name, standard = standards[attached]
-            if literal != standard:
-                yield Problem(event_id, "timer-standard",
-                              f"{where} pada {task_name!r} bernilai {literal} sedangkan standar_waktu langkah itu "
-                              f"{standard}; keduanya harus sama")
 
 
 def _user_tasks(root: etree._Element, settings: Settings | None) -> Iterator[Problem]:
@@ -277,7 +229,7 @@ def _user_tasks(root: etree._Element, settings: Settings | None) -> Iterator[Pro
     if not tasks:
         yield Problem(None, "user-task", "proses tidak memiliki tugas pengguna (userTask)")
     for task in tasks:
-        task_id, name = task.get("id"), _name(task)
+        task_id, name = task.get("id"), name_of(task)
         where = f"tugas {name!r}"
         lane = lanes.get(str(task_id))
         if lane is None:
@@ -324,10 +276,10 @@ def _gateways(root: etree._Element) -> Iterator[Problem]:
         bare = [flow for flow in outgoing if flow.get("id") != default and not (
             (flow.findtext(f"{{{BPMN_NS}}}conditionExpression") or "").strip())]
         if bare:
-            names = ", ".join(repr(_name(flow)) for flow in bare)
+            names = ", ".join(repr(name_of(flow)) for flow in bare)
             yield Problem(gateway.get("id"), "gateway",
-                          f"gateway {_name(gateway)!r} memiliki {len(outgoing)} alur keluar, tetapi alur {names} tidak "
-                          "memiliki kondisi dan bukan alur default")
+                          f"gateway {name_of(gateway)!r} memiliki {len(outgoing)} alur keluar, tetapi alur {names} "
+                          "tidak memiliki kondisi dan bukan alur default")
 
 
 def _services(root: etree._Element, handler_names: Collection[str] | None) -> Iterator[Problem]:
@@ -338,13 +290,13 @@ def _services(root: etree._Element, handler_names: Collection[str] | None) -> It
         task = operator.getparent().getparent()
         if operator.get("id") not in handler_names:
             yield Problem(task.get("id"), "handler",
-                          f"tugas layanan {_name(task)!r} memanggil handler {operator.get('id')!r} yang tidak "
+                          f"tugas layanan {name_of(task)!r} memanggil handler {operator.get('id')!r} yang tidak "
                           f"terdaftar; handler yang dikenal: {', '.join(sorted(handler_names))}")
 
 
 def _schedules(process: etree._Element, settings: Settings | None) -> Iterator[Problem]:
     for start in process.xpath("bpmn:startEvent[bpmn:timerEventDefinition/bpmn:timeCycle]", namespaces=NS):
-        cycle = _literal(start.findtext(f"{{{BPMN_NS}}}timerEventDefinition/{{{BPMN_NS}}}timeCycle") or "")
+        cycle = literal(start.findtext(f"{{{BPMN_NS}}}timerEventDefinition/{{{BPMN_NS}}}timeCycle") or "")
         if cycle.upper() != SUPPORTED_START_CYCLE:
             yield Problem(start.get("id"), "schedule",
                           f"siklus start timer {cycle!r} tidak didukung; gunakan \"R/P1M\" (bulanan)")
@@ -377,15 +329,12 @@ def validate_diagram(
 ) -> Validation:
     """Every problem of the diagram. Without settings and handlers, only the rules that need neither run
     (lanes mapped to roles, registered handlers and schedules need them)."""
-    from engine.diagram import build_model
-    from engine.expression_rules import expression_problems  # it reads diagrams with this module's helpers
-
     result = Validation()
     root, problems = screen(xml, settings.diagram_max_bytes if settings else MAX_DIAGRAM_BYTES)
     result.problems.extend(problems)
     if root is None:
         return result
-    if _local(root) != "definitions" or etree.QName(root).namespace != BPMN_NS:
+    if local_name(root) != "definitions" or etree.QName(root).namespace != BPMN_NS:
         result.problems.append(Problem(None, "process", "dokumen bukan diagram BPMN 2.0 (bpmn:definitions)"))
         return result
     result.problems.extend(_lengths(root))
@@ -401,12 +350,11 @@ def validate_diagram(
     if expected_process_id is not None and result.process_id != expected_process_id:
         message = f"diagram ini untuk proses {result.process_id!r}, bukan {expected_process_id!r}"
         result.problems.append(Problem(process.get("id"), "process", message))
-    standards = {
-        str(task.get("id")): (_name(task), properties_of(task).get("standar_waktu", "").strip())
-        for task in root.xpath(".//bpmn:userTask", namespaces=NS)
-    }
     result.problems.extend(_user_tasks(root, settings))
-    result.problems.extend(_timers(root, {k: v for k, v in standards.items() if v[1]}))
+    result.problems.extend(_timers(root))
+    result.problems.extend(deadline_problems(root))
+    result.problems.extend(property_problems(root))
+    result.problems.extend(loop_flow_problems(root))
     result.problems.extend(_gateways(root))
     result.problems.extend(expression_problems(root))
     result.problems.extend(_services(root, handler_names))
@@ -419,3 +367,8 @@ def validate_diagram(
         result.model = build_model(root, process, spec, subprocess_specs)
     return result
 
+
+def read_diagram(xml: bytes, filename: str = "diagram.bpmn") -> ProcessModel:
+    """Parse a diagram that satisfies every rule that needs no installation settings; raises InvalidDiagram
+    (DiagramProblems) listing all problems otherwise. Never executes anything."""
+    return validate_diagram(xml, filename=filename).raise_if_problems()

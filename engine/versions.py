@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
+from engine.diagram_xml import BPMN_NS, NS, executable_processes, lanes_of, properties_of
 from engine.errors import NotFound
 from engine.store import Definition, Instance
-from engine.validation import BPMN_NS, NS, executable_processes, lanes_of, properties_of, screen
+from engine.validation import screen
 
 
 @dataclass(frozen=True)

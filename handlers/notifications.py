@@ -58,11 +58,11 @@ def _mail_after_commit(call: ServiceCall, recipients: list[str], subject: str, b
 
 def breach_handler(call: ServiceCall) -> dict[str, Any]:
     """Record the breach on the task and in history, notify the supervisors in the app and by mail."""
-    spec_id = str(call.params["tugas"])
-    task_id = call.nearby_task_id(spec_id)
-    item = call.session.get(WorkItem, task_id) if task_id else None
-    if item is None:
-        raise LookupError(f"breach of {spec_id}: its task is not in this instance")
+    task = call.timed_task()
+    item = call.session.get(WorkItem, str(task.id)) if task is not None else None
+    if task is None or item is None:
+        raise LookupError(f"{call.task.task_spec.bpmn_name}: no timed user task of this instance leads here")
+    spec_id = task.task_spec.bpmn_id
     item.breached_at = call.now
     supervisors = users_with_role(call.session, call.ctx.settings.supervisor_role)
     subject, body = _message(call, item)

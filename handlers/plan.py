@@ -7,19 +7,23 @@ from typing import Any
 from engine.execution import begin_instance, latest_definition
 from engine.services import ServiceCall
 
+PROCESS, ENTRIES = "proses", "butir"
+
 
 def start_item_instances(call: ServiceCall) -> dict[str, Any]:
-    """Start the item process (parameter `proses`) once for each item of `rencana_unggahan`, in the same
-    transaction as the plan's step; each item then has its own tasks, deadlines, loops and history."""
-    definition = latest_definition(call.session, str(call.params["proses"]))
+    """Start the process named by parameter `proses` once for each entry of parameter `butir` (the diagram says
+    which field of the plan that is), in the same transaction as the plan's step: each child gets its entry as
+    `item` and every other parameter under its own name, then has its own tasks, deadlines, loops and history."""
+    definition = latest_definition(call.session, str(call.params[PROCESS]))
+    shared = {name: value for name, value in call.params.items() if name not in (PROCESS, ENTRIES)}
     started = []
-    for item in call.task.data.get("rencana_unggahan", []):
+    for item in call.params.get(ENTRIES) or []:
         child = begin_instance(
             call.ctx,
             call.session,
             definition,
             call.actor,
-            data={"item": item, "arahan_kerja": call.task.data.get("arahan_kerja")},
+            data={"item": item, **shared},
             parent_id=call.instance.id,
             trigger="plan",
         )

@@ -163,10 +163,10 @@ def test_record_lists_every_step_with_actor_standard_validation_and_initials(ctx
     assert (first.actor, first.duration_seconds, first.within_standard, first.standard_seconds) == (
         "pembantu.dinkes", 6000.0, False, 5400.0)
     assert first.breached_at is not None
-    assert record.steps[1].validation["hasil_verifikasi"] == "belum_sesuai"
-    assert record.steps[3].validation["cek_akurat"] is True
-    assert record.steps[5].approval == {"keputusan_persetujuan": "disetujui", "paraf_nama": "Fajar Alemsyah, S.E.",
-                                        "paraf_nip": "198011222006041009"}
+    assert record.steps[1].answers["hasil_verifikasi"] == "belum_sesuai"
+    assert record.steps[3].answers["cek_akurat"] is True
+    assert record.steps[5].answers == {"keputusan_persetujuan": "disetujui", "paraf_nama": "Fajar Alemsyah, S.E.",
+                                       "paraf_nip": "198011222006041009"}
     assert [d["flow"] for d in record.decisions] == ["Belum sesuai", "Sesuai", "Disetujui", "Ya"]
     check = record.steps[6].url_check
     assert (check["url"], check["status"], check["ok"]) == (STEP_6["tautan_publik"], 200, True)

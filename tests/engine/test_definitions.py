@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from engine import definitions
 from engine.context import EngineContext
-from engine.diagram import read_diagram
 from engine.errors import InvalidDiagram
 from engine.store import Definition, Event
+from engine.validation import read_diagram
 from tests.conftest import ROOT
 
 PUBLIKASI = (ROOT / "bpmn" / "ppid_publikasi.bpmn").read_bytes()

@@ -8,9 +8,10 @@ import time
 import pytest
 from simpleeval import InvalidExpression, NumberTooHigh  # type: ignore[import-untyped]
 
+from engine.diagram_xml import Problem
 from engine.expressions import evaluate, expression_problem, known_names
 from engine.spiff import RestrictedScriptEngine, dump_workflow, load_workflow
-from engine.validation import Problem, validate_diagram
+from engine.validation import validate_diagram
 from handlers import HANDLERS
 from tests.engine.test_validation import ITEM, SETTINGS, _edit
 
@@ -57,10 +58,11 @@ def test_the_shipped_conditions_use_only_declared_names() -> None:
 
 
 def test_a_service_task_parameter_is_checked_like_a_condition() -> None:
-    xml = _edit(ITEM, b'value="&quot;Task_4_Unggah&quot;"', b'value="__import__(&quot;os&quot;)"')
+    xml = _edit(ITEM, b'<spiffworkflow:parameters/>', b'<spiffworkflow:parameters><spiffworkflow:parameter '
+                b'id="catatan" type="str" value="__import__(&quot;os&quot;)"/></spiffworkflow:parameters>', count=1)
     [problem] = [p for p in validate_diagram(xml, SETTINGS, set(HANDLERS)).problems if p.rule == "expression"]
-    assert problem.element_id == "Breach_Task_4_Unggah"
-    assert "parameter 'tugas'" in problem.message and "garis bawah" in problem.message
+    assert problem.element_id == "Breach_Task_2_Siapkan_Data"
+    assert "parameter 'catatan'" in problem.message and "garis bawah" in problem.message
 
 
 def test_a_property_expression_with_an_unknown_item_key_or_name_is_refused() -> None:

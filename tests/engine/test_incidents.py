@@ -175,7 +175,7 @@ def test_a_timer_whose_firing_fails_is_set_aside_with_an_incident_and_fires_on_r
     assert fire_due_timers(ctx) == 3
 
     [row] = list_incidents(ctx)
-    assert (row.incident.instance_id, row.incident.element_name) == (broken.id, "Melewati standar waktu 90 menit")
+    assert (row.incident.instance_id, row.incident.element_name) == (broken.id, "Melewati standar waktu")
     assert row.incident.timer_id is not None and "JSONDecodeError" in row.incident.message
     assert row.incident.timer_id not in {timer_id for timer_id, _ in pending_timers(ctx)}  # no refiring loop
     assert fire_due_timers(ctx) == 0
@@ -208,7 +208,8 @@ def test_the_incidents_migration_goes_down_and_up_again(tmp_path: Path) -> None:
 def test_after_a_fixed_version_is_deployed_and_the_instance_migrated_retry_resolves(
     ctx: EngineContext, clock: ManualClock
 ) -> None:
-    broken = ITEM.replace(b'value="&quot;Task_2_Siapkan_Data&quot;"', b'value="kelas_dip"')  # not yet in the data
+    broken = ITEM.replace(b'<spiffworkflow:parameters/>', b'<spiffworkflow:parameters><spiffworkflow:parameter '
+                          b'id="catatan" type="str" value="kelas_dip"/></spiffworkflow:parameters>', 1)  # not in data
     assert definitions.deploy(ctx, broken, note="parameter keliru").definition.version == 2
     [item] = [item_instance(ctx, start_with_plan(ctx, PLAN[:1]).id)]
     clock.advance(timedelta(minutes=91))

@@ -8,7 +8,8 @@ import pytest
 
 from engine.cli import main
 from engine.config import Settings, load_settings
-from engine.validation import MAX_DIAGRAM_BYTES, Problem, validate_diagram
+from engine.diagram_xml import Problem
+from engine.validation import MAX_DIAGRAM_BYTES, validate_diagram
 from handlers import HANDLERS
 from tests.conftest import ROOT
 

@@ -69,14 +69,7 @@ function setProperty(injector, element, bo, name, value) {
   modeling.updateModdleProperties(element, container, { properties: [...container.get("properties"), property] });
 }
 
-function minutesText(iso) {
-  const match = /^PT(?:(\d+)H)?(?:(\d+)M)?$/.exec(iso || "");
-  if (!match) return iso;
-  const minutes = Number(match[1] || 0) * 60 + Number(match[2] || 0);
-  return `${minutes} menit`;
-}
-
-// A boundary timer on a user task must equal its standar_waktu: changing one changes the other.
+// A user task's boundary timer follows its standar_waktu (validation refuses a timer that differs).
 function syncBoundaryTimers(injector, element, value) {
   if (!ISO_DURATION.test(value)) return;
   const modeling = injector.get("modeling");
@@ -91,10 +84,6 @@ function syncBoundaryTimers(injector, element, value) {
       const expression = moddle.create("bpmn:FormalExpression", { body });
       expression.$parent = definition;
       modeling.updateModdleProperties(attacher, definition, { timeDuration: expression });
-    }
-    const name = getBusinessObject(attacher).name || "";
-    if (/^Melewati standar waktu/.test(name)) {
-      modeling.updateProperties(attacher, { name: `Melewati standar waktu ${minutesText(value)}` });
     }
   }
 }

@@ -1,0 +1,73 @@
+"""Everything sopflow reads from a diagram's extension properties, declared once: name, the kind of value, the
+elements that carry it and its label. Validation checks diagrams against it (engine/property_rules.py), import
+keeps exactly these, expression checks take the expression properties from it. A rule of the SOP (a time
+standard, which step is the monthly evaluation, which flow goes back a step) is a property here, never a name
+in Python."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class Kind(Enum):
+    TEXT = "text"
+    DURATION = "duration"  # ISO 8601 in the XML (PT45M); "45 menit" for people (engine/durations.py)
+    EXPRESSION = "expression"  # evaluated against the task's data (engine/expressions.py)
+    FIELD = "field"  # the name of a form field of the same step
+    CONDITION = "condition"  # FIELD=VALUE on the same step's form
+    FORM_FIELD = "form_field"  # form.<name>: engine/forms.py
+    CHOICE = "choice"
+
+
+USER_TASK, PROCESS, SEQUENCE_FLOW = "userTask", "process", "sequenceFlow"
+
+# Values of `penanda`: what the reports need to know about a step.
+MONTHLY_EVALUATION = "evaluasi_bulanan"
+# Value of `putaran_ulang` on a flow that sends an item back to an earlier step (Belum sesuai, Dikembalikan...).
+LOOP_BACK = "ya"
+# Value of process property `mulai`: only the engine starts the process (one item per planned item).
+ENGINE_STARTED = "otomatis"
+
+
+@dataclass(frozen=True)
+class PropertySpec:
+    name: str  # for a prefix, the prefix with its dot ("form.")
+    kind: Kind
+    elements: tuple[str, ...]
+    label: str  # Indonesian: shown in the panel and the SOP document
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    prefix: bool = False
+
+    def matches(self, name: str) -> bool:
+        return name.startswith(self.name) and len(name) > len(self.name) if self.prefix else name == self.name
+
+
+REGISTRY: tuple[PropertySpec, ...] = (
+    PropertySpec("mulai", Kind.CHOICE, (PROCESS,), "Dimulai oleh", choices=(ENGINE_STARTED,)),
+    PropertySpec("sop.", Kind.TEXT, (PROCESS,), "Identitas SOP", prefix=True),
+    PropertySpec("langkah", Kind.TEXT, (USER_TASK,), "Nomor langkah"),
+    PropertySpec("kelengkapan", Kind.TEXT, (USER_TASK,), "Kelengkapan"),
+    PropertySpec("output", Kind.TEXT, (USER_TASK,), "Output"),
+    PropertySpec("standar_waktu", Kind.DURATION, (USER_TASK,), "Standar waktu", required=True),
+    PropertySpec("opd", Kind.EXPRESSION, (USER_TASK,), "OPD penanggung jawab"),
+    PropertySpec("judul", Kind.EXPRESSION, (USER_TASK,), "Judul item"),
+    PropertySpec("kelas_dip", Kind.EXPRESSION, (USER_TASK,), "Klasifikasi DIP"),
+    PropertySpec("penanda", Kind.CHOICE, (USER_TASK,), "Penanda langkah", choices=(MONTHLY_EVALUATION,)),
+    PropertySpec("periksa_tautan", Kind.FIELD, (USER_TASK,), "Isian tautan yang diperiksa server"),
+    PropertySpec("periksa_tautan.wajib_lolos", Kind.CONDITION, (USER_TASK,), "Tautan wajib dapat diakses bila"),
+    PropertySpec("periksa_tautan.sama_dengan", Kind.TEXT, (USER_TASK,), "Tautan seharusnya sama dengan isian"),
+    PropertySpec("periksa_tautan.alasan_beda", Kind.FIELD, (USER_TASK,), "Isian alasan tautan berbeda"),
+    PropertySpec("form.", Kind.FORM_FIELD, (USER_TASK,), "Isian formulir", prefix=True),
+    PropertySpec("putaran_ulang", Kind.CHOICE, (SEQUENCE_FLOW,), "Mengembalikan ke langkah sebelumnya",
+                 choices=(LOOP_BACK,)),
+)
+
+
+def spec_of(name: str) -> PropertySpec | None:
+    return next((spec for spec in REGISTRY if spec.matches(name)), None)
+
+
+def is_known(name: str) -> bool:
+    return spec_of(name) is not None
