@@ -12,7 +12,7 @@ from uuid import uuid4
 import filetype  # type: ignore[import-untyped]
 
 from engine.context import EngineContext
-from engine.errors import NotAllowed, NotFound, SopflowError
+from engine.errors import InvalidInput, NotAllowed, NotFound, SopflowError
 from engine.events import append_event
 from engine.store import Attachment, WorkItem
 from engine.users import get_user
@@ -138,9 +138,9 @@ def remove_attachment(ctx: EngineContext, attachment_id: str, actor: str, reason
     marked removed, and the removal is an event of the instance."""
     reason = reason.strip()
     if not reason:
-        raise SopflowError("a removal needs a reason")
+        raise InvalidInput("a removal needs a reason", field="reason")
     if len(reason) > MAX_REASON:
-        raise SopflowError("the reason is longer than %(limit)d characters", limit=MAX_REASON)
+        raise InvalidInput("the reason is longer than %(limit)d characters", field="reason", limit=MAX_REASON)
     now = ctx.clock.now()
     with ctx.db.session() as session:
         attachment = session.get(Attachment, attachment_id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.context import EngineContext
-from engine.errors import SopflowError
+from engine.errors import InvalidInput
 from engine.events import append_event
 from engine.store import Comment
 from engine.users import get_user
@@ -14,9 +14,9 @@ MAX_COMMENT = 4000
 def add_comment(ctx: EngineContext, instance_id: int, body: str, actor: str) -> Comment:
     text = body.strip()
     if not text:
-        raise SopflowError("a comment cannot be empty")
+        raise InvalidInput("A comment cannot be empty.", field="body")
     if len(text) > MAX_COMMENT:
-        raise SopflowError(f"a comment has at most {MAX_COMMENT} characters")
+        raise InvalidInput("A comment has at most %(limit)d characters.", field="body", limit=MAX_COMMENT)
     now = ctx.clock.now()
     with ctx.db.session() as session:
         instance = ctx.policy.viewable_instance(session, get_user(session, actor), instance_id)

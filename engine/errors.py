@@ -50,3 +50,12 @@ class StepFailed(SopflowError):
 
 class Busy(SopflowError):
     """A bounded resource (e.g. outbound requests) is fully in use; the caller should try again shortly."""
+
+
+class InvalidInput(SopflowError):
+    """A value a person typed is refused (an empty comment, a blank reason); `field` names the parameter, so a
+    page can show the message beside it and keep what was typed."""
+
+    def __init__(self, template: str, /, field: str, **params: object) -> None:
+        super().__init__(template, **params)
+        self.field = field

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from engine.context import EngineContext
 from engine.diagram import StepSpec
-from engine.errors import InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
+from engine.errors import InvalidInput, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.events import instance_history
 from engine.execution import InstanceRun, begin_instance, latest_definition, process_model
 from engine.forms import FieldError, ItemRules, validate_submission
@@ -281,7 +281,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str, reason: st
             if user is not None:
                 ctx.policy.require(user, Ability.SUPERVISE)
             if not reason.strip():
-                raise SopflowError("a cancellation needs a reason")
+                raise InvalidInput("A cancellation needs a reason.", field="reason")
             execution = InstanceRun.load(ctx, session, instance_id, actor)
             execution.workflow.cancel()
             execution.instance.status = "cancelled"

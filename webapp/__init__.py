@@ -6,9 +6,8 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from flask import Flask, redirect, request, session
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
@@ -18,7 +17,8 @@ from webapp.auth import init_auth
 from webapp.context import EXTENSION_KEY
 from webapp.errors import init_errors
 from webapp.formatting import init_formatting
-from webapp.i18n import LANGUAGES, init_i18n
+from webapp.i18n import init_i18n
+from webapp.language import init_language_switch
 
 SECRET_ENV = "SOPFLOW_SECRET_KEY"
 SECURE_COOKIES_ENV = "SOPFLOW_SECURE_COOKIES"  # "1" behind HTTPS: the session cookie is sent over TLS only
@@ -90,13 +90,7 @@ def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> F
     app.register_blueprint(audit.bp, url_prefix="/audit")
     app.register_blueprint(incidents.bp, url_prefix="/incidents")
 
-    @app.post("/language/<code>")
-    def set_language(code: str) -> Response:
-        if code in LANGUAGES:
-            session["lang"] = code
-        back = urlsplit(request.referrer or "")
-        same_site = back.netloc in ("", request.host)
-        return redirect(urlunsplit(("", "", back.path or "/", back.query, "")) if same_site else "/")
+    init_language_switch(app)
 
     @app.after_request
     def security_headers(response: Response) -> Response:

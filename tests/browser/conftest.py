@@ -38,6 +38,13 @@ def log_in(page: Page, base_url: str, username: str) -> None:
     expect(page).not_to_have_url(re.compile(r"/login"))
 
 
+def open_menu(page: Page) -> None:
+    """On a phone the header's links fold behind the Menu button: open it (nothing to do on a desktop)."""
+    toggle = page.locator("#menu-toggle")
+    if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+        toggle.click()
+
+
 @dataclass
 class LiveServer:
     url: str

@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from engine.store import Instance
-from tests.browser.conftest import TIMEOUT_MS, LiveServer, log_in
+from tests.browser.conftest import TIMEOUT_MS, LiveServer, log_in, open_menu
 from tests.conftest import ROOT
 
 SHOTS = ROOT / "tests" / "browser" / "screenshots"
@@ -50,6 +50,7 @@ def test_the_admin_adds_an_office_that_ppid_utama_picks_in_a_plan_row(
     open_as: Callable[[str], Page], live_server: LiveServer, width: int
 ) -> None:
     admin = open_as("admin")
+    open_menu(admin)
     admin.get_by_role("link", name="Daftar OPD").click()
     expect(admin.locator("h1")).to_have_text("Daftar OPD")
     admin.locator('#new-office [name="name"]').fill(OFFICE)

@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from engine.services import ServiceCall
 from engine.timers import fire_due_timers
 from handlers import HANDLERS
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, open_menu
 from tests.conftest import ROOT
 from tests.webapp.pages import open_task, plan_item, start_items
 
@@ -36,6 +36,7 @@ def test_an_admin_retries_an_incident_after_the_handler_is_fixed(
     page = sign_in("admin")
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{base}/tasks/")
+    open_menu(page)
     page.click("#nav-incidents")
     row = page.locator("#incident-1")
     expect(row).to_contain_text("Catat pelanggaran standar waktu")

@@ -23,6 +23,7 @@ from tests.webapp.pages import (
     advance_item,
     error_message,
     event_count,
+    field_error,
     field_value,
     flash_messages,
     open_task,
@@ -110,7 +111,7 @@ def test_the_instance_page_shows_steps_timeline_files_comments_and_the_diagram_m
 def test_an_empty_comment_is_refused_with_a_message(people: People, engine_ctx: EngineContext, item: Instance) -> None:
     before = snapshot(engine_ctx)
     refused = post(people("pembantu.dinkes"), f"/publications/{item.id}/comments", {"body": "   "})
-    assert refused.status_code == 400 and error_message(refused)
+    assert refused.status_code == 400 and field_error(refused, "body") == "Komentar tidak boleh kosong."
     assert snapshot(engine_ctx) == before
 
 

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from engine import attachments, case_file, comments, inbox, incidents, instance_view, notices, offices
 from engine import instances as instance_service
 from engine.attachments import RefusedUpload
-from engine.errors import InvalidTaskData, NotAllowed, TaskConflict
+from engine.errors import InvalidInput, InvalidTaskData, NotAllowed, TaskConflict
 from engine.forms import DIP_CLASSES
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.policy import Ability
@@ -230,7 +230,14 @@ def upload(task_id: str) -> tuple[str, int]:
 def remove_attachment(attachment_id: str) -> Response | tuple[str, int]:
     """The uploader takes a file back (and may give its replacement) while the step is open."""
     ctx = engine()
-    removed = attachments.remove_attachment(ctx, attachment_id, current_user.username, request.form.get("reason", ""))
+    try:
+        removed = attachments.remove_attachment(ctx, attachment_id, current_user.username,
+                                                request.form.get("reason", ""))
+    except InvalidInput as problem:
+        task_id = attachments.open_attachment(ctx, attachment_id, current_user.username).attachment.task_id
+        if task_id is None:
+            raise
+        return _render_task(task_id, errors={f"remove-{attachment_id}": translated(problem)}, status=400)
     if removed.task_id is None:
         return redirect(url_for("tasks.publication", instance_id=removed.instance_id))
     refused = _store_files(instance_service.get_task(ctx, removed.task_id), _received_files())
@@ -280,7 +287,13 @@ def start() -> Response:
 
 @bp.get("/publications/<int:instance_id>")
 @login_required  # type: ignore[misc]
-def publication(instance_id: int) -> str:
+def publication(instance_id: int) -> tuple[str, int]:
+    return _render_publication(instance_id)
+
+
+def _render_publication(instance_id: int, refused: InvalidInput | None = None) -> tuple[str, int]:
+    """The item page; after a refused comment or cancellation, with the message beside the field and what was
+    typed kept (HTTP 400)."""
     ctx = engine()
     view = instance_view.view_instance(ctx, instance_id, current_user.username)
     return render_template("tasks/instance.html", view=view, marks=view.marks(),
@@ -288,20 +301,29 @@ def publication(instance_id: int) -> str:
                            case=case_file.case_file(ctx, instance_id, current_user.username),
                            may_comment=current_user.can(Ability.WORK),
                            may_cancel=current_user.can(Ability.SUPERVISE)
-                           and view.instance.status == "running")
+                           and view.instance.status == "running",
+                           errors={refused.field: translated(refused)} if refused else {},
+                           values=request.form if refused else {}), 400 if refused else 200
 
 
 @bp.post("/publications/<int:instance_id>/comments")
 @requires(Ability.WORK)
-def comment(instance_id: int) -> Response:
-    comments.add_comment(engine(), instance_id, request.form.get("body", ""), current_user.username)
+def comment(instance_id: int) -> Response | tuple[str, int]:
+    try:
+        comments.add_comment(engine(), instance_id, request.form.get("body", ""), current_user.username)
+    except InvalidInput as refused:
+        return _render_publication(instance_id, refused)
     return redirect(url_for("tasks.publication", instance_id=instance_id) + "#comments")
 
 
 @bp.post("/publications/<int:instance_id>/cancel")
 @requires(Ability.SUPERVISE)
-def cancel(instance_id: int) -> Response:
-    instance_service.cancel_instance(engine(), instance_id, current_user.username, request.form.get("reason", ""))
+def cancel(instance_id: int) -> Response | tuple[str, int]:
+    try:
+        instance_service.cancel_instance(engine(), instance_id, current_user.username,
+                                         request.form.get("reason", ""))
+    except InvalidInput as refused:
+        return _render_publication(instance_id, refused)
     flash(_("The publication was cancelled."), "success")
     return redirect(url_for("tasks.publication", instance_id=instance_id))
 
