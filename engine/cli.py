@@ -10,28 +10,31 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import definitions, instances, offices, outbox, schema, timers, users
+from engine.administration import SYSTEM_ACTOR
 from engine.cli_accounts import office_commands
 from engine.config import Settings, load_settings
-from engine.context import EngineContext
 from engine.errors import InvalidTaskData, SopflowError
 from engine.incident_cli import incident_commands
-from engine.store import WorkItem
+
+if TYPE_CHECKING:
+    from engine.context import EngineContext
+    from engine.store import WorkItem
 
 DEMO_PASSWORD_ENV = "SOPFLOW_DEMO_PASSWORD"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo.yaml"
 
 
+# Each command imports the engine modules it uses when it runs, so `sopflow validate` starts fast.
 # Other packages add their subcommands here (the web app adds `serve` and `token`), so engine needs no Flask.
 PARSER_EXTENSIONS: list[Callable[[Any], None]] = []
 
 
 def _context(settings: Settings) -> EngineContext:
+    from engine.context import EngineContext
     from handlers import HANDLERS
 
     return EngineContext.create(settings, handlers=HANDLERS)
@@ -42,6 +45,10 @@ def _local(settings: Settings, moment: datetime | None) -> str:
 
 
 def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
+    import yaml
+
+    from engine import definitions, offices, schema, users
+
     schema.upgrade(ctx.settings.database_url)
     print(f"schema up to date: {ctx.settings.database_url}")
     for deployment in definitions.deploy_directory(ctx, ctx.settings.bpmn_dir):
@@ -65,6 +72,8 @@ def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import definitions
+
     deployment = definitions.deploy_file(ctx, Path(args.file), args.actor, args.note)
     d = deployment.definition
     state = "deployed" if deployment.created else "unchanged (identical to the newest version)"
@@ -72,6 +81,8 @@ def cmd_deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_start(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     instance = instances.start_instance(ctx, args.process, args.actor)
     print(f"instance {instance.id} of {instance.process_id} started; waiting for: {instance.current_task or '-'}")
 
@@ -98,6 +109,8 @@ def _print_tasks(settings: Settings, items: list[WorkItem], now: datetime) -> No
 
 
 def cmd_tasks(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     query = instances.TaskFilter(lane=args.lane, opd=args.opd, instance_id=args.instance, overdue=args.overdue)
     _print_tasks(ctx.settings, instances.list_tasks(ctx, query), ctx.clock.now())
 
@@ -113,27 +126,37 @@ def _json_object(text: str) -> dict[str, Any]:
 
 
 def cmd_complete(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     item = instances.complete_task(ctx, args.task, _json_object(args.data), args.actor)
     state = instances.get_instance(ctx, item.instance_id).instance
     print(f"completed {item.name!r}; instance {state.id} is {state.status}; waiting for: {state.current_task or '-'}")
 
 
 def cmd_claim(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     item = instances.claim_task(ctx, args.task, args.actor)
     print(f"{item.name!r} claimed by {item.claimed_by}")
 
 
 def cmd_release(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     item = instances.release_task(ctx, args.task, args.actor)
     print(f"{item.name!r} released")
 
 
 def cmd_cancel(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     instance = instances.cancel_instance(ctx, args.instance, args.actor, args.reason)
     print(f"instance {instance.id} cancelled")
 
 
 def cmd_show(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     state = instances.get_instance(ctx, args.instance)
     inst = state.instance
     print(f"instance {inst.id} of {inst.process_id}: {inst.status}, started {_local(ctx.settings, inst.started_at)} "
@@ -145,12 +168,15 @@ def cmd_show(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_fire_due(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import outbox, timers
+
     print(f"{timers.fire_due_timers(ctx, 'cli')} timer(s) fired, {outbox.deliver_due(ctx)} mail(s) sent")
 
 
 def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    from engine import timers
     from engine.scheduler import TimerScheduler
 
     scheduler = TimerScheduler(ctx, BlockingScheduler(timezone="UTC"))
@@ -160,6 +186,8 @@ def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import users
+
     password = os.environ.get("SOPFLOW_NEW_PASSWORD")
     if not password:
         raise SopflowError("set SOPFLOW_NEW_PASSWORD to the new user's password")
@@ -240,14 +268,16 @@ def _audit_commands(sub: Any) -> None:
 # Modeler: `sopflow validate FILE | versions PROCESS | diff PROCESS V1 V2 | migrate INSTANCE --to-version N`.
 
 
-def cmd_validate(ctx: EngineContext, args: argparse.Namespace) -> None:
+def cmd_validate(settings: Settings, args: argparse.Namespace) -> None:
+    """Needs no database: it runs on the settings alone (see `main`), so it starts fast."""
     from engine.validation import validate_diagram
+    from handlers import HANDLERS
 
     try:
         xml = Path(args.file).read_bytes()
     except OSError as error:
         raise SopflowError(f"cannot read {args.file}: {error.strerror}") from error
-    result = validate_diagram(xml, ctx.settings, set(ctx.handlers), Path(args.file).name)
+    result = validate_diagram(xml, settings, set(HANDLERS), Path(args.file).name)
     for problem in result.problems:
         print(f"{problem.element_id or '-'}\t{problem.rule}\t{problem.message}")
     if result.problems:
@@ -297,7 +327,7 @@ def cmd_migrate(ctx: EngineContext, args: argparse.Namespace) -> None:
 def _modeler_commands(sub: Any) -> None:
     validate = sub.add_parser("validate", help="check a BPMN file against every rule; lists each problem")
     validate.add_argument("file")
-    validate.set_defaults(handler=cmd_validate)
+    validate.set_defaults(handler=cmd_validate, settings_only=True)
     listing = sub.add_parser("versions", help="deployed versions of a process: who, when, note")
     listing.add_argument("process")
     listing.set_defaults(handler=cmd_versions)
@@ -310,7 +340,7 @@ def _modeler_commands(sub: Any) -> None:
     migrate.add_argument("instance", type=int)
     migrate.add_argument("--to-version", type=int, required=True)
     migrate.add_argument("--dry-run", action="store_true", help="only report what would change")
-    migrate.add_argument("--as", dest="actor", default=users.SYSTEM_ACTOR, help="username acting")
+    migrate.add_argument("--as", dest="actor", default=SYSTEM_ACTOR, help="username acting")
     migrate.set_defaults(handler=cmd_migrate)
 
 
@@ -324,7 +354,7 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help)
         p.set_defaults(handler=handler)
         if actor:
-            p.add_argument("--as", dest="actor", default=users.SYSTEM_ACTOR, help="username acting")
+            p.add_argument("--as", dest="actor", default=SYSTEM_ACTOR, help="username acting")
         return p
 
     command("init", cmd_init, "create or upgrade the schema and deploy bpmn/").add_argument(
@@ -371,8 +401,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
-        ctx = _context(settings)
-        args.handler(ctx, args)
+        args.handler(settings if getattr(args, "settings_only", False) else _context(settings), args)
     except InvalidTaskData as error:
         details = "; ".join(f"{k}: {v}" for k, v in error.field_errors.items())
         print(f"sopflow: error: {details or error}", file=sys.stderr)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import cli
-from engine.context import EngineContext
+
+if TYPE_CHECKING:
+    from engine.context import EngineContext
 
 
 def cmd_serve(ctx: EngineContext, args: argparse.Namespace) -> None:
