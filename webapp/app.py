@@ -80,7 +80,7 @@ def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> F
     init_errors(app)
     init_auth(app)
 
-    from webapp import admin, api, audit, incidents, modeler, tasks
+    from webapp import admin, api, audit, guide, incidents, modeler, passwords, tasks
 
     csrf.exempt(api.bp)
     app.register_blueprint(tasks.bp)
@@ -89,6 +89,8 @@ def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> F
     app.register_blueprint(modeler.bp, url_prefix="/modeler")
     app.register_blueprint(audit.bp, url_prefix="/audit")
     app.register_blueprint(incidents.bp, url_prefix="/incidents")
+    app.register_blueprint(passwords.bp)
+    app.register_blueprint(guide.bp)
 
     @app.post("/language/<code>")
     def set_language(code: str) -> Response:
