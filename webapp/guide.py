@@ -47,5 +47,6 @@ def page(role: str) -> str:
     lane = _lane_of(role)
     return render_template("guide/page.html", role=role, lane=lane, steps=_steps(lane),
                            supervisor=role == policy.supervisor_role, confined=policy.confines(role),
+                           supervisor_lane=_lane_of(policy.supervisor_role),
                            calendar=settings.calendar, reminder_percent=round(settings.reminder_fraction * 100),
                            others=[(r, _lane_of(r)) for r in policy.known_roles() if r != role])
