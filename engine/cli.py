@@ -177,8 +177,10 @@ def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from engine import timers
+    from engine.logs import configure_logging
     from engine.scheduler import TimerScheduler
 
+    configure_logging(args.verbose)
     scheduler = TimerScheduler(ctx, BlockingScheduler(timezone="UTC"))
     print(f"scheduler running ({len(timers.pending_timers(ctx))} pending timers); Ctrl+C stops it", flush=True)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
@@ -381,7 +383,8 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("--reason", required=True)
     command("show", cmd_show, "an instance's state and history").add_argument("instance", type=int)
     command("fire-due", cmd_fire_due, "fire due timers and send due mail (the scheduler does this by itself)")
-    command("scheduler", cmd_scheduler, "run the timer scheduler in the foreground")
+    command("scheduler", cmd_scheduler, "run the timer scheduler in the foreground").add_argument(
+        "--verbose", action="store_true", help="also the libraries' INFO lines and tracebacks")
     user = command("user-add", cmd_user_add, "add a user (password from $SOPFLOW_NEW_PASSWORD)")
     user.add_argument("username")
     user.add_argument("--role", required=True, action="append", help="a role; repeat for several")

@@ -19,6 +19,7 @@ from webapp.context import EXTENSION_KEY
 from webapp.errors import init_errors
 from webapp.formatting import init_formatting
 from webapp.i18n import LANGUAGES, init_i18n
+from webapp.request_log import init_request_log
 
 SECRET_ENV = "SOPFLOW_SECRET_KEY"
 SECURE_COOKIES_ENV = "SOPFLOW_SECURE_COOKIES"  # "1" behind HTTPS: the session cookie is sent over TLS only
@@ -79,6 +80,7 @@ def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> F
     init_formatting(app)
     init_errors(app)
     init_auth(app)
+    init_request_log(app)
 
     from webapp import admin, api, audit, guide, incidents, modeler, passwords, tasks
 
