@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from engine.administration import record_administration
@@ -69,6 +69,8 @@ def request_reset(ctx: EngineContext, identifier: str, address: str) -> ResetReq
     address = address[:MAX_ADDRESS]
     mails: list[tuple[OutboxMail, str]] = []
     with ctx.db.session() as session:
+        if session.get_bind().dialect.name == "postgresql":  # one request counts at a time (SQLite: the delete
+            session.execute(text("SELECT pg_advisory_xact_lock(hashtext('password_reset'))"))  # takes its lock)
         session.execute(delete(PasswordReset).where(PasswordReset.requested_at <= now - WINDOW,
                                                     PasswordReset.token_hash.is_(None)))
         recent = select(func.count()).select_from(PasswordReset).where(PasswordReset.requested_at > now - WINDOW)
