@@ -1,5 +1,5 @@
 """A person helps themselves, on a desktop and on a phone: "Lupa kata sandi" -> the mail read from the loopback
-SMTP server -> its link -> a new password -> log in with it; then the guide of their role."""
+SMTP server -> its link -> a new password -> log in with it; the guide of their role; "Ubah kata sandi"."""
 
 from __future__ import annotations
 
@@ -76,5 +76,15 @@ def test_forgot_password_mail_link_new_password_login_and_the_guide(
             "Tautan ini tidak berlaku atau sudah pernah dipakai. Mintalah tautan baru.")
         expect(page.get_by_role("link", name="Minta tautan baru")).to_be_visible()
         shot("5-link-used")
+
+        page.get_by_role("link", name="Ubah kata sandi").click()  # the header's link, now logged in
+        page.get_by_label("Kata sandi saat ini").fill(NEW_PASSWORD)
+        page.get_by_label("Kata sandi baru", exact=True).fill("lagi-baru-123")
+        page.get_by_label("Ulangi kata sandi baru").fill("lagi-baru-123")
+        shot("6-change-password")
+        page.get_by_role("button", name="Simpan kata sandi baru").click()
+        expect(page.get_by_role("alert")).to_have_text(
+            "Kata sandi Anda sudah diganti. Sesi Anda yang lain sudah berakhir.")
+        expect(page.get_by_role("link", name="Panduan")).to_be_visible()  # still logged in here
     finally:
         context.close()
