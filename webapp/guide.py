@@ -15,10 +15,6 @@ from webapp.context import engine
 bp = Blueprint("guide", __name__, url_prefix="/guide")
 
 
-def _lane_of(role: str) -> str | None:
-    return next((lane for lane, lane_role in engine().settings.lane_roles.items() if lane_role == role), None)
-
-
 def _steps(lane: str | None) -> list[SopRow]:
     if lane is None:
         return []
@@ -32,10 +28,11 @@ def _steps(lane: str | None) -> list[SopRow]:
 @bp.get("")
 @login_required  # type: ignore[misc]
 def index() -> Response | str:
-    own = [role for role in engine().policy.known_roles() if role in current_user.roles]
+    policy = engine().policy
+    own = [role for role in policy.known_roles() if role in current_user.roles]
     if len(own) == 1:
         return redirect(url_for("guide.page", role=own[0]))
-    return render_template("guide/index.html", roles=[(role, _lane_of(role)) for role in own])
+    return render_template("guide/index.html", roles=[(role, policy.role_label(role)) for role in own])
 
 
 @bp.get("/<role>")
@@ -44,9 +41,9 @@ def page(role: str) -> str:
     policy, settings = engine().policy, engine().settings
     if role not in policy.known_roles():
         abort(404)
-    lane = _lane_of(role)
-    return render_template("guide/page.html", role=role, lane=lane, steps=_steps(lane),
-                           supervisor=role == policy.supervisor_role, confined=policy.confines(role),
-                           supervisor_lane=_lane_of(policy.supervisor_role),
+    lane = policy.lane_of(role)
+    return render_template("guide/page.html", role=role, label=policy.role_label(role), lane=lane,
+                           steps=_steps(lane), supervisor=role == policy.supervisor_role,
+                           confined=policy.confines(role), supervisor_label=policy.role_label(policy.supervisor_role),
                            calendar=settings.calendar, reminder_percent=round(settings.reminder_fraction * 100),
-                           others=[(r, _lane_of(r)) for r in policy.known_roles() if r != role])
+                           others=[(r, policy.role_label(r)) for r in policy.known_roles() if r != role])
