@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
-from engine.context import EngineContext
-from engine.events import append_event
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from engine.context import EngineContext
 
 SYSTEM_ACTOR = "system"
 ADMINISTRATION_STREAM = "sopflow"
 
 
 def record_administration(session: Session, ctx: EngineContext, type: str, actor: str, **payload: object) -> None:
+    from engine.events import append_event  # here, not at the top: the CLI imports SYSTEM_ACTOR at start-up
+
     append_event(session, process_id=ADMINISTRATION_STREAM, type=type, actor=actor, at=ctx.clock.now(),
                  payload=dict(payload))

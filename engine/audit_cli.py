@@ -7,14 +7,16 @@ import argparse
 import smtplib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine import audit_anchor, outbox
-from engine.context import EngineContext
 from engine.errors import SopflowError
+
+if TYPE_CHECKING:
+    from engine.context import EngineContext
 
 
 def cmd_audit_verify(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import audit_anchor
     from engine.audit_chain import verify_all
 
     report = verify_all(ctx)
@@ -38,6 +40,8 @@ def cmd_audit_verify(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_audit_anchor(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import audit_anchor, outbox
+
     if not args.file and not args.mail:
         raise SopflowError("say where the anchor goes: --file PATH and/or --mail ADDRESS")
     anchor = audit_anchor.take(ctx)

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import holidays
-
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @lru_cache(maxsize=64)
 def _national_holidays(year: int) -> dict[date, str]:
+    import holidays  # here: its calendars take a while to import, and most commands never ask for a holiday
+
     return dict(holidays.country_holidays("ID", years=year).items())
 
 

@@ -10,29 +10,32 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine import definitions, instances, offices, outbox, schema, timers, users
+from engine.administration import SYSTEM_ACTOR
 from engine.audit_cli import audit_commands
 from engine.cli_accounts import office_commands
 from engine.config import Settings, load_settings
-from engine.context import EngineContext
 from engine.errors import InvalidTaskData, SopflowError
 from engine.incident_cli import incident_commands
-from engine.store import WorkItem
+
+if TYPE_CHECKING:
+    from engine.context import EngineContext
+    from engine.store import WorkItem
 
 DEMO_PASSWORD_ENV = "SOPFLOW_DEMO_PASSWORD"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo.yaml"
 
 
+# Each command imports the engine modules it uses when it runs, so `sopflow validate` starts fast.
 # Other packages add their subcommands here (the web app adds `serve` and `token`), so engine needs no Flask.
 PARSER_EXTENSIONS: list[Callable[[Any], None]] = []
 
 
 def _context(settings: Settings) -> EngineContext:
+    from engine.context import EngineContext
     from handlers import HANDLERS
 
     return EngineContext.create(settings, handlers=HANDLERS)
@@ -43,6 +46,10 @@ def _local(settings: Settings, moment: datetime | None) -> str:
 
 
 def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
+    import yaml
+
+    from engine import definitions, offices, schema, users
+
     schema.upgrade(ctx.settings.database_url)
     print(f"schema up to date: {ctx.settings.database_url}")
     for deployment in definitions.deploy_directory(ctx, ctx.settings.bpmn_dir):
@@ -66,6 +73,8 @@ def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import definitions
+
     deployment = definitions.deploy_file(ctx, Path(args.file), args.actor, args.note)
     d = deployment.definition
     state = "deployed" if deployment.created else "unchanged (identical to the newest version)"
@@ -73,6 +82,8 @@ def cmd_deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_start(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     instance = instances.start_instance(ctx, args.process, args.actor)
     print(f"instance {instance.id} of {instance.process_id} started; waiting for: {instance.current_task or '-'}")
 
@@ -99,6 +110,8 @@ def _print_tasks(settings: Settings, items: list[WorkItem], now: datetime) -> No
 
 
 def cmd_tasks(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     query = instances.TaskFilter(lane=args.lane, opd=args.opd, instance_id=args.instance, overdue=args.overdue)
     _print_tasks(ctx.settings, instances.list_tasks(ctx, query), ctx.clock.now())
 
@@ -114,27 +127,37 @@ def _json_object(text: str) -> dict[str, Any]:
 
 
 def cmd_complete(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     item = instances.complete_task(ctx, args.task, _json_object(args.data), args.actor)
     state = instances.get_instance(ctx, item.instance_id).instance
     print(f"completed {item.name!r}; instance {state.id} is {state.status}; waiting for: {state.current_task or '-'}")
 
 
 def cmd_claim(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     item = instances.claim_task(ctx, args.task, args.actor)
     print(f"{item.name!r} claimed by {item.claimed_by}")
 
 
 def cmd_release(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     item = instances.release_task(ctx, args.task, args.actor)
     print(f"{item.name!r} released")
 
 
 def cmd_cancel(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     instance = instances.cancel_instance(ctx, args.instance, args.actor, args.reason)
     print(f"instance {instance.id} cancelled")
 
 
 def cmd_show(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import instances
+
     state = instances.get_instance(ctx, args.instance)
     inst = state.instance
     print(f"instance {inst.id} of {inst.process_id}: {inst.status}, started {_local(ctx.settings, inst.started_at)} "
@@ -146,14 +169,19 @@ def cmd_show(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_fire_due(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import outbox, timers
+
     print(f"{timers.fire_due_timers(ctx, 'cli')} timer(s) fired, {outbox.deliver_due(ctx)} mail(s) sent")
 
 
 def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
+    from engine import timers
+    from engine.logs import configure_logging
     from engine.scheduler import TimerScheduler
 
+    configure_logging(args.verbose)
     scheduler = TimerScheduler(ctx, BlockingScheduler(timezone="UTC"))
     print(f"scheduler running ({len(timers.pending_timers(ctx))} pending timers); Ctrl+C stops it", flush=True)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
@@ -161,6 +189,8 @@ def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import users
+
     password = os.environ.get("SOPFLOW_NEW_PASSWORD")
     if not password:
         raise SopflowError("set SOPFLOW_NEW_PASSWORD to the new user's password")
@@ -171,14 +201,16 @@ def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
 # Modeler: `sopflow validate FILE | versions PROCESS | diff PROCESS V1 V2 | migrate INSTANCE --to-version N`.
 
 
-def cmd_validate(ctx: EngineContext, args: argparse.Namespace) -> None:
+def cmd_validate(settings: Settings, args: argparse.Namespace) -> None:
+    """Needs no database: it runs on the settings alone (see `main`), so it starts fast."""
     from engine.validation import validate_diagram
+    from handlers import HANDLERS
 
     try:
         xml = Path(args.file).read_bytes()
     except OSError as error:
         raise SopflowError(f"cannot read {args.file}: {error.strerror}") from error
-    result = validate_diagram(xml, ctx.settings, set(ctx.handlers), Path(args.file).name)
+    result = validate_diagram(xml, settings, set(HANDLERS), Path(args.file).name)
     for problem in result.problems:
         print(f"{problem.element_id or '-'}\t{problem.rule}\t{problem.message}")
     if result.problems:
@@ -228,7 +260,7 @@ def cmd_migrate(ctx: EngineContext, args: argparse.Namespace) -> None:
 def _modeler_commands(sub: Any) -> None:
     validate = sub.add_parser("validate", help="check a BPMN file against every rule; lists each problem")
     validate.add_argument("file")
-    validate.set_defaults(handler=cmd_validate)
+    validate.set_defaults(handler=cmd_validate, settings_only=True)
     listing = sub.add_parser("versions", help="deployed versions of a process: who, when, note")
     listing.add_argument("process")
     listing.set_defaults(handler=cmd_versions)
@@ -241,7 +273,7 @@ def _modeler_commands(sub: Any) -> None:
     migrate.add_argument("instance", type=int)
     migrate.add_argument("--to-version", type=int, required=True)
     migrate.add_argument("--dry-run", action="store_true", help="only report what would change")
-    migrate.add_argument("--as", dest="actor", default=users.SYSTEM_ACTOR, help="username acting")
+    migrate.add_argument("--as", dest="actor", default=SYSTEM_ACTOR, help="username acting")
     migrate.set_defaults(handler=cmd_migrate)
 
 
@@ -255,7 +287,7 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help)
         p.set_defaults(handler=handler)
         if actor:
-            p.add_argument("--as", dest="actor", default=users.SYSTEM_ACTOR, help="username acting")
+            p.add_argument("--as", dest="actor", default=SYSTEM_ACTOR, help="username acting")
         return p
 
     command("init", cmd_init, "create or upgrade the schema and deploy bpmn/").add_argument(
@@ -282,7 +314,8 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("--reason", required=True)
     command("show", cmd_show, "an instance's state and history").add_argument("instance", type=int)
     command("fire-due", cmd_fire_due, "fire due timers and send due mail (the scheduler does this by itself)")
-    command("scheduler", cmd_scheduler, "run the timer scheduler in the foreground")
+    command("scheduler", cmd_scheduler, "run the timer scheduler in the foreground").add_argument(
+        "--verbose", action="store_true", help="also the libraries' INFO lines and tracebacks")
     user = command("user-add", cmd_user_add, "add a user (password from $SOPFLOW_NEW_PASSWORD)")
     user.add_argument("username")
     user.add_argument("--role", required=True, action="append", help="a role; repeat for several")
@@ -302,8 +335,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(args.config)
-        ctx = _context(settings)
-        args.handler(ctx, args)
+        args.handler(settings if getattr(args, "settings_only", False) else _context(settings), args)
     except InvalidTaskData as error:
         details = "; ".join(f"{k}: {v}" for k, v in error.field_errors.items())
         print(f"sopflow: error: {details or error}", file=sys.stderr)

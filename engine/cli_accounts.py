@@ -3,24 +3,31 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine import offices
 from engine.administration import SYSTEM_ACTOR
-from engine.context import EngineContext
+
+if TYPE_CHECKING:
+    from engine.context import EngineContext
 
 
 def cmd_office_list(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import offices
+
     for office in offices.list_offices(ctx):
         print(f"{office.name}\t{office.short_name}\t{'aktif' if office.active else 'nonaktif'}")
 
 
 def cmd_office_add(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import offices
+
     office = offices.add_office(ctx, args.name, args.short or "", args.actor)
     print(f"office {office.name} ({office.short_name}) added")
 
 
 def cmd_office_deactivate(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine import offices
+
     office = offices.set_office_active(ctx, args.name, False, args.actor)
     print(f"office {office.name} deactivated")
 

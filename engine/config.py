@@ -39,6 +39,17 @@ class WebsiteSettings:
 
 
 @dataclass(frozen=True)
+class PasswordResetSettings:
+    """Reset links: the address they start with (configured, never taken from a request's Host header), how
+    long they work, and how many may be asked for in an hour per account and per requesting address."""
+
+    base_url: str = "http://127.0.0.1:5000"
+    valid_minutes: int = 60
+    per_account_per_hour: int = 3
+    per_address_per_hour: int = 10
+
+
+@dataclass(frozen=True)
 class Schedule:
     day: int
     hour: int
@@ -63,6 +74,7 @@ class Settings:
     website: WebsiteSettings
     reminder_fraction: float = 0.8  # notices: a reminder when this share of a task's time standard has passed
     diagram_max_bytes: int = 2 * 1024 * 1024
+    password_reset: PasswordResetSettings = PasswordResetSettings()
 
     def role_for_lane(self, lane: str | None) -> str | None:
         return self.lane_roles.get(lane) if lane else None
@@ -76,6 +88,8 @@ ENV_TYPES: dict[str, type] = {
     "calendar_working_time": bool, "calendar_national_holidays": bool, "calendar_working_days": list,
     "calendar_hours": list, "calendar_extra_holidays": list,
     "uploads_max_bytes": int, "uploads_allowed_extensions": list, "scheduler_resync_seconds": int,
+    "password_reset_valid_minutes": int, "password_reset_per_account_per_hour": int,
+    "password_reset_per_address_per_hour": int,
 }
 
 
@@ -129,6 +143,19 @@ def _website(raw: dict[str, Any]) -> WebsiteSettings:
         max_concurrent=int(raw["max_concurrent"]),
         max_redirects=int(raw["max_redirects"]),
     )
+def _password_reset(raw: dict[str, Any]) -> PasswordResetSettings:
+    default = PasswordResetSettings()
+    base_url = str(raw.get("base_url", default.base_url)).rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ValueError(f"password_reset.base_url must start with http:// or https://, not {base_url!r}")
+    return PasswordResetSettings(
+        base_url=base_url,
+        valid_minutes=int(raw.get("valid_minutes", default.valid_minutes)),
+        per_account_per_hour=int(raw.get("per_account_per_hour", default.per_account_per_hour)),
+        per_address_per_hour=int(raw.get("per_address_per_hour", default.per_address_per_hour)),
+    )
+
+
 def _percent(value: Any) -> float:
     percent = float(value)
     if not 0 < percent < 100:
@@ -187,6 +214,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             website=_website(raw["website"]),
             reminder_fraction=_percent((raw.get("notices") or {}).get("reminder_at_percent", 80)),
             diagram_max_bytes=int((raw.get("diagrams") or {}).get("max_bytes", 2 * 1024 * 1024)),
+            password_reset=_password_reset(raw.get("password_reset") or {}),
         )
     except KeyError as error:
         raise ConfigError(f"configuration {config_path} lacks the setting {error.args[0]!r}") from error

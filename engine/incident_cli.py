@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.context import EngineContext
+from engine.administration import SYSTEM_ACTOR
 from engine.errors import SopflowError
-from engine.incidents import list_incidents, retry_incident
-from engine.users import SYSTEM_ACTOR
+
+if TYPE_CHECKING:
+    from engine.context import EngineContext
 
 
 def cmd_incidents_list(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.incidents import list_incidents
+
     rows = list_incidents(ctx, status=None if args.all else "open")
     if not rows:
         print("no incidents" if args.all else "no open incidents")
@@ -25,6 +28,8 @@ def cmd_incidents_list(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_incidents_retry(ctx: EngineContext, args: argparse.Namespace) -> None:
+    from engine.incidents import retry_incident
+
     incident = retry_incident(ctx, args.incident, args.actor)
     if incident.status != "resolved":
         raise SopflowError("Incident %(id)s failed again: %(reason)s", id=incident.id, reason=incident.message)

@@ -27,6 +27,7 @@ PROCESS_OWNER = "process_owner"
 AUDITOR = "auditor"
 ADMIN = "admin"
 APPLICATION_ROLES = (PROCESS_OWNER, AUDITOR, ADMIN)
+APPLICATION_ROLE_LABELS = {PROCESS_OWNER: "Pemilik proses", AUDITOR: "Auditor", ADMIN: "Admin"}  # as people say
 
 
 class Ability(StrEnum):
@@ -70,6 +71,14 @@ class Policy:
     def known_roles(self) -> tuple[str, ...]:
         """Every role a user may hold: each lane's role, the supervisor's, then the application's own."""
         return (*dict.fromkeys([*self.lane_roles.values(), self.supervisor_role]), *APPLICATION_ROLES)
+
+    def lane_of(self, role: str) -> str | None:
+        """The lane whose tasks the role does (configuration); None for the application's own roles."""
+        return next((lane for lane, lane_role in self.lane_roles.items() if lane_role == role), None)
+
+    def role_label(self, role: str) -> str:
+        """The role as people name it: its lane's label, else the application role's name."""
+        return self.lane_of(role) or APPLICATION_ROLE_LABELS.get(role, role)
 
     def roles_for(self, ability: Ability) -> frozenset[str]:
         return {

@@ -417,3 +417,23 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(80))
     address: Mapped[str] = mapped_column(String(64))
     attempted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+# --- Self-service passwords (engine/password_reset.py) ---
+
+
+class PasswordReset(Base):
+    """One request for a reset link. The token is kept only as its SHA-256; a request for no known account keeps
+    no token and no user, only what the per-address limit counts."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (Index("ix_password_resets_address", "address", "requested_at"),
+                      Index("ix_password_resets_user", "user_id", "requested_at"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    address: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

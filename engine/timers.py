@@ -79,6 +79,7 @@ def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool) ->
         timer = session.get(Timer, timer_id)
         assert timer is not None
         late = round((now - timer.due_at).total_seconds(), 3)
+        fired = (timer.kind, timer.name, timer.process_id, timer.instance_id)
         execution: InstanceRun | None = None
         next_timer: Timer | None = None
         mail = None
@@ -107,6 +108,7 @@ def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool) ->
     deliver_after_commit(ctx, mail)()
     if next_timer is not None:
         ctx.announce_timer(next_timer.id, next_timer.due_at)
+    log.info("timer %s fired: %s %s of %s, instance %s, %.0f s after its due time", timer_id, *fired, late)
     return True
 
 

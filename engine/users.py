@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,7 +21,12 @@ from engine.store import ApiToken, User, UserRole
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 _hasher = PasswordHasher()
-_UNKNOWN_USER_HASH = _hasher.hash("no user has this password")
+
+
+@cache
+def _unknown_user_hash() -> str:
+    """Made on first use, not at import: hashing costs ~0.1 s, which every CLI command would pay."""
+    return _hasher.hash("no user has this password")
 
 
 def create_user(
@@ -174,7 +180,7 @@ def authenticate(ctx: EngineContext, username: str, password: str) -> User:
         user = session.scalar(select(User).where(User.username == username))
         try:
             # An unknown name costs the same hash check as a wrong password, so timing tells nothing.
-            known_hash = user.password_hash if user is not None else _UNKNOWN_USER_HASH
+            known_hash = user.password_hash if user is not None else _unknown_user_hash()
             if not _hasher.verify(known_hash, password) or user is None or not user.active:
                 raise NotAllowed("wrong username or password")
         except (VerificationError, InvalidHashError) as error:

@@ -1,12 +1,27 @@
-"""Service-task handlers, by the operation name the diagrams give them."""
+"""Service-task handlers, by the operation name the diagrams give them. Each module is imported on the first
+call, so a command that only needs the names (`sopflow validate`) loads none of the engine behind them."""
 
-from engine.context import Handler
-from handlers.evaluation import evaluation_data
-from handlers.notifications import breach_handler
-from handlers.plan import start_item_instances
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from engine.context import Handler
+    from engine.services import ServiceCall
+
+
+def _on_first_call(module: str, function: str) -> Handler:
+    def handler(call: ServiceCall) -> dict[str, Any]:
+        real: Handler = getattr(import_module(module), function)
+        return real(call)
+
+    handler.__name__ = function
+    return handler
+
 
 HANDLERS: dict[str, Handler] = {
-    "breach_handler": breach_handler,
-    "evaluation_data": evaluation_data,
-    "start_item_instances": start_item_instances,
+    "breach_handler": _on_first_call("handlers.notifications", "breach_handler"),
+    "evaluation_data": _on_first_call("handlers.evaluation", "evaluation_data"),
+    "start_item_instances": _on_first_call("handlers.plan", "start_item_instances"),
 }

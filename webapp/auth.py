@@ -83,7 +83,7 @@ def requires(ability: Ability) -> Callable[[F], F]:
     return decorate
 
 
-def _throttle() -> ThrottleLimits:
+def throttle_limits() -> ThrottleLimits:
     from flask import current_app
 
     limits: ThrottleLimits = current_app.extensions["login_throttle"]
@@ -97,7 +97,7 @@ def login() -> Response | str | tuple[str, int]:
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     address = request.remote_addr or "-"
-    if not begin_attempt(engine(), username, address, _throttle()):
+    if not begin_attempt(engine(), username, address, throttle_limits()):
         flash(_("Too many failed attempts. Wait a few minutes and try again."), "error")
         return render_template("login.html", username=username), 429
     try:

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine import cli
-from engine.context import EngineContext
+
+if TYPE_CHECKING:
+    from engine.context import EngineContext
 
 
 def cmd_serve(ctx: EngineContext, args: argparse.Namespace) -> None:
     import waitress
 
+    from engine.logs import configure_logging
     from engine.scheduler import TimerScheduler
     from webapp import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for chatty in ("weasyprint", "fontTools"):  # progress lines for every PDF
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    configure_logging(args.verbose)
     scheduler = None
     if not args.no_scheduler:
         scheduler = TimerScheduler(ctx)
@@ -64,6 +64,7 @@ def add_web_commands(sub: Any) -> None:
     serve.add_argument("--port", type=int, default=5000)
     serve.add_argument("--threads", type=int, default=8)
     serve.add_argument("--no-scheduler", action="store_true", help="timers are fired by another process")
+    serve.add_argument("--verbose", action="store_true", help="also the libraries' INFO lines and tracebacks")
     token = sub.add_parser("token", help="API tokens")
     token_sub = token.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="create a bearer token for USER (printed once)")

@@ -7,7 +7,7 @@ from typing import Any
 
 import lxml.html
 
-from webapp import CONTENT_SECURITY_POLICY
+from webapp.app import CONTENT_SECURITY_POLICY
 
 
 def visible_text(html: str) -> str:

@@ -17,7 +17,9 @@ from tests.webapp.conftest import csrf_token, login
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Routes that change only the caller's own browser session, never a record: anyone logged in may use them.
-SESSION_ONLY = {"auth.login": "logging in", "auth.logout": "logging out", "set_language": "choosing a language"}
+SESSION_ONLY = {"auth.login": "logging in", "auth.logout": "logging out", "set_language": "choosing a language",
+                "passwords.forgot": "asking for a reset link", "passwords.reset": "setting one's password from a link",
+                "passwords.change": "changing one's own password"}
 
 
 def _values(ctx: EngineContext, plan_id: int) -> dict[str, object]:

@@ -20,7 +20,8 @@ from engine.clock import ManualClock
 from engine.context import EngineContext
 from tests.conftest import PASSWORD
 from tests.webapp.conftest import csrf_token, login, post
-from webapp import _secret_key, create_app
+from webapp import create_app
+from webapp.app import _secret_key
 
 OFFICE = {"REMOTE_ADDR": "10.20.30.40"}  # one office's NAT address
 
