@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import TIMEOUT_MS, LiveServer
+from tests.browser.conftest import TIMEOUT_MS, LiveServer, open_menu
 from tests.conftest import Mailbox
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots" / "selfhelp"
@@ -61,6 +61,7 @@ def test_forgot_password_mail_link_new_password_login_and_the_guide(
         expect(page).not_to_have_url(re.compile(r"/login"))
         shot("3-logged-in")
 
+        open_menu(page)
         page.get_by_role("link", name="Panduan").click()
         expect(page.get_by_role("heading", name="Panduan PPID Pembantu")).to_be_visible()
         step = page.locator("ol.guide-steps > li")
@@ -77,6 +78,7 @@ def test_forgot_password_mail_link_new_password_login_and_the_guide(
         expect(page.get_by_role("link", name="Minta tautan baru")).to_be_visible()
         shot("5-link-used")
 
+        open_menu(page)
         page.get_by_role("link", name="Ubah kata sandi").click()  # the header's link, now logged in
         page.get_by_label("Kata sandi saat ini").fill(NEW_PASSWORD)
         page.get_by_label("Kata sandi baru", exact=True).fill("lagi-baru-123")
@@ -85,6 +87,7 @@ def test_forgot_password_mail_link_new_password_login_and_the_guide(
         page.get_by_role("button", name="Simpan kata sandi baru").click()
         expect(page.get_by_role("alert")).to_have_text(
             "Kata sandi Anda sudah diganti. Sesi Anda yang lain sudah berakhir.")
+        open_menu(page)
         expect(page.get_by_role("link", name="Panduan")).to_be_visible()  # still logged in here
     finally:
         context.close()
