@@ -22,6 +22,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
+from engine.diagram_problems import bpmn_problem, xml_problem
 from engine.errors import InvalidDiagram
 from engine.forms import fields_from_properties
 from engine.spiff import SopflowParser, iso_duration
@@ -136,11 +137,11 @@ def screen(xml: bytes, max_bytes: int = MAX_DIAGRAM_BYTES) -> tuple[etree._Eleme
     except ExternalReferenceForbidden:
         return None, [Problem(None, "entity", "diagram merujuk sumber eksternal; ditolak")]
     except ParseError as error:
-        return None, [Problem(None, "xml", f"diagram bukan XML yang valid: {error}")]
+        return None, [Problem(None, "xml", xml_problem(error))]
     try:
         return etree.fromstring(xml, parser=_HARDENED), []
     except etree.XMLSyntaxError as error:
-        return None, [Problem(None, "xml", f"diagram bukan XML yang valid: {error}")]
+        return None, [Problem(None, "xml", xml_problem(error))]
 
 
 def executable_processes(root: etree._Element) -> list[etree._Element]:
@@ -362,9 +363,9 @@ def _spiff_parse(root: etree._Element, process_id: str, filename: str) -> tuple[
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as error:
         return None, None, [Problem(getattr(error, "id", None) or None, "bpmn",
-                                    f"diagram bukan BPMN yang valid: {error}")]
+                                    bpmn_problem(error))]
     except Exception as error:  # SpiffWorkflow raises bare exceptions for some malformed input
-        return None, None, [Problem(None, "bpmn", f"diagram tidak dapat diurai: {error}")]
+        return None, None, [Problem(None, "bpmn", bpmn_problem(error))]
     return spec, subprocess_specs, []
 
 
