@@ -40,7 +40,7 @@ def test_an_admin_retries_an_incident_after_the_handler_is_fixed(
     row = page.locator("#incident-1")
     expect(row).to_contain_text("Catat pelanggaran standar waktu langkah 2")
     expect(row).to_contain_text(f"#{item.id} Laporan keuangan semester I")
-    expect(row).to_contain_text("ConnectionError: server surat tidak menjawab")
+    expect(row).to_contain_text("server yang dihubungi langkah ini tidak menjawab")
     expect(row).to_contain_text("terbuka")
     retry = row.get_by_role("button", name="Coba ulang")
     box = retry.bounding_box()
