@@ -86,11 +86,11 @@ def add_attachment(
         user = get_user(session, actor)
         instance = ctx.policy.viewable_instance(session, user, instance_id)
         if instance.status != "running":
-            raise NotAllowed(f"instance {instance_id} is {instance.status}; no more attachments")
+            raise NotAllowed("Item %(id)s is closed; no more files can be attached.", id=instance_id)
         if task_id is not None:
             item = session.get(WorkItem, task_id)
             if item is None or item.instance_id != instance_id:
-                raise NotFound(f"no task {task_id} in instance {instance_id}")
+                raise NotFound("Item %(id)s has no task %(task)s.", id=instance_id, task=task_id)
         (directory / stored_name).write_bytes(content)
         attachment = Attachment(
             id=str(uuid4()),
@@ -124,11 +124,11 @@ def open_attachment(ctx: EngineContext, attachment_id: str, viewer: str) -> Stor
     with ctx.db.session() as session:
         attachment = session.get(Attachment, attachment_id)
         if attachment is None:
-            raise NotFound(f"no attachment {attachment_id}")
+            raise NotFound("There is no attachment %(id)s.", id=attachment_id)
         ctx.policy.viewable_instance(session, get_user(session, viewer), attachment.instance_id)
     path = ctx.settings.upload_dir / attachment.stored_name
     if not path.is_file():
-        raise NotFound(f"the file of attachment {attachment.filename!r} is missing from storage")
+        raise NotFound("The file %(name)s is missing from storage.", name=attachment.filename)
     return StoredFile(attachment, path)
 
 

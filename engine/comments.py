@@ -16,7 +16,7 @@ def add_comment(ctx: EngineContext, instance_id: int, body: str, actor: str) -> 
     if not text:
         raise SopflowError("a comment cannot be empty")
     if len(text) > MAX_COMMENT:
-        raise SopflowError(f"a comment has at most {MAX_COMMENT} characters")
+        raise SopflowError("A comment has at most %(limit)d characters.", limit=MAX_COMMENT)
     now = ctx.clock.now()
     with ctx.db.session() as session:
         instance = ctx.policy.viewable_instance(session, get_user(session, actor), instance_id)

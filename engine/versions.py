@@ -60,7 +60,7 @@ def list_versions(ctx: EngineContext, process_id: str) -> list[VersionInfo]:
             select(Definition).where(Definition.process_id == process_id).order_by(Definition.version.desc())
         ).all()
         if not rows:
-            raise NotFound(f"proses {process_id!r} belum di-deploy")
+            raise NotFound("Process %(process)r is not deployed.", process=process_id)
         return [
             VersionInfo(d.id, d.process_id, d.name, d.version, d.deployed_by, d.deployed_at, d.note, d.content_hash,
                         int(running.get(d.id, 0)))
@@ -73,7 +73,7 @@ def get_version(session: Session, process_id: str, version: int) -> Definition:
         select(Definition).where(Definition.process_id == process_id, Definition.version == version)
     ).first()
     if definition is None:
-        raise NotFound(f"proses {process_id!r} tidak memiliki versi {version}")
+        raise NotFound("Process %(process)r has no version %(version)s.", process=process_id, version=version)
     return definition
 
 
@@ -299,8 +299,8 @@ class MigrationReport:
 class MigrationRefused(SopflowError):
     def __init__(self, report: MigrationReport) -> None:
         self.report = report
-        super().__init__(f"instance {report.instance_id} tidak dapat dipindahkan ke versi {report.to_version}: "
-                         + "; ".join(report.reasons))
+        super().__init__("Item %(id)s cannot be moved to version %(version)s: %(reasons)s", id=report.instance_id,
+                         version=report.to_version, reasons="; ".join(report.reasons))
 
 
 def _all_workflows(workflow: BpmnWorkflow) -> list[Any]:
@@ -417,7 +417,8 @@ def migrate_instance(
     try:
         return _migrate(ctx, instance_id, to_version, actor, dry_run)
     except StaleDataError as error:
-        raise TaskConflict(f"instance {instance_id} berubah saat dimigrasikan; muat ulang dan coba lagi") from error
+        raise TaskConflict("Item %(id)s changed while it was being moved; reload and try again.",
+                           id=instance_id) from error
 
 
 def _migrate(ctx: EngineContext, instance_id: int, to_version: int, actor: str, dry_run: bool) -> MigrationReport:
@@ -425,7 +426,7 @@ def _migrate(ctx: EngineContext, instance_id: int, to_version: int, actor: str, 
         check_modeler(ctx, session, actor)
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"tidak ada instance {instance_id}")
+            raise NotFound("There is no item %(id)s.", id=instance_id)
         plan = _plan(ctx, session, instance, to_version, dry_run)
         report = plan.report
         if dry_run:

@@ -137,9 +137,9 @@ def test_report_page_shows_the_figures_the_chart_and_the_heat_diagram(
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("from=2026-13-01&to=2026-11-30", "from must be a date as YYYY-MM-DD"),
-    ("from=2026-11-30&to=2026-11-01", "the last date is before the first date"),
-    ("by=colour", "grouped by one of step, lane, opd, month"),
+    ("from=2026-13-01&to=2026-11-30", "Tanggal awal harus berupa tanggal dengan format TTTT-BB-HH"),
+    ("from=2026-11-30&to=2026-11-01", "tanggal akhir lebih awal daripada tanggal awal"),
+    ("by=colour", "dikelompokkan menurut salah satu dari step, lane, opd, month"),
 ])
 def test_report_refuses_bad_parameters_with_a_400(client: FlaskClient, query: str, message: str) -> None:
     login(client, "auditor")

@@ -92,7 +92,7 @@ def test_a_diagram_with_problems_is_not_deployed(client: FlaskClient, engine_ctx
     status, answer = _json_post(client, f"/modeler/{PROCESS}/deploy", xml=broken, note="uji")
     assert status == 422 and [p["element_id"] for p in answer["problems"]] == ["Task_4_Unggah"]
     status, answer = _json_post(client, f"/modeler/{PROCESS}/deploy", xml=_faster(), note="")
-    assert status == 422 and "catatan" in answer["error"]
+    assert status == 422 and "Catatan versi" in answer["error"]
     assert snapshot(engine_ctx) == before
 
 
