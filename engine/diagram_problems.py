@@ -76,7 +76,7 @@ def bpmn_problem(error: Exception) -> str:
     element_id = str(getattr(error, "id", "") or "")
     name = str(getattr(error, "name", "") or "")
     if element_id:
-        where = f"{name!r} ({element_id})" if name else element_id
+        where = repr(name) if name else element_id  # the problem carries the id to mark the element
     else:
         line = getattr(error, "line_number", None)
         where = f"elemen di baris {line}" if line else "dokumen"

@@ -27,6 +27,7 @@ PROCESS_OWNER = "process_owner"
 AUDITOR = "auditor"
 ADMIN = "admin"
 APPLICATION_ROLES = (PROCESS_OWNER, AUDITOR, ADMIN)
+APPLICATION_ROLE_LABELS = {PROCESS_OWNER: "Process owner", AUDITOR: "Auditor", ADMIN: "Administrator"}  # msgids
 
 
 class Ability(StrEnum):
@@ -70,6 +71,11 @@ class Policy:
     def known_roles(self) -> tuple[str, ...]:
         """Every role a user may hold: each lane's role, the supervisor's, then the application's own."""
         return (*dict.fromkeys([*self.lane_roles.values(), self.supervisor_role]), *APPLICATION_ROLES)
+
+    def role_label(self, role: str) -> str:
+        """What a person calls the role: its lane's name, else the application role's label (an English msgid)."""
+        lanes = {lane_role: lane for lane, lane_role in self.lane_roles.items()}
+        return lanes.get(role) or APPLICATION_ROLE_LABELS.get(role, role)
 
     def roles_for(self, ability: Ability) -> frozenset[str]:
         return {

@@ -57,7 +57,7 @@ def test_an_admin_retries_an_incident_after_the_handler_is_fixed(
     page.goto(f"{base}/incidents/")
     page.locator("#incident-1").get_by_role("button", name="Coba ulang").click()
     expect(page.locator(".flash")).to_have_text(
-        "Insiden #1 selesai: langkahnya dijalankan ulang dan instans berlanjut.")
+        "Insiden #1 selesai: langkahnya dijalankan ulang dan item berlanjut.")
     expect(page.locator("#no-incidents")).to_have_text("Tidak ada insiden terbuka.")
     screenshot(page, f"incidents-resolved-{width}")
     assert open_task(ctx, item.id).breached_at is not None

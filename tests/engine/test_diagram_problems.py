@@ -27,7 +27,7 @@ BROKEN = {
     "condition syntax": (ORIGINAL.replace(CONDITION.group(1), "status ==== 'x'", 1), "penulisan tidak sah"),
     "condition unclosed": (ORIGINAL.replace(CONDITION.group(1), "(1 + ", 1), "tanda kurung atau kutip tidak ditutup"),
     "no start event": (re.sub(r"<bpmn:startEvent .*?</bpmn:startEvent>", "", ORIGINAL, count=1, flags=re.S),
-                       "proses 'Pengolahan per item informasi publik' (ppid_publikasi_item) tidak memiliki start"),
+                       "proses 'Pengolahan per item informasi publik' tidak memiliki start event"),
     "schema": (ORIGINAL.replace("<bpmn:userTask ", '<bpmn:userTask foo="1" ', 1),
                "elemen di baris 11 tidak sesuai skema BPMN 2.0"),
 }
@@ -44,7 +44,7 @@ def test_a_library_error_is_an_indonesian_sentence_naming_the_place(case: str) -
 def test_two_outgoing_flows_from_a_task_name_the_task() -> None:
     error = ValidationException("Multiple outgoing flows are not supported for tasks of type", id="Task_1",
                                 name="Verifikasi")
-    assert bpmn_problem(error) == ("diagram bukan BPMN yang valid: 'Verifikasi' (Task_1) memiliki lebih dari satu "
+    assert bpmn_problem(error) == ("diagram bukan BPMN yang valid: 'Verifikasi' memiliki lebih dari satu "
                                    "alur keluar; gunakan gateway untuk percabangan")
     unknown = bpmn_problem(ValidationException("Something new went wrong", id="Gateway_9"))
     assert unknown == "diagram bukan BPMN yang valid: tidak dapat dibaca pada Gateway_9"

@@ -68,7 +68,7 @@ def test_the_incidents_page_lists_and_retries_for_admin_and_process_owner_only(
         "Insiden #1 gagal lagi: server yang dihubungi langkah ini tidak menjawab atau menolak sambungan"]
     engine_ctx.handlers["breach_handler"] = HANDLERS["breach_handler"]
     fixed = post(people("admin"), "/incidents/1/retry", follow_redirects=True)
-    assert flash_messages(fixed) == ["Insiden #1 selesai: langkahnya dijalankan ulang dan instans berlanjut."]
+    assert flash_messages(fixed) == ["Insiden #1 selesai: langkahnya dijalankan ulang dan item berlanjut."]
     assert "Tidak ada insiden terbuka." in text_of(fixed)
     assert "Insiden terbuka" not in text_of(people("pembantu.dinkes").get(f"/publications/{item.id}"))
 
