@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from engine.audit_reports import Report
-from webapp.formatting import duration
+from webapp.formatting import duration, month_label
 
 ROW_HEIGHT = 34
 LABEL_WIDTH = 260
@@ -27,7 +27,8 @@ def duration_chart(report: Report) -> Markup:
     ]
     for index, row in enumerate(rows):
         y = 10 + index * ROW_HEIGHT
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(row.label[:40])}</text>')
+        label = month_label(row.label) if report.by == "month" else row.label
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(label[:40])}</text>')
         if row.p90_seconds is not None:
             parts.append(f'<rect class="p90" x="{LABEL_WIDTH}" y="{y + 2}" width="{row.p90_seconds * scale:.1f}" '
                          f'height="18" fill="#bfdbfe"><title>{_("90th percentile")} {duration(row.p90_seconds)}'
