@@ -110,7 +110,7 @@ def test_record_pdf_prints_identity_steps_actors_validation_and_initials(
     content = _pdf_text(response.data, tmp_path)
     flat = " ".join(content.split())
     for expected in ("500.12.11/01/DISKOMINFO-INFOKOM/2025", "Pengelolaan Konten Website dan Layanan Informasi",
-                     "Identitas SOP", "pembantu.dinkes", "Hasil verifikasi: belum_sesuai",
+                     "Identitas SOP", "pembantu.dinkes", "Hasil verifikasi: Belum sesuai",
                      "Nama pemberi paraf: Fajar Alemsyah, S.E.", "NIP pemberi paraf: 198011222006041009",
                      "Data akurat: ya", "terlambat", "Pemeriksaan tautan:", "HTTP 200", "lolos",
                      "rantai utuh"):
@@ -158,9 +158,9 @@ def test_evaluation_as_page_pdf_and_csv(client: FlaskClient, engine_ctx: EngineC
                                                         "tindak_lanjut": "Tegur Dinas Kesehatan."}, "ppid.utama")
     login(client, "auditor")
     page = client.get("/audit/evaluation").get_data(as_text=True)  # last month by default: November
-    assert "Laporan evaluasi 2026-11" in page and "Tegur Dinas Kesehatan." in page
+    assert "Laporan evaluasi November 2026" in page and "Tegur Dinas Kesehatan." in page
     content = " ".join(_pdf_text(client.get("/audit/evaluation.pdf?month=2026-11").data, tmp_path).split())
-    for expected in ("Laporan evaluasi 2026-11", "Tayang bulan ini (1)", "Laporan keuangan semester I",
+    for expected in ("Laporan evaluasi November 2026", "Tayang bulan ini (1)", "Laporan keuangan semester I",
                      "Pelanggaran standar waktu (1)", "Putaran Belum sesuai: 1", "Tegur Dinas Kesehatan."):
         assert expected in content, expected
     rows = list(csv.reader(io.StringIO(client.get("/audit/evaluation.csv?month=2026-11").get_data(as_text=True))))
