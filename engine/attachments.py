@@ -12,7 +12,7 @@ from uuid import uuid4
 import filetype  # type: ignore[import-untyped]
 
 from engine.context import EngineContext
-from engine.errors import NotAllowed, NotFound, SopflowError
+from engine.errors import Bytes, NotAllowed, NotFound, SopflowError
 from engine.events import append_event
 from engine.store import Attachment, WorkItem
 from engine.users import get_user
@@ -50,12 +50,15 @@ def check_upload(ctx: EngineContext, filename: str, content: bytes) -> str:
     if not content:
         raise RefusedUpload("%(name)s is empty", name=filename)
     if len(content) > settings.upload_max_bytes:
-        raise RefusedUpload("%(name)s is %(size)d bytes; the limit is %(limit)d bytes", name=filename,
-                            size=len(content), limit=settings.upload_max_bytes)
+        raise RefusedUpload("%(name)s is %(size)s; the limit is %(limit)s.", name=filename,
+                            size=Bytes(len(content)), limit=Bytes(settings.upload_max_bytes))
     allowed = {SAME_KIND.get(ext, ext) for ext in settings.upload_extensions}
     detected = filetype.guess(content)
-    if detected is None or detected.extension not in allowed:
-        found = detected.extension if detected is not None else "unknown"
+    if detected is None:
+        raise RefusedUpload("%(name)s is not an allowed kind of file by its content; allowed: %(allowed)s",
+                            name=filename, allowed=", ".join(sorted(allowed)))
+    if detected.extension not in allowed:
+        found = detected.extension
         raise RefusedUpload("%(name)s is not an allowed kind of file by its content (%(found)s); allowed: %(allowed)s",
                             name=filename, found=found, allowed=", ".join(sorted(allowed)))
     named = _kind_by_name(filename)
