@@ -72,7 +72,7 @@ def xml_problem(error: Exception) -> str:
 
 
 def bpmn_problem(error: Exception) -> str:
-    """A SpiffWorkflow parsing or XML-schema error, naming the element it concerns (name and id) or the line."""
+    """A SpiffWorkflow parsing or XML-schema error, naming its element (by name, else by id) or its line."""
     element_id = str(getattr(error, "id", "") or "")
     name = str(getattr(error, "name", "") or "")
     if element_id:
