@@ -21,7 +21,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 ENGINE_ERRORS = {"SopflowError", "NotAllowed", "NotFound", "TaskConflict", "InvalidTaskData", "InvalidDiagram",
                  "ConfigError", "StepFailed", "Busy", "InvalidDuration", "RefusedUpload", "FieldError",
                  "MigrationRefused"}
-ENGINE_TEMPLATE_SOURCES = sorted(path for path in (ROOT / "engine").glob("*.py") if not path.name.startswith("cli"))
+ENGINE_TEMPLATE_SOURCES = sorted(path for folder in ("engine", "handlers") for path in (ROOT / folder).glob("*.py")
+                                 if not path.name.startswith("cli"))
 
 
 def _webapp_messages() -> set[str]:
