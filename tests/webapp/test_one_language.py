@@ -1,6 +1,7 @@
 """One language per page: every page a role sees in the Indonesian UI, on a world with data (a loop, a
-breach, an attachment, a cancelled item, items at every step), and the error pages, show no English message
-from the engine and no raw code: no ISO duration or month, no snake_case value, no English engine words."""
+breach, an incident, an attachment, a cancelled item, items at every step), and the error pages, show no
+English message from the engine and no raw code: no ISO duration or month, no snake_case value, no English
+engine words."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from engine import comments, instances
 from engine.attachments import add_attachment
 from engine.clock import ManualClock
 from engine.context import EngineContext
+from engine.services import ServiceCall
 from engine.timers import fire_due_timers
 from tests.engine import flow
 from tests.hostile.payloads import ITEM_DIAGRAM
@@ -64,7 +66,18 @@ def build_world(ctx: EngineContext, clock: ManualClock) -> World:
             step_ids[step] = advance_item(ctx, item.id, step).id
         instances.cancel_instance(ctx, cancelled.id, "ppid.utama", "Item ganda.")
     clock.advance(timedelta(days=3))
-    assert fire_due_timers(ctx) >= 1  # step 2 of the looped item breaches its time standard
+    breach = ctx.handlers["breach_handler"]
+
+    def mail_server_refuses_step_6(call: ServiceCall) -> dict[str, Any]:
+        if call.instance.id == others[-1].id:
+            raise ConnectionRefusedError(111, "Connection refused")
+        return breach(call)
+
+    ctx.handlers["breach_handler"] = mail_server_refuses_step_6
+    try:
+        assert fire_due_timers(ctx) >= 1  # step 2 of the looped item breaches; step 6's breach is an incident
+    finally:
+        ctx.handlers["breach_handler"] = breach
     return World(plan.id, looped.id, cancelled.id, step_ids, step_2.id, str(attachment.id))
 
 
@@ -131,6 +144,8 @@ def test_every_page_of_every_role_is_in_indonesian_without_raw_codes(world: Worl
             assert response.status_code == 200, (username, path)
             if mixed_language(response):
                 found[f"{username} {path}"] = mixed_language(response)
+    incidents = visible_text(people("pemilik.proses").get("/incidents/").get_data(as_text=True))
+    assert "tidak menjawab atau menolak sambungan" in incidents  # "[Errno 111] Connection refused" in the log only
     assert not found, "\n".join(f"{where}: {problem}" for where, problems in found.items() for problem in problems)
 
 
