@@ -12,7 +12,7 @@ from uuid import uuid4
 import filetype  # type: ignore[import-untyped]
 
 from engine.context import EngineContext
-from engine.errors import InvalidInput, NotAllowed, NotFound, SopflowError
+from engine.errors import Bytes, InvalidInput, NotAllowed, NotFound, SopflowError
 from engine.events import append_event
 from engine.store import Attachment, WorkItem
 from engine.users import get_user
@@ -50,12 +50,15 @@ def check_upload(ctx: EngineContext, filename: str, content: bytes) -> str:
     if not content:
         raise RefusedUpload("%(name)s is empty", name=filename)
     if len(content) > settings.upload_max_bytes:
-        raise RefusedUpload("%(name)s is %(size)d bytes; the limit is %(limit)d bytes", name=filename,
-                            size=len(content), limit=settings.upload_max_bytes)
+        raise RefusedUpload("%(name)s is %(size)s; the limit is %(limit)s.", name=filename,
+                            size=Bytes(len(content)), limit=Bytes(settings.upload_max_bytes))
     allowed = {SAME_KIND.get(ext, ext) for ext in settings.upload_extensions}
     detected = filetype.guess(content)
-    if detected is None or detected.extension not in allowed:
-        found = detected.extension if detected is not None else "unknown"
+    if detected is None:
+        raise RefusedUpload("%(name)s is not an allowed kind of file by its content; allowed: %(allowed)s",
+                            name=filename, allowed=", ".join(sorted(allowed)))
+    if detected.extension not in allowed:
+        found = detected.extension
         raise RefusedUpload("%(name)s is not an allowed kind of file by its content (%(found)s); allowed: %(allowed)s",
                             name=filename, found=found, allowed=", ".join(sorted(allowed)))
     named = _kind_by_name(filename)
@@ -86,11 +89,11 @@ def add_attachment(
         user = get_user(session, actor)
         instance = ctx.policy.viewable_instance(session, user, instance_id)
         if instance.status != "running":
-            raise NotAllowed(f"instance {instance_id} is {instance.status}; no more attachments")
+            raise NotAllowed("Item %(id)s is closed; no more files can be attached.", id=instance_id)
         if task_id is not None:
             item = session.get(WorkItem, task_id)
             if item is None or item.instance_id != instance_id:
-                raise NotFound(f"no task {task_id} in instance {instance_id}")
+                raise NotFound("Item %(id)s has no task %(task)s.", id=instance_id, task=task_id)
         (directory / stored_name).write_bytes(content)
         attachment = Attachment(
             id=str(uuid4()),
@@ -124,11 +127,11 @@ def open_attachment(ctx: EngineContext, attachment_id: str, viewer: str) -> Stor
     with ctx.db.session() as session:
         attachment = session.get(Attachment, attachment_id)
         if attachment is None:
-            raise NotFound(f"no attachment {attachment_id}")
+            raise NotFound("There is no attachment %(id)s.", id=attachment_id)
         ctx.policy.viewable_instance(session, get_user(session, viewer), attachment.instance_id)
     path = ctx.settings.upload_dir / attachment.stored_name
     if not path.is_file():
-        raise NotFound(f"the file of attachment {attachment.filename!r} is missing from storage")
+        raise NotFound("The file %(name)s is missing from storage.", name=attachment.filename)
     return StoredFile(attachment, path)
 
 

@@ -94,7 +94,7 @@ def parse_month(text: str) -> tuple[int, int]:
         year, month = (int(part) for part in text.split("-"))
         date(year, month, 1)
     except ValueError as error:
-        raise SopflowError(f"the month must be given as YYYY-MM, not {text!r}") from error
+        raise SopflowError("The month must be given as YYYY-MM, not %(text)r.", text=text) from error
     return year, month
 
 

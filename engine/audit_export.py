@@ -34,7 +34,7 @@ def parse_date(text: str, what: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as error:
-        raise SopflowError(f"{what} must be a date as YYYY-MM-DD, not {text!r}") from error
+        raise SopflowError("%(what)s must be a date as YYYY-MM-DD, not %(text)r.", what=what, text=text) from error
 
 
 def _check(query: EventQuery) -> None:
@@ -47,7 +47,7 @@ def _check(query: EventQuery) -> None:
     if query.end < query.start:
         raise SopflowError("the last date is before the first date")
     if (query.end - query.start).days >= MAX_DAYS:
-        raise SopflowError(f"a date range may span at most {MAX_DAYS} days")
+        raise SopflowError("A date range may span at most %(days)d days.", days=MAX_DAYS)
 
 
 def select_events(ctx: EngineContext, query: EventQuery) -> list[Event]:
@@ -64,7 +64,7 @@ def select_events(ctx: EngineContext, query: EventQuery) -> list[Event]:
         statement = statement.where(Event.occurred_at >= begin, Event.occurred_at < finish)
     with ctx.db.session() as session:
         if query.instance_id is not None and session.get(Instance, query.instance_id) is None:
-            raise NotFound(f"no instance {query.instance_id}")
+            raise NotFound("There is no item %(id)s.", id=query.instance_id)
         return list(session.scalars(statement))
 
 
@@ -103,6 +103,6 @@ def events_csv(events: list[Event]) -> str:
 
 def export_events(ctx: EngineContext, query: EventQuery, fmt: str) -> str:
     if fmt not in ("csv", "json"):
-        raise SopflowError(f"the export format must be csv or json, not {fmt!r}")
+        raise SopflowError("The export format must be csv or json, not %(format)r.", format=fmt)
     events = select_events(ctx, query)
     return events_csv(events) if fmt == "csv" else events_json(events)

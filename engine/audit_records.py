@@ -38,6 +38,11 @@ class StepLine:
     breached_at: datetime | None = None
     data: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # field name -> the form's label, from the diagram
+    choice_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # field name -> code -> label
+
+    def shown(self, key: str, value: Any) -> Any:
+        """A choice as its label ("Belum sesuai"), not its code."""
+        return self.choice_labels.get(key, {}).get(value, value) if isinstance(value, str) else value
 
     @property
     def answers(self) -> dict[str, Any]:
@@ -96,6 +101,8 @@ def instance_record(ctx: EngineContext, instance_id: int) -> InstanceRecord:
                 event.occurred_at, datetime.fromisoformat(due) if due else None, standard,
                 iso_duration(standard, event.occurred_at).total_seconds() if standard else None,
                 labels={f.name: f.label for f in spec.fields} if spec is not None else {},
+                choice_labels={f.name: {code: f.label_of(code) for code in f.choices}
+                               for f in (spec.fields if spec is not None else ()) if f.choices},
             )
         elif event.type == "task_completed" and task_id in steps:
             line = steps[task_id]

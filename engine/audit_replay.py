@@ -293,7 +293,7 @@ def replay_instance(ctx: EngineContext, instance_id: int) -> ReplayResult:
     with ctx.db.session() as session:
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"no instance {instance_id}")
+            raise NotFound("There is no item %(id)s.", id=instance_id)
         log = instance_history(session, instance_id)
         started_on = log[0].payload.get("definition_id") if log else None
         model = process_model(ctx, session, int(started_on or instance.definition_id))

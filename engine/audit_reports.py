@@ -83,7 +83,7 @@ def check_period(start: date, end: date) -> None:
     if end < start:
         raise SopflowError("the last date is before the first date")
     if (end - start).days >= MAX_DAYS:
-        raise SopflowError(f"a report may span at most {MAX_DAYS} days")
+        raise SopflowError("A report may span at most %(days)d days.", days=MAX_DAYS)
 
 
 def _bounds(zone: ZoneInfo, start: date, end: date) -> tuple[datetime, datetime]:
@@ -102,7 +102,7 @@ def _grouping(by: str, zone: ZoneInfo) -> Callable[[WorkItem], tuple[str, str]]:
             key = item.ready_at.astimezone(zone).strftime("%Y-%m")
             return key, key
         return month
-    raise SopflowError(f"a report is grouped by one of {', '.join(GROUPINGS)}, not {by!r}")
+    raise SopflowError("A report is grouped by one of %(choices)s, not %(by)r.", choices=", ".join(GROUPINGS), by=by)
 
 
 def _sort_key(key: str) -> tuple[int, float, str]:

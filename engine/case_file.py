@@ -92,7 +92,8 @@ def _item_row(row: dict[str, Any], labels: dict[str, FormField]) -> tuple[CaseVa
             known = labels.get(key)
             label = known.label if known is not None else ITEM_KEY_LABELS[key]
             kind = known.kind if known else ("date" if key in ITEM_DATE_KEYS else "text")
-            values.append(CaseValue(key, label, kind, row[key], _text(known, row[key])))
+            text = _text(known, row[key]) if known or key != "kelas_dip" else humanise(str(row[key]))
+            values.append(CaseValue(key, label, kind, row[key], text))
     return tuple(values)
 
 

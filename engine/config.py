@@ -170,9 +170,11 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
     try:
         raw = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
     except OSError as error:
-        raise ConfigError(f"cannot read configuration {config_path}: {error.strerror}") from error
+        raise ConfigError("Cannot read configuration %(path)s: %(reason)s", path=config_path,
+                          reason=error.strerror) from error
     except yaml.YAMLError as error:
-        raise ConfigError(f"configuration {config_path} is not valid YAML: {error}") from error
+        raise ConfigError("Configuration %(path)s is not valid YAML: %(reason)s", path=config_path,
+                          reason=error) from error
     _apply_env(raw, environ)
     base = config_path.resolve().parent
     try:
@@ -217,6 +219,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             password_reset=_password_reset(raw.get("password_reset") or {}),
         )
     except KeyError as error:
-        raise ConfigError(f"configuration {config_path} lacks the setting {error.args[0]!r}") from error
+        raise ConfigError("Configuration %(path)s lacks the setting %(name)r", path=config_path,
+                          name=error.args[0]) from error
     except (TypeError, ValueError) as error:
-        raise ConfigError(f"configuration {config_path}: {error}") from error
+        raise ConfigError("Configuration %(path)s: %(reason)s", path=config_path, reason=error) from error

@@ -82,7 +82,7 @@ def deploy_file(ctx: EngineContext, path: Path, actor: str = SYSTEM_ACTOR, note:
     try:
         xml = path.read_bytes()
     except OSError as error:
-        raise InvalidDiagram(f"cannot read {path}: {error.strerror}") from error
+        raise InvalidDiagram("Cannot read %(path)s: %(reason)s.", path=path, reason=error.strerror) from error
     return deploy(ctx, xml, actor, path.name, note)
 
 

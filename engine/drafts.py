@@ -42,7 +42,7 @@ def check_modeler(ctx: EngineContext, session: Session, actor: str) -> User | No
     try:
         user = get_user(session, actor)
     except NotFound as error:
-        raise NotAllowed(f"unknown user {actor!r}") from error
+        raise NotAllowed("Unknown user %(user)s.", user=actor) from error
     if not ctx.policy.may(user, Ability.MODEL):
         raise NotAllowed("Only a process owner or an administrator may change diagrams.")
     return user
@@ -105,7 +105,7 @@ def deploy_diagram(ctx: EngineContext, process_id: str, xml: bytes, actor: str, 
     """Deploy a diagram of `process_id` from the modeler as a new version, refused when any rule is broken;
     the process's draft is dropped once deployed."""
     if not (note or "").strip():
-        raise InvalidDiagram("catatan versi wajib diisi: apa yang berubah dan mengapa")
+        raise InvalidDiagram("A version note is required: what changed and why.")
     with ctx.db.session() as session:
         check_modeler(ctx, session, actor)
         latest_definition(session, process_id)

@@ -14,6 +14,13 @@ class SopflowError(Exception):
         self.params = params
 
 
+class Bytes(int):
+    """A size given to a message: the web layer shows it in the reader's form ("8,0 KB", "10 MB")."""
+
+    def __str__(self) -> str:
+        return f"{int(self)} bytes"
+
+
 class InvalidDiagram(SopflowError):
     """A diagram that cannot be deployed: malformed, hostile or not executable as this project requires."""
 

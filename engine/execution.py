@@ -29,7 +29,7 @@ def process_model(ctx: EngineContext, session: Session, definition_id: int) -> P
     if model is None:
         definition = session.get(Definition, definition_id)
         if definition is None:
-            raise NotFound(f"no definition {definition_id}")
+            raise NotFound("There is no process version %(id)s.", id=definition_id)
         model = read_diagram(definition.bpmn_xml.encode("utf-8"), f"{definition.process_id}.bpmn")
         ctx.models[definition_id] = model
     return model
@@ -40,7 +40,7 @@ def latest_definition(session: Session, process_id: str) -> Definition:
         select(Definition).where(Definition.process_id == process_id).order_by(Definition.version.desc()).limit(1)
     ).first()
     if definition is None:
-        raise NotFound(f"process {process_id!r} is not deployed")
+        raise NotFound("Process %(process)r is not deployed.", process=process_id)
     return definition
 
 
@@ -130,9 +130,11 @@ class InstanceRun:
     ) -> InstanceRun:
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"no instance {instance_id}")
+            raise NotFound("There is no item %(id)s.", id=instance_id)
         if instance.status != "running":
-            raise SopflowError(f"instance {instance_id} is {instance.status}; nothing can change it")
+            if instance.status == "cancelled":
+                raise SopflowError("Item %(id)s was cancelled; nothing can change it.", id=instance_id)
+            raise SopflowError("Item %(id)s is finished; nothing can change it.", id=instance_id)
         model = process_model(ctx, session, instance.definition_id)
         live = ctx.workflows.take(instance.id, instance.revision)
         if live is None:

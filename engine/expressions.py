@@ -21,6 +21,7 @@ from simpleeval import (  # type: ignore[import-untyped]
     NumberTooHigh,
 )
 
+from engine.diagram_problems import syntax_problem
 from engine.forms import ITEM_KEYS
 
 # Data the engine itself puts into an instance, beside what steps declare (form fields, service results).
@@ -150,8 +151,8 @@ def _constant_problem(tree: ast.AST) -> str | None:
             return f"{ast.unparse(node)} tidak dapat dihitung: hasilnya terlalu panjang"
         except ZeroDivisionError:
             return f"{ast.unparse(node)} tidak dapat dihitung: pembagian dengan nol"
-        except Exception as error:
-            return f"{ast.unparse(node)} tidak dapat dihitung ({type(error).__name__}: {error})"
+        except Exception:
+            return f"{ast.unparse(node)} tidak dapat dihitung"
     return None
 
 
@@ -165,7 +166,7 @@ def expression_problem(expression: str, names: Collection[str]) -> str | None:
     try:
         tree = ast.parse(text, mode="eval")
     except SyntaxError as error:
-        return f"ekspresi tidak valid ({error.msg})"
+        return f"ekspresi tidak valid: {syntax_problem(error)}"
     for node in ast.walk(tree):
         problem = _node_problem(node, names)
         if problem is not None:

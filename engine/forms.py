@@ -212,5 +212,5 @@ def validate_submission(fields: tuple[FormField, ...], data: dict[str, Any],
             errors[form_field.name] = error
     if errors:
         summary = "; ".join(f"{name} {message}" for name, message in errors.items())
-        raise InvalidTaskData(f"the submitted data does not satisfy the step: {summary}", errors)
+        raise InvalidTaskData("The submitted data does not satisfy the step: %(summary)s", errors, summary=summary)
     return cleaned

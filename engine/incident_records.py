@@ -3,6 +3,7 @@ and the instance, and written to the instance's history in the same transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -17,6 +18,8 @@ from sqlalchemy.orm import Session
 from engine.events import _PENDING as _PENDING_EVENTS
 from engine.events import append_event
 from engine.store import Incident, Instance
+
+log = logging.getLogger(__name__)
 
 
 def failure_reason(error: BaseException) -> str:
@@ -35,9 +38,12 @@ def failure_reason(error: BaseException) -> str:
         return f"bilangan melampaui batas{expression}"
     if isinstance(inner, KeyError):
         return f"kunci {inner.args[0]!r} tidak ada dalam data{expression}"
-    if isinstance(inner, InvalidExpression | TypeError | ValueError):
-        return f"ekspresi tidak dapat dihitung{expression} ({type(inner).__name__}: {inner})"
-    return f"kesalahan {type(inner).__name__}: {inner}"[:2000]
+    log.warning("step failed: %s: %s", type(inner).__name__, inner)  # the library's own (English) text
+    if isinstance(inner, InvalidExpression) or (expression and isinstance(inner, TypeError | ValueError)):
+        return f"ekspresi tidak dapat dihitung{expression}"
+    if isinstance(inner, OSError):
+        return "server yang dihubungi langkah ini tidak menjawab atau menolak sambungan"
+    return f"kesalahan tak terduga ({type(inner).__name__}); rinciannya ada di log server"
 
 
 def database_error(error: BaseException) -> SQLAlchemyError | None:

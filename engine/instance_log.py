@@ -26,7 +26,7 @@ class InstanceLog(NamedTuple):
 def read_instance_log(ctx: EngineContext, session: Session, instance_id: int) -> InstanceLog:
     instance = session.get(Instance, instance_id)
     if instance is None:
-        raise NotFound(f"no instance {instance_id}")
+        raise NotFound("There is no item %(id)s.", id=instance_id)
     definition = session.get(Definition, instance.definition_id)
     assert definition is not None
     return InstanceLog(

@@ -44,7 +44,7 @@ def _actor(session: Session, username: str) -> User | None:
     try:
         return get_user(session, username)
     except NotFound as error:
-        raise NotAllowed(f"unknown user {username!r}") from error
+        raise NotAllowed("Unknown user %(user)s.", user=username) from error
 
 
 def _check_lane(ctx: EngineContext, user: User | None, lane: str | None, opd: str | None) -> None:
@@ -61,7 +61,7 @@ def start_instance(ctx: EngineContext, process_id: str, actor: str = SYSTEM_ACTO
             definition = latest_definition(session, process_id)
             model = process_model(ctx, session, definition.id)
             if model.engine_started:
-                raise NotAllowed(f"{model.name!r} ({process_id}) is started by the engine only, never by hand")
+                raise NotAllowed("%(name)s is started by the engine only, never by hand.", name=model.name)
             _check_lane(ctx, _actor(session, actor), model.start_lane, None)
             return begin_instance(ctx, session, definition, actor, trigger="manual")
 
@@ -117,10 +117,12 @@ def list_tasks(ctx: EngineContext, query: TaskFilter | None = None) -> list[Work
 def _open_item(session: Session, task_id: str) -> WorkItem:
     item = session.get(WorkItem, task_id)
     if item is None:
-        raise NotFound(f"no task {task_id}")
+        raise NotFound("There is no task %(id)s.", id=task_id)
     if item.status not in OPEN_STATUSES:
-        by = f" by {item.finished_by}" if item.finished_by else ""
-        raise TaskConflict(f"task {item.name!r} is already {item.status}{by}")
+        if item.status == "completed" and item.finished_by:
+            raise TaskConflict("Task %(name)s was already completed by %(user)s.", name=item.name,
+                               user=item.finished_by)
+        raise TaskConflict("Task %(name)s is closed: the item has moved on or was cancelled.", name=item.name)
     return item
 
 
@@ -131,9 +133,10 @@ def _claim_or_release(ctx: EngineContext, task_id: str, actor: str, claim: bool)
             user = _actor(session, actor)
             _check_lane(ctx, user, item.lane, item.opd)
             if claim and item.claimed_by is not None:
-                raise TaskConflict(f"task {item.name!r} is already claimed by {item.claimed_by}")
+                raise TaskConflict("Task %(name)s is already claimed by %(user)s.", name=item.name,
+                                   user=item.claimed_by)
             if not claim and item.claimed_by != actor:
-                raise NotAllowed(f"task {item.name!r} is not claimed by {actor}")
+                raise NotAllowed("Task %(name)s is not claimed by %(user)s.", name=item.name, user=actor)
             execution = InstanceRun.load(ctx, session, item.instance_id, actor)
             item.status = "claimed" if claim else "ready"
             item.claimed_by = actor if claim else None
@@ -233,7 +236,7 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
             item = _open_item(session, task_id)
             _check_lane(ctx, _actor(session, actor), item.lane, item.opd)
             if item.claimed_by not in (None, actor):
-                raise NotAllowed(f"task {item.name!r} is claimed by {item.claimed_by}")
+                raise NotAllowed("Task %(name)s is claimed by %(user)s.", name=item.name, user=item.claimed_by)
             execution = InstanceRun.load(ctx, session, item.instance_id, actor)
             step = execution.model.steps[item.spec_id]
             today = execution.now.astimezone(ctx.settings.calendar.timezone).date()
@@ -241,7 +244,7 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
             cleaned = {**validate_submission(step.fields, data, rules), **observed}
             task = execution.workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
-                raise TaskConflict(f"task {item.name!r} is no longer ready")
+                raise TaskConflict("Task %(name)s is no longer ready.", name=item.name)
             # A new round never carries an earlier round's value forward; the event says what was cleared so
             # that a replay clears the same.
             cleared = sorted(f.name for f in step.fields if f.name in task.data and f.name not in cleaned)
@@ -309,7 +312,7 @@ def get_task(ctx: EngineContext, task_id: str) -> TaskDetail:
     with ctx.db.session() as session:
         item = session.get(WorkItem, task_id)
         if item is None:
-            raise NotFound(f"no task {task_id}")
+            raise NotFound("There is no task %(id)s.", id=task_id)
         instance = session.get(Instance, item.instance_id)
         assert instance is not None
         model = process_model(ctx, session, instance.definition_id)
@@ -329,7 +332,7 @@ def get_instance(ctx: EngineContext, instance_id: int) -> InstanceState:
     with ctx.db.session() as session:
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"no instance {instance_id}")
+            raise NotFound("There is no item %(id)s.", id=instance_id)
         open_tasks = list(
             session.scalars(
                 select(WorkItem)

@@ -230,6 +230,6 @@ def export_diagram(ctx: EngineContext, process_id: str, version: int | None = No
             found = session.scalars(select(Definition).where(Definition.process_id == process_id,
                                                              Definition.version == version)).first()
             if found is None:
-                raise NotFound(f"proses {process_id!r} tidak memiliki versi {version}")
+                raise NotFound("Process %(process)r has no version %(version)s.", process=process_id, version=version)
             definition = found
         return f"{process_id}_v{definition.version}.bpmn", definition.bpmn_xml.encode("utf-8")

@@ -78,8 +78,8 @@ class MigrationReport:
 class MigrationRefused(SopflowError):
     def __init__(self, report: MigrationReport) -> None:
         self.report = report
-        super().__init__(f"instance {report.instance_id} tidak dapat dipindahkan ke versi {report.to_version}: "
-                         + "; ".join(report.reasons))
+        super().__init__("Item %(id)s cannot be moved to version %(version)s: %(reasons)s", id=report.instance_id,
+                         version=report.to_version, reasons="; ".join(report.reasons))
 
 
 def _all_workflows(workflow: BpmnWorkflow) -> list[Any]:
@@ -198,7 +198,8 @@ def migrate_instance(
     try:
         return _migrate(ctx, instance_id, to_version, actor, dry_run)
     except StaleDataError as error:
-        raise TaskConflict(f"instance {instance_id} berubah saat dimigrasikan; muat ulang dan coba lagi") from error
+        raise TaskConflict("Item %(id)s changed while it was being moved; reload and try again.",
+                           id=instance_id) from error
 
 
 def _migrate(ctx: EngineContext, instance_id: int, to_version: int, actor: str, dry_run: bool) -> MigrationReport:
@@ -206,7 +207,7 @@ def _migrate(ctx: EngineContext, instance_id: int, to_version: int, actor: str, 
         check_modeler(ctx, session, actor)
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound(f"tidak ada instance {instance_id}")
+            raise NotFound("There is no item %(id)s.", id=instance_id)
         plan = _plan(ctx, session, instance, to_version, dry_run)
         report = plan.report
         if dry_run:

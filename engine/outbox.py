@@ -98,7 +98,7 @@ def deliver(ctx: EngineContext, mail_id: int) -> bool:
         log.warning("mail %s not delivered (attempt %s): %s", mail_id, attempts, error)
         with ctx.db.session() as session:
             session.execute(update(OutboxMail).where(OutboxMail.id == mail_id)
-                            .values(last_error=f"{_reason(error)} ({error})"[:2000]))
+                            .values(last_error=_reason(error)))  # the library's English text stays in the log
         return False
     with ctx.db.session() as session:
         session.execute(update(OutboxMail).where(OutboxMail.id == mail_id)

@@ -27,7 +27,7 @@ PROCESS_OWNER = "process_owner"
 AUDITOR = "auditor"
 ADMIN = "admin"
 APPLICATION_ROLES = (PROCESS_OWNER, AUDITOR, ADMIN)
-APPLICATION_ROLE_LABELS = {PROCESS_OWNER: "Pemilik proses", AUDITOR: "Auditor", ADMIN: "Admin"}  # as people say
+APPLICATION_ROLE_LABELS = {PROCESS_OWNER: "Process owner", AUDITOR: "Auditor", ADMIN: "Administrator"}  # msgids
 
 
 class Ability(StrEnum):
@@ -77,7 +77,7 @@ class Policy:
         return next((lane for lane, lane_role in self.lane_roles.items() if lane_role == role), None)
 
     def role_label(self, role: str) -> str:
-        """The role as people name it: its lane's label, else the application role's name."""
+        """What a person calls the role: its lane's name, else the application role's label (an English msgid)."""
         return self.lane_of(role) or APPLICATION_ROLE_LABELS.get(role, role)
 
     def roles_for(self, ability: Ability) -> frozenset[str]:

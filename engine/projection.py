@@ -79,7 +79,8 @@ class SqlProjection:
     def call_service(self, task: SpiffTask, operation: str, params: dict[str, Any]) -> Any:
         handler = self.ctx.handlers.get(operation)
         if handler is None:
-            raise SopflowError(f"no handler registered for service operation {operation!r}")
+            raise SopflowError("No handler is registered for the service operation %(operation)r.",
+                               operation=operation)
         call = ServiceCall(self.ctx, self.session, self.instance, task, operation, params, self.actor, self.now,
                            self.after_commit)
         with undone_on_failure(self.session, self.instance, self.after_commit):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from babel.dates import format_datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -66,7 +67,8 @@ def send_reminder(ctx: EngineContext, session: Session, timer: Timer, now: datet
         timer.status = "cancelled"
         return None
     people = [item.claimed_by] if item.claimed_by else lane_members(session, ctx.policy, item)
-    due = item.due_at.astimezone(ctx.settings.calendar.timezone).strftime("%d-%m-%Y %H:%M") if item.due_at else "-"
+    due = format_datetime(item.due_at, "d MMMM yyyy HH.mm z", tzinfo=ctx.settings.calendar.timezone,
+                          locale="id") if item.due_at else "-"
     subject = f"Pengingat: langkah {item.step or '-'} {item.name}" + (
         f" ({item.item_label})" if item.item_label else "")
     mail = notify(session, people, item, subject, f"Batas waktu tugas ini {due}. Selesaikan sebelum batas waktu.",

@@ -205,7 +205,8 @@ def build_sop_document(
                 found = session.scalars(select(Definition).where(Definition.process_id == process_id,
                                                                  Definition.version == version)).first()
                 if found is None:
-                    raise NotFound(f"proses {process_id!r} tidak memiliki versi {version}")
+                    raise NotFound("Process %(process)r has no version %(version)s.", process=process_id,
+                                   version=version)
                 definitions.append(found)
             else:
                 definitions.append(latest_definition(session, process_id))

@@ -47,7 +47,7 @@ def list_tokens(ctx: EngineContext, username: str | None = None) -> list[tuple[s
         statement = select(User.username, ApiToken).join(User, User.id == ApiToken.user_id)
         if username is not None:
             if session.scalar(select(User.id).where(User.username == username)) is None:
-                raise NotFound(f"no user {username!r}")
+                raise NotFound("There is no user %(user)r.", user=username)
             statement = statement.where(User.username == username)
         rows = session.execute(statement.order_by(User.username, ApiToken.created_at.desc(), ApiToken.id.desc()))
         return [(name, token) for name, token in rows.tuples()]
@@ -60,7 +60,7 @@ def revoke_tokens(ctx: EngineContext, username: str, label: str | None = None, t
     with ctx.db.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise NotFound(f"no user {username!r}")
+            raise NotFound("There is no user %(user)r.", user=username)
         statement = select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
         if label is not None:
             statement = statement.where(ApiToken.label == label)

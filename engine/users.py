@@ -42,11 +42,11 @@ def create_user(
     roles = check_roles(ctx, roles)
     check_identity(username, display_name, email)
     if username == SYSTEM_ACTOR:
-        raise SopflowError(f"{SYSTEM_ACTOR!r} is reserved for the installation itself")
+        raise SopflowError("%(name)r is reserved for the installation itself.", name=SYSTEM_ACTOR)
     check_password(password)
     with ctx.db.session() as session:
         if session.scalar(select(User.id).where(User.username == username)) is not None:
-            raise SopflowError(f"user {username!r} already exists")
+            raise SopflowError("User %(user)r already exists.", user=username)
         opd = _checked_office(ctx, session, roles, opd)
         user = User(
             username=username,
@@ -91,7 +91,7 @@ def update_user(
     with ctx.db.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise NotFound(f"no user {username!r}")
+            raise NotFound("There is no user %(user)r.", user=username)
         if username == actor and not active:
             raise SopflowError("you cannot deactivate yourself")
         if username == actor and ADMIN in user.roles and ADMIN not in chosen:
@@ -124,7 +124,7 @@ def end_sessions(ctx: EngineContext, username: str) -> None:
     with ctx.db.session() as session:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            raise NotFound(f"no user {username!r}")
+            raise NotFound("There is no user %(user)r.", user=username)
         user.session_epoch += 1
         record_administration(session, ctx, "sessions_ended", username, user=username)
 
@@ -140,7 +140,8 @@ def check_roles(ctx: EngineContext, roles: Iterable[str]) -> list[str]:
     allowed = ctx.policy.known_roles()
     unknown = [role for role in chosen if role not in allowed]
     if unknown:
-        raise SopflowError(f"unknown role {unknown[0]!r}; known roles: {', '.join(allowed)}")
+        raise SopflowError("Unknown role %(role)r; known roles: %(known)s.", role=unknown[0],
+                           known=", ".join(allowed))
     if not chosen:
         raise SopflowError("a user needs at least one role")
     return chosen
@@ -152,7 +153,7 @@ def check_identity(username: str, display_name: str, email: str) -> None:
     if not display_name.strip():
         raise SopflowError("a user needs a name")
     if "@" not in email:
-        raise SopflowError(f"{email!r} is not an e-mail address")
+        raise SopflowError("%(email)r is not an e-mail address.", email=email)
 
 
 def check_password(password: str) -> None:
@@ -171,7 +172,7 @@ def get_user(session: Session, username: str) -> User:
         select(User).options(joinedload(User.role_rows)).where(User.username == username)
     ).unique().first()
     if user is None or not user.active:
-        raise NotFound(f"no active user {username!r}")
+        raise NotFound("There is no active user %(user)r.", user=username)
     return user
 
 

@@ -23,6 +23,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.spiff.parser.process import VALIDATOR
 
 from engine.diagram import ProcessModel, build_model
+from engine.diagram_problems import bpmn_problem, xml_problem
 from engine.diagram_xml import (
     BPMN_NS,
     CAMUNDA_NS,
@@ -118,11 +119,11 @@ def screen(xml: bytes, max_bytes: int = MAX_DIAGRAM_BYTES) -> tuple[etree._Eleme
     except ExternalReferenceForbidden:
         return None, [Problem(None, "entity", "diagram merujuk sumber eksternal; ditolak")]
     except ParseError as error:
-        return None, [Problem(None, "xml", f"diagram bukan XML yang valid: {error}")]
+        return None, [Problem(None, "xml", xml_problem(error))]
     try:
         return etree.fromstring(xml, parser=_HARDENED), []
     except etree.XMLSyntaxError as error:
-        return None, [Problem(None, "xml", f"diagram bukan XML yang valid: {error}")]
+        return None, [Problem(None, "xml", xml_problem(error))]
 
 
 def _lengths(root: etree._Element) -> Iterator[Problem]:
@@ -314,9 +315,9 @@ def _spiff_parse(root: etree._Element, process_id: str, filename: str) -> tuple[
         subprocess_specs = parser.get_subprocess_specs(process_id)
     except ValidationException as error:
         return None, None, [Problem(getattr(error, "id", None) or None, "bpmn",
-                                    f"diagram bukan BPMN yang valid: {error}")]
+                                    bpmn_problem(error))]
     except Exception as error:  # SpiffWorkflow raises bare exceptions for some malformed input
-        return None, None, [Problem(None, "bpmn", f"diagram tidak dapat diurai: {error}")]
+        return None, None, [Problem(None, "bpmn", bpmn_problem(error))]
     return spec, subprocess_specs, []
 
 

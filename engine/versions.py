@@ -44,7 +44,7 @@ def list_versions(ctx: EngineContext, process_id: str) -> list[VersionInfo]:
             select(Definition).where(Definition.process_id == process_id).order_by(Definition.version.desc())
         ).all()
         if not rows:
-            raise NotFound(f"proses {process_id!r} belum di-deploy")
+            raise NotFound("Process %(process)r is not deployed.", process=process_id)
         return [
             VersionInfo(d.id, d.process_id, d.name, d.version, d.deployed_by, d.deployed_at, d.note, d.content_hash,
                         int(running.get(d.id, 0)))
@@ -57,7 +57,7 @@ def get_version(session: Session, process_id: str, version: int) -> Definition:
         select(Definition).where(Definition.process_id == process_id, Definition.version == version)
     ).first()
     if definition is None:
-        raise NotFound(f"proses {process_id!r} tidak memiliki versi {version}")
+        raise NotFound("Process %(process)r has no version %(version)s.", process=process_id, version=version)
     return definition
 
 

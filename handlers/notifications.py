@@ -5,28 +5,32 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from babel.dates import format_datetime
+
+from engine.durations import words
 from engine.events import append_event
 from engine.outbox import deliver, enqueue
 from engine.services import ServiceCall
-from engine.store import Notification, OutboxMail, WorkItem
+from engine.store import Definition, Notification, OutboxMail, WorkItem
 from engine.users import SYSTEM_ACTOR, users_with_role
 
 
 def _local(moment: datetime | None, call: ServiceCall) -> str:
     if moment is None:
         return "-"
-    return moment.astimezone(call.ctx.settings.calendar.timezone).strftime("%d-%m-%Y %H:%M %Z")
+    return format_datetime(moment, "d MMMM yyyy HH.mm z", tzinfo=call.ctx.settings.calendar.timezone, locale="id")
 
 
 def _message(call: ServiceCall, item: WorkItem) -> tuple[str, str]:
+    process = call.session.get(Definition, call.instance.definition_id)
     subject = f"Pelanggaran standar waktu: langkah {item.step or '-'} {item.name}"
     body = "\n".join(
         [
             f"Tugas \"{item.name}\" (langkah {item.step or '-'}) melewati standar waktunya.",
-            f"Proses: {call.instance.process_id}, instans #{call.instance.id}",
+            f"Proses: {process.name if process else call.instance.process_id}, item #{call.instance.id}",
             f"Lajur: {item.lane}" + (f", OPD: {item.opd}" if item.opd else ""),
             f"Item: {item.item_label}" if item.item_label else "",
-            f"Standar waktu: {item.time_standard}",
+            f"Standar waktu: {words(item.time_standard)}",
             f"Siap sejak: {_local(item.ready_at, call)}",
             f"Batas waktu: {_local(item.due_at, call)}",
             f"Dikerjakan oleh: {item.claimed_by or 'belum diambil'}",

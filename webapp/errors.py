@@ -8,8 +8,9 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from engine.errors import Busy, InvalidDiagram, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
+from engine.errors import Busy, Bytes, InvalidDiagram, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.validation import DiagramProblems
+from webapp.formatting import file_size
 
 STATUS_OF: tuple[tuple[type[SopflowError], int], ...] = (
     (Busy, 503),
@@ -52,7 +53,8 @@ def error_response(status: int, message: str, **extra: object) -> tuple[Response
 
 def translated(error: SopflowError) -> str:
     """The error's message in the user's language: its template through the catalog, then its parameters."""
-    return _(error.template, **error.params) if error.template else str(error)
+    params = {name: file_size(value) if isinstance(value, Bytes) else value for name, value in error.params.items()}
+    return _(error.template, **params) if error.template else str(error)
 
 
 def init_errors(app: Flask) -> None:

@@ -1,17 +1,23 @@
-"""Template filters: local times in Indonesian formats, durations, ISO 8601 time standards."""
+"""Template filters: values as a person reads them in the active language. Local times with the zone
+("2 Desember 2026 10.30 WIB"), months ("November 2026"), durations ("1 jam 30 menit", never "1 jam 0 menit"
+nor "PT15M"), numbers and file sizes ("8,0 KB")."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from flask import Flask
-from flask_babel import format_date, format_datetime
+from flask import Flask, g
+from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 
-from engine.spiff import iso_duration
+from engine.durations import InvalidDuration, parse_iso
+from engine.versions import list_processes
+from webapp.context import engine
+
+DATE_TIME = "d MMMM yyyy HH.mm z"
 
 
-def localtime(moment: datetime | None, style: str = "d MMM yyyy HH.mm") -> str:
+def localtime(moment: datetime | None, style: str = DATE_TIME) -> str:
     return format_datetime(moment, style) if moment is not None else "–"
 
 
@@ -25,30 +31,68 @@ def long_date(iso_date: str | None) -> str:
         return iso_date
 
 
+def month_label(key: str | None) -> str:
+    """"2026-11" -> "November 2026"; text that is not a month is shown as it is."""
+    if not key:
+        return "–"
+    try:
+        year, month = (int(part) for part in key.split("-"))
+        return format_date(date(year, month, 1), "MMMM yyyy")
+    except ValueError:
+        return key
+
+
 def duration(seconds: float | None) -> str:
+    """Whole minutes in words, leaving out the parts that are zero: "2 hari 3 jam", "1 jam", "15 menit"."""
     if seconds is None:
         return "–"
     minutes = int(abs(seconds) // 60)
     hours, minutes = divmod(minutes, 60)
     days, hours = divmod(hours, 24)
-    if days:
-        return _("%(days)d d %(hours)d h", days=days, hours=hours)
-    if hours and not minutes:
-        return _("%(hours)d h", hours=hours)
-    if hours:
-        return _("%(hours)d h %(minutes)d min", hours=hours, minutes=minutes)
-    return _("%(minutes)d min", minutes=minutes)
+    parts = [_("%(days)d d", days=days) if days else "", _("%(hours)d h", hours=hours) if hours else "",
+             _("%(minutes)d min", minutes=minutes) if minutes or not (days or hours) else ""]
+    return " ".join(part for part in parts if part)
 
 
 def iso_duration_text(expression: str | None) -> str:
-    """"PT90M" -> "90 menit"; text that is not a duration is shown as it is."""
+    """"PT90M" -> "1 jam 30 menit"; text that is not a time standard is shown as it is."""
     if not expression:
         return "–"
     try:
-        seconds = iso_duration(expression, datetime(2000, 1, 1)).total_seconds()
-    except ValueError:
+        return duration(parse_iso(expression).minutes * 60)
+    except InvalidDuration:
         return expression
-    return duration(seconds)
+
+
+def number(value: float | int | None, digits: int = 0) -> str:
+    """1234.5 -> "1.234,5" in Indonesian."""
+    if value is None:
+        return "–"
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, pattern)
+
+
+def file_size(size: int | None) -> str:
+    """Bytes as "812 byte", "8,0 KB", "10 MB"."""
+    if size is None:
+        return "–"
+    if size < 1024:
+        return _("%(size)s bytes", size=number(size))
+    if size < 1024 * 1024:
+        return _("%(size)s KB", size=number(size / 1024, 1))
+    megabytes = size / (1024 * 1024)
+    return _("%(size)s MB", size=number(megabytes, 0 if megabytes == int(megabytes) else 1))
+
+
+def process_name(process_id: str) -> str:
+    """A deployed process's name (its newest version's) instead of its id; read once per request."""
+    if "process_names" not in g:
+        g.process_names = {process.process_id: process.name for process in list_processes(engine())}
+    return str(g.process_names.get(process_id, process_id))
+
+
+def role_label(role: str) -> str:
+    return _(engine().policy.role_label(role))
 
 
 def event_labels() -> dict[str, str]:
@@ -101,3 +145,8 @@ def init_formatting(app: Flask) -> None:
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(iso_duration_text, "iso_duration")
     app.add_template_filter(event_label, "event_label")
+    app.add_template_filter(month_label, "month_label")
+    app.add_template_filter(number, "number")
+    app.add_template_filter(file_size, "file_size")
+    app.add_template_global(process_name, "process_name")
+    app.add_template_global(role_label, "role_label")

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from engine.errors import NotFound
 from engine.sop_document import SopRow, build_sop_document
 from webapp.context import engine
+from webapp.formatting import role_label
 
 bp = Blueprint("guide", __name__, url_prefix="/guide")
 
@@ -32,7 +33,7 @@ def index() -> Response | str:
     own = [role for role in policy.known_roles() if role in current_user.roles]
     if len(own) == 1:
         return redirect(url_for("guide.page", role=own[0]))
-    return render_template("guide/index.html", roles=[(role, policy.role_label(role)) for role in own])
+    return render_template("guide/index.html", roles=[(role, role_label(role)) for role in own])
 
 
 @bp.get("/<role>")
@@ -42,8 +43,8 @@ def page(role: str) -> str:
     if role not in policy.known_roles():
         abort(404)
     lane = policy.lane_of(role)
-    return render_template("guide/page.html", role=role, label=policy.role_label(role), lane=lane,
+    return render_template("guide/page.html", role=role, label=role_label(role), lane=lane,
                            steps=_steps(lane), supervisor=role == policy.supervisor_role,
-                           confined=policy.confines(role), supervisor_label=policy.role_label(policy.supervisor_role),
+                           confined=policy.confines(role), supervisor_label=role_label(policy.supervisor_role),
                            calendar=settings.calendar, reminder_percent=round(settings.reminder_fraction * 100),
-                           others=[(r, policy.role_label(r)) for r in policy.known_roles() if r != role])
+                           others=[(r, role_label(r)) for r in policy.known_roles() if r != role])

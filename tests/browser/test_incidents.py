@@ -41,7 +41,7 @@ def test_an_admin_retries_an_incident_after_the_handler_is_fixed(
     row = page.locator("#incident-1")
     expect(row).to_contain_text("Catat pelanggaran standar waktu")
     expect(row).to_contain_text(f"#{item.id} Laporan keuangan semester I")
-    expect(row).to_contain_text("ConnectionError: server surat tidak menjawab")
+    expect(row).to_contain_text("server yang dihubungi langkah ini tidak menjawab")
     expect(row).to_contain_text("terbuka")
     retry = row.get_by_role("button", name="Coba ulang")
     box = retry.bounding_box()
@@ -58,7 +58,7 @@ def test_an_admin_retries_an_incident_after_the_handler_is_fixed(
     page.goto(f"{base}/incidents/")
     page.locator("#incident-1").get_by_role("button", name="Coba ulang").click()
     expect(page.locator(".flash")).to_have_text(
-        "Insiden #1 selesai: langkahnya dijalankan ulang dan instans berlanjut.")
+        "Insiden #1 selesai: langkahnya dijalankan ulang dan item berlanjut.")
     expect(page.locator("#no-incidents")).to_have_text("Tidak ada insiden terbuka.")
     screenshot(page, f"incidents-resolved-{width}")
     assert open_task(ctx, item.id).breached_at is not None

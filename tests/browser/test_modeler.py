@@ -27,10 +27,10 @@ def test_a_time_standard_changed_in_the_modeler_applies_to_new_instances_only(
     expect(page.locator("input[name=sopflow-lane]")).to_have_value("PPID Pembantu")
     field.fill("PT45M")
     page.click("#validate")
-    expect(page.locator("#modeler-status")).to_have_text("Tidak ada masalah: diagram dapat di-deploy.")
+    expect(page.locator("#modeler-status")).to_have_text("Tidak ada masalah: diagram dapat diterapkan.")
     page.fill("#deploy-note", "Langkah 2 dipercepat menjadi 45 menit")
     page.click("#deploy")
-    expect(page.locator("#modeler-status")).to_have_text("Di-deploy sebagai versi 2.")
+    expect(page.locator("#modeler-status")).to_have_text("Diterapkan sebagai versi 2.")
 
     [after] = start_items(ctx, plan_item("Jadwal imunisasi", "Dinas Kesehatan"))
     old_task, new_task = open_task(ctx, before.id), open_task(ctx, after.id)

@@ -52,7 +52,7 @@ def test_replay_confirms_an_instance_and_refuses_an_unknown_one(cli_ctx: EngineC
     status, out, _ = _run(capsys, "audit", "replay", str(item.id))
     assert status == 0 and f"instance {item.id}: replay of " in out and "equals the stored state" in out
     status, out, err = _run(capsys, "audit", "replay", "999999")
-    assert status == 2 and err == "sopflow: error: no instance 999999\n"
+    assert status == 2 and err == "sopflow: error: There is no item 999999.\n"
     with cli_ctx.db.engine.begin() as connection:
         connection.execute(text("UPDATE instances SET status = 'cancelled' WHERE id = :id"), {"id": item.id})
     status, out, _ = _run(capsys, "audit", "replay", str(item.id))
@@ -92,4 +92,4 @@ def test_evaluation_prints_the_month_as_csv_and_refuses_a_bad_month(cli_ctx: Eng
     status, out, _ = _run(capsys, "audit", "evaluation", "2026-11")
     assert status == 0 and out == "section,instance,title,opd,class,time,value,detail\n"
     status, out, err = _run(capsys, "audit", "evaluation", "11-2026")
-    assert (status, out) == (2, "") and err == "sopflow: error: the month must be given as YYYY-MM, not '11-2026'\n"
+    assert (status, out) == (2, "") and err == "sopflow: error: The month must be given as YYYY-MM, not '11-2026'.\n"

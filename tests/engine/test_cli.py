@@ -58,11 +58,11 @@ def test_init_start_list_complete(cli_env: Path, capsys: pytest.CaptureFixture[s
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("start", "nope"), "process 'nope' is not deployed"),
+        (("start", "nope"), "Process 'nope' is not deployed."),
         (("complete", "x", "--data", "{not json", "--as", "ppid.utama"), "--data is not valid JSON"),
         (("complete", "x", "--data", "[1]", "--as", "ppid.utama"), "must be a JSON object"),
         (("complete", "00000000-0000-0000-0000-000000000000", "--data", "{}", "--as", "ppid.utama"), "no task"),
-        (("deploy", "missing.bpmn"), "cannot read missing.bpmn"),
+        (("deploy", "missing.bpmn"), "Cannot read missing.bpmn"),
         (("start", "ppid_publikasi", "--as", "plid.utama"), "Only the lane PPID Utama may do this"),
     ],
 )

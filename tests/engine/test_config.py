@@ -58,7 +58,7 @@ def test_a_bad_calendar_value_names_it(tmp_path: Path) -> None:
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="cannot read configuration"):
+    with pytest.raises(ConfigError, match="Cannot read configuration"):
         load_settings(tmp_path / "nope.yaml", environ={})
 
 

@@ -160,5 +160,5 @@ def test_oversized_diagram_is_refused(ctx: EngineContext) -> None:
 
 
 def test_deploy_file_reports_a_missing_file(ctx: EngineContext, tmp_path: Path) -> None:
-    with pytest.raises(InvalidDiagram, match="cannot read"):
+    with pytest.raises(InvalidDiagram, match="Cannot read"):
         definitions.deploy_file(ctx, tmp_path / "nope.bpmn")

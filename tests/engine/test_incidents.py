@@ -89,7 +89,7 @@ def test_a_failing_handler_opens_an_incident_other_timers_fire_and_retry_resolve
     incident = row.incident
     assert (incident.instance_id, incident.element_id, incident.status) == (failing.id, "Breach_Task_2_Siapkan_Data",
                                                                           "open")
-    assert "layanan surat tidak menjawab" in incident.message and row.instance_title == PLAN[0]["judul"]
+    assert "tidak menjawab atau menolak sambungan" in incident.message and row.instance_title == PLAN[0]["judul"]
     history = _events(ctx, failing.id)
     assert ("incident_opened", incident.id) in [(kind, payload.get("incident")) for kind, payload in history]
     assert "half_done" not in [kind for kind, _ in history]  # what the handler wrote before failing is undone
@@ -151,7 +151,8 @@ def test_the_cli_lists_and_retries_incidents(ctx: EngineContext, monkeypatch: py
 
     assert main(["incidents", "list"]) == 0
     listing = capsys.readouterr().out
-    assert f"instance {plan.id}" in listing and "Task_Buat_Item" in listing and "proses item belum siap" in listing
+    assert f"instance {plan.id}" in listing and "Task_Buat_Item" in listing
+    assert "kesalahan tak terduga (LookupError)" in listing
     assert main(["incidents", "retry", str(row.incident.id), "--as", "auditor"]) == 2
     assert "Only a process owner or an administrator" in capsys.readouterr().err
     assert main(["incidents", "retry", str(row.incident.id), "--as", "admin"]) == 0  # the CLI's handlers work

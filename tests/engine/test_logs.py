@@ -34,7 +34,7 @@ def test_quiet_by_default_one_line_per_timer_and_failed_mail(settings: Settings,
     lines = stream.getvalue().splitlines()
     fired = [line for line in lines if " INFO engine.timers: timer " in line and " fired: " in line]
     assert len(fired) == 2
-    assert any(": event Melewati standar waktu 15 menit of ppid_publikasi, instance " in line for line in fired)
+    assert any(": event Melewati standar waktu of ppid_publikasi, instance " in line for line in fired)
     assert any(" WARNING engine.outbox: mail " in line and " not delivered (attempt 1)" in line for line in lines)
     assert not [line for line in lines if " spiff." in line or " apscheduler." in line]
     assert not [line for line in lines if line.startswith(("Traceback", " "))], lines

@@ -25,7 +25,7 @@ def test_passwords_are_stored_as_argon2id_hashes_and_verified(ctx: EngineContext
 @pytest.mark.parametrize(
     ("username", "password", "role", "message"),
     [
-        ("x.baru", "panjang-sekali-1", "superadmin", "unknown role 'superadmin'"),
+        ("x.baru", "panjang-sekali-1", "superadmin", "Unknown role 'superadmin'"),
         ("x.baru", "pendek", "plid_utama", "at least 8 characters"),
         ("ppid.utama", "panjang-sekali-1", "ppid_utama", "already exists"),
         ("system", "panjang-sekali-1", "ppid_utama", "reserved"),

@@ -173,7 +173,7 @@ def test_only_process_owners_and_admins_save_drafts(ctx: EngineContext) -> None:
 
 
 def test_deploy_from_the_modeler_needs_a_note_and_no_problem(ctx: EngineContext) -> None:
-    with pytest.raises(InvalidDiagram, match="catatan"):
+    with pytest.raises(InvalidDiagram, match="version note is required"):
         drafts.deploy_diagram(ctx, PROCESS, _faster_step_2(), OWNER, "  ")
     broken = ITEM.replace(b'name="standar_waktu" value="PT60M"', b'name="standar_waktu" value="PT45M"')
     with pytest.raises(DiagramProblems) as refused:

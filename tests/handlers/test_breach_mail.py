@@ -40,7 +40,8 @@ def test_breach_mails_ppid_utama_and_writes_an_in_app_notification(
     assert mail["From"] == "ppid@tanjabtimkab.go.id"
     assert mail["Subject"] == f"Pelanggaran standar waktu: langkah 2 {task.name}"
     body = mail.get_content()
-    assert "Dinas Kesehatan" in body and "PT90M" in body and f"instans #{instance_id}" in body
+    assert "Dinas Kesehatan" in body and "Standar waktu: 1 jam 30 menit" in body and f"item #{instance_id}" in body
+    assert "Proses: Pengolahan per item informasi publik" in body and "Siap sejak: 23 November 2026" in body
     with ctx.db.session() as session:
         [note] = session.scalars(select(Notification).where(Notification.task_id == task.id,
                                                             Notification.username == "ppid.utama")).all()

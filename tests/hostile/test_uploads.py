@@ -40,7 +40,7 @@ CASES = {
     "control characters": ([(pdf_bytes, "lapor\x1b[31man.pdf")], "karakter kendali"),
     "very long name": ([(pdf_bytes, "a" * 5000 + ".pdf")], "paling banyak 200 karakter"),
     "executable named pdf": ([(lambda: ELF, "laporan.pdf")], "elf"),
-    "html named pdf": ([(lambda: HTML, "laporan.pdf")], "unknown"),
+    "html named pdf": ([(lambda: HTML, "laporan.pdf")], "bukan jenis berkas yang diizinkan"),
     "pdf named html": ([(pdf_bytes, "laporan.html")], "html"),
     "one bad among good": ([(pdf_bytes, "baik.pdf"), (pdf_bytes, "../jahat.pdf")], "tidak boleh memuat folder"),
 }

@@ -155,10 +155,10 @@ def test_the_admin_sees_each_tokens_life_and_revokes_one(people: People, client:
     admin = people("admin")
     rows = {row.xpath("string(./td[2])"): [" ".join(td.text_content().split()) for td in row.xpath("./td")][:6]
             for row in page(admin.get("/admin/tokens")).xpath('//table[@id="tokens"]/tbody/tr')}
-    assert rows["integrasi"] == ["plid.utama", "integrasi", "23 Nov 2026 09.00", "21 Feb 2027 09.00",
-                                 "23 Nov 2026 11.00", "Berlaku"]
-    assert rows["laporan"] == ["auditor", "laporan", "23 Nov 2026 09.00", "23 Des 2026 09.00", "Belum pernah",
-                               "Berlaku"]
+    assert rows["integrasi"] == ["plid.utama", "integrasi", "23 November 2026 09.00 WIB", "21 Februari 2027 09.00 WIB",
+                                 "23 November 2026 11.00 WIB", "Berlaku"]
+    assert rows["laporan"] == ["auditor", "laporan", "23 November 2026 09.00 WIB", "23 Desember 2026 09.00 WIB",
+                               "Belum pernah", "Berlaku"]
     token_id = page(admin.get("/admin/tokens")).xpath(
         '//table[@id="tokens"]//tr[td[2]="integrasi"]//input[@name="token_id"]/@value')[0]
     done = post(admin, "/admin/tokens/revoke", {"username": "plid.utama", "token_id": token_id})

@@ -232,7 +232,7 @@ def test_completing_twice_is_refused_with_409_and_nothing_is_doubled(as_user: An
     events_after_first = _events(engine_ctx, instance_id)
     second = dinkes.post(f"/tasks/{task.id}/complete", flow.STEP_2)
     assert second.status_code == 409
-    assert "already completed" in second.get_json()["error"]
+    assert "sudah diselesaikan" in second.get_json()["error"]
     assert _events(engine_ctx, instance_id) == events_after_first
     assert _events(engine_ctx, instance_id, "task_completed") == 1
     assert len(flow.open_tasks(engine_ctx, instance_id, "Task_3_Verifikasi")) == 1

@@ -110,7 +110,7 @@ def test_record_pdf_prints_identity_steps_actors_validation_and_initials(
     content = _pdf_text(response.data, tmp_path)
     flat = " ".join(content.split())
     for expected in ("500.12.11/01/DISKOMINFO-INFOKOM/2025", "Pengelolaan Konten Website dan Layanan Informasi",
-                     "Identitas SOP", "pembantu.dinkes", "Hasil verifikasi: belum_sesuai",
+                     "Identitas SOP", "pembantu.dinkes", "Hasil verifikasi: Belum sesuai",
                      "Nama pemberi paraf: Fajar Alemsyah, S.E.", "NIP pemberi paraf: 198011222006041009",
                      "Data akurat: ya", "terlambat", "Pemeriksaan tautan:", "HTTP 200", "lolos",
                      "rantai utuh"):
@@ -137,9 +137,9 @@ def test_report_page_shows_the_figures_the_chart_and_the_heat_diagram(
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("from=2026-13-01&to=2026-11-30", "from must be a date as YYYY-MM-DD"),
-    ("from=2026-11-30&to=2026-11-01", "the last date is before the first date"),
-    ("by=colour", "grouped by one of step, lane, opd, month"),
+    ("from=2026-13-01&to=2026-11-30", "Tanggal awal harus berupa tanggal dengan format TTTT-BB-HH"),
+    ("from=2026-11-30&to=2026-11-01", "tanggal akhir lebih awal daripada tanggal awal"),
+    ("by=colour", "dikelompokkan menurut salah satu dari step, lane, opd, month"),
 ])
 def test_report_refuses_bad_parameters_with_a_400(client: FlaskClient, query: str, message: str) -> None:
     login(client, "auditor")
@@ -158,9 +158,9 @@ def test_evaluation_as_page_pdf_and_csv(client: FlaskClient, engine_ctx: EngineC
                                                         "tindak_lanjut": "Tegur Dinas Kesehatan."}, "ppid.utama")
     login(client, "auditor")
     page = client.get("/audit/evaluation").get_data(as_text=True)  # last month by default: November
-    assert "Laporan evaluasi 2026-11" in page and "Tegur Dinas Kesehatan." in page
+    assert "Laporan evaluasi November 2026" in page and "Tegur Dinas Kesehatan." in page
     content = " ".join(_pdf_text(client.get("/audit/evaluation.pdf?month=2026-11").data, tmp_path).split())
-    for expected in ("Laporan evaluasi 2026-11", "Tayang bulan ini (1)", "Laporan keuangan semester I",
+    for expected in ("Laporan evaluasi November 2026", "Tayang bulan ini (1)", "Laporan keuangan semester I",
                      "Pelanggaran standar waktu (1)", "Putaran Belum sesuai: 1", "Tegur Dinas Kesehatan."):
         assert expected in content, expected
     rows = list(csv.reader(io.StringIO(client.get("/audit/evaluation.csv?month=2026-11").get_data(as_text=True))))

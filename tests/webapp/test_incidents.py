@@ -57,16 +57,18 @@ def test_the_incidents_page_lists_and_retries_for_admin_and_process_owner_only(
     listing = owner.get("/incidents/")
     shown = text_of(listing)
     assert listing.status_code == 200
-    assert "Catat pelanggaran standar waktu" in shown and "server surat tidak menjawab" in shown
+    assert "Catat pelanggaran standar waktu" in shown
+    assert "server yang dihubungi langkah ini tidak menjawab" in shown
     assert f"#{item.id} Laporan keuangan semester I" in shown and "terbuka" in shown
     page = text_of(people("pembantu.dinkes").get(f"/publications/{item.id}"))
     assert "Insiden terbuka #1 pada langkah Catat pelanggaran standar waktu" in page
 
     again = post(owner, "/incidents/1/retry", follow_redirects=True)
-    assert flash_messages(again) == ["Insiden #1 gagal lagi: kesalahan ConnectionError: server surat tidak menjawab"]
+    assert flash_messages(again) == [
+        "Insiden #1 gagal lagi: server yang dihubungi langkah ini tidak menjawab atau menolak sambungan"]
     engine_ctx.handlers["breach_handler"] = HANDLERS["breach_handler"]
     fixed = post(people("admin"), "/incidents/1/retry", follow_redirects=True)
-    assert flash_messages(fixed) == ["Insiden #1 selesai: langkahnya dijalankan ulang dan instans berlanjut."]
+    assert flash_messages(fixed) == ["Insiden #1 selesai: langkahnya dijalankan ulang dan item berlanjut."]
     assert "Tidak ada insiden terbuka." in text_of(fixed)
     assert "Insiden terbuka" not in text_of(people("pembantu.dinkes").get(f"/publications/{item.id}"))
 

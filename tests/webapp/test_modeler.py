@@ -54,7 +54,7 @@ def test_only_process_owners_and_admins_open_the_modeler(client: FlaskClient, us
 def test_the_modeler_opens_the_deployed_version(client: FlaskClient, username: str) -> None:
     login(client, username)
     listing = text_of(client.get("/modeler/"))
-    assert "ppid_publikasi_item" in listing and "ppid_monitoring" in listing
+    assert "Pengolahan per item informasi publik" in listing and "Monitoring dan Evaluasi Pembaruan Konten" in listing
     data = _editor_data(client)
     assert data["xml"] == ITEM and data["problems"] == []
     assert data["urls"]["deploy"] == f"/modeler/{PROCESS}/deploy"
@@ -92,7 +92,7 @@ def test_a_diagram_with_problems_is_not_deployed(client: FlaskClient, engine_ctx
     status, answer = _json_post(client, f"/modeler/{PROCESS}/deploy", xml=broken, note="uji")
     assert status == 422 and [p["element_id"] for p in answer["problems"]] == ["Task_4_Unggah"]
     status, answer = _json_post(client, f"/modeler/{PROCESS}/deploy", xml=_faster(), note="")
-    assert status == 422 and "catatan" in answer["error"]
+    assert status == 422 and "Catatan versi" in answer["error"]
     assert snapshot(engine_ctx) == before
 
 

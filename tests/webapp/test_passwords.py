@@ -112,7 +112,7 @@ def test_a_made_up_link_and_a_bad_new_password_are_refused_with_reasons(
     differ = post(client, path, {"password": NEW, "repeated": NEW + "x"})
     assert differ.status_code == 422 and flash_messages(differ) == ["Kedua kata sandi baru tidak sama."]
     short = post(client, path, {"password": "pendek", "repeated": "pendek"})
-    assert short.status_code == 422 and flash_messages(short) == ["Kata sandi minimal 8 karakter."]
+    assert short.status_code == 422 and flash_messages(short) == ["kata sandi paling sedikit 8 karakter"]
     assert post(client, path, {"password": NEW, "repeated": NEW}).status_code == 302  # the link still works
 
 

@@ -128,7 +128,7 @@ def test_ppid_utama_cancels_an_item_with_a_reason_and_its_task_leaves_the_inboxe
     assert instances.list_tasks(engine_ctx, instances.TaskFilter(instance_id=item.id)) == []
     assert "Laporan keuangan semester I" not in text_of(people("pembantu.dinkes").get("/tasks"))
     again = post(utama, f"/publications/{item.id}/cancel", {"reason": "Lagi."})
-    assert again.status_code == 400 and "cancelled" in error_message(again)
+    assert again.status_code == 400 and "sudah dibatalkan" in error_message(again)
     assert not page(shown).xpath(f'//form[@action="/publications/{item.id}/cancel"]')
 
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
 from engine.audit_reports import Report
+from webapp.formatting import duration, month_label
 
 ROW_HEIGHT = 34
 LABEL_WIDTH = 260
@@ -26,18 +27,21 @@ def duration_chart(report: Report) -> Markup:
     ]
     for index, row in enumerate(rows):
         y = 10 + index * ROW_HEIGHT
-        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(row.label[:40])}</text>')
+        label = month_label(row.label) if report.by == "month" else row.label
+        parts.append(f'<text x="0" y="{y + 15}" font-size="12">{escape(label[:40])}</text>')
         if row.p90_seconds is not None:
             parts.append(f'<rect class="p90" x="{LABEL_WIDTH}" y="{y + 2}" width="{row.p90_seconds * scale:.1f}" '
-                         f'height="18" fill="#bfdbfe"><title>p90 {row.p90_seconds / 60:.0f} min</title></rect>')
+                         f'height="18" fill="#bfdbfe"><title>{_("90th percentile")} {duration(row.p90_seconds)}'
+                         '</title></rect>')
         if row.median_seconds is not None:
             parts.append(f'<rect class="median" x="{LABEL_WIDTH}" y="{y + 6}" width="{row.median_seconds * scale:.1f}" '
-                         f'height="10" fill="#1d4ed8"><title>median {row.median_seconds / 60:.0f} min</title></rect>')
+                         f'height="10" fill="#1d4ed8"><title>{_("Median")} {duration(row.median_seconds)}'
+                         '</title></rect>')
         if row.standard_seconds is not None:
             x = LABEL_WIDTH + row.standard_seconds * scale
             parts.append(f'<line class="standard" x1="{x:.1f}" x2="{x:.1f}" y1="{y}" y2="{y + 24}" stroke="#b42318" '
-                         f'stroke-width="3"><title>{row.standard_seconds / 60:.0f} min</title></line>')
-        value = f"{(row.median_seconds or 0) / 60:.0f} / {(row.p90_seconds or 0) / 60:.0f} min"
+                         f'stroke-width="3"><title>{duration(row.standard_seconds)}</title></line>')
+        value = f"{duration(row.median_seconds or 0)} / {duration(row.p90_seconds or 0)}"
         parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 8}" y="{y + 15}" font-size="11">{value}</text>')
     legend_y = height - 6
     parts.append(

@@ -34,8 +34,9 @@ def _today() -> date:
 
 def _period() -> tuple[date, date]:
     """?from=&to= as local dates; the last 30 days by default."""
-    end = parse_date(request.args["to"], "to") if request.args.get("to") else _today()
-    start = parse_date(request.args["from"], "from") if request.args.get("from") else end - timedelta(days=29)
+    end = parse_date(request.args["to"], _("The last date")) if request.args.get("to") else _today()
+    start = (parse_date(request.args["from"], _("The first date")) if request.args.get("from")
+             else end - timedelta(days=29))
     return start, end
 
 
