@@ -138,8 +138,9 @@ function FormFieldsEntry({ element, id }) {
     list.filter((f) => f.label.trim()).map((f) => [`form.${f.name || snakeCase(f.label)}`, specOf(f)]));
   const change = (index, key, value) => {
     const list = fields.map((f) => ({ ...f }));
+    const autoName = !list[index].name || list[index].name === snakeCase(list[index].label);
     list[index][key] = value.trim();
-    if (key === "label" && !list[index].name) list[index].name = snakeCase(value);
+    if (key === "label" && autoName) list[index].name = snakeCase(value);
     if (key === "name" && !list[index].name) list[index].name = snakeCase(list[index].label);
     write(list);
   };
@@ -176,23 +177,22 @@ function FormFieldsEntry({ element, id }) {
       h("button", { type: "button", class: "field-remove", onClick: () => write(fields.filter((_, i) => i !== index)) },
         labels.remove)]),
   ]);
-  const [adding, setAdding] = useState(false);
-  const blank = { name: "", label: "", kind: "text", requirement: "required", choices: "", ifField: "", ifValue: "" };
+  const add = () => {
+    const taken = new Set(fields.map((f) => f.name));
+    let number = fields.length + 1;
+    while (taken.has(snakeCase(`${labels.newField} ${number}`))) number += 1;
+    const label = `${labels.newField} ${number}`;
+    write([...fields, { name: snakeCase(label), label, kind: "text", requirement: "required", choices: "",
+      ifField: "", ifValue: "" }]);
+  };
   return h("div", { class: "bio-properties-panel-entry sopflow-fields", "data-entry-id": id }, [
     ...fields.map(row),
-    adding ? h("div", { class: "sopflow-field sopflow-field-new" }, [
-      h("label", null, [labels.fieldLabel, h("input", { name: "new-field-label", class: "bio-properties-panel-input",
-        onChange: (e) => {
-          if (!e.target.value.trim()) return;
-          setAdding(false);
-          write([...fields, { ...blank, label: e.target.value.trim(), name: snakeCase(e.target.value) }]);
-        } })])]) : null,
-    h("button", { type: "button", class: "btn add-field", onClick: () => setAdding(true) }, labels.addField),
+    h("button", { type: "button", class: "btn add-field", onClick: add }, labels.addField),
   ]);
 }
 
 function entry(id, component, extra = {}) {
-  return { id, component: (props) => h(component, { ...props, id, ...extra }), isEdited: isTextFieldEntryEdited };
+  return { id, component, isEdited: isTextFieldEntryEdited, ...extra };
 }
 
 class SopflowPropertiesProvider {

@@ -86,6 +86,7 @@ def editor(process_id: str) -> str:
         "moveDown": _("Move down"),
         "remove": _("Remove"),
         "addField": _("Add a field"),
+        "newField": _("New field"),
         "identity": _("SOP identity"),
         "group": _("Step"),
         "noteRequired": _("Write a note: what changed and why."),
