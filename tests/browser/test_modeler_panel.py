@@ -115,6 +115,7 @@ def test_palette_context_pad_and_panel_speak_indonesian_and_the_palette_covers_n
         expect(palette.locator(f'.entry[aria-label="{title}"]')).to_have_count(1)
     page.click(".djs-element[data-element-id=Task_4_Unggah]")
     panel = page.locator("#properties")
+    expect(panel.locator(".bio-properties-panel-header-type")).to_have_text("Langkah oleh petugas")
     panel.get_by_text("Umum", exact=True).click()
     for text in ("Umum", "Nama", "Kode elemen", "Dokumentasi", "Isian formulir", "Standar waktu"):
         expect(panel.get_by_text(text, exact=True).first).to_be_visible()
