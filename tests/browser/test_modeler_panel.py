@@ -147,3 +147,29 @@ def test_on_a_phone_the_modeler_asks_for_a_wider_screen_without_overflowing(
     expect(page.locator("#modeler-narrow")).to_contain_text("layar yang lebih lebar")
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     _shot(page, "phone_390")
+
+
+def test_a_new_step_gets_its_timer_and_breach_path_when_its_time_standard_is_typed(
+        sign_in: Callable[[str], Page], live_server: LiveServer) -> None:
+    page = _modeler(sign_in, live_server, 1366)
+    canvas = page.locator("#canvas").bounding_box()
+    assert canvas is not None
+    page.click('.djs-palette .entry[aria-label="Buat langkah"]')
+    page.mouse.click(canvas["x"] + 150, canvas["y"] + 50)
+    page.keyboard.type("Mencatat nomor surat")
+    page.mouse.click(canvas["x"] + 400, canvas["y"] + 600)
+    page.locator(".djs-shape", has_text="Mencatat nomor surat").locator(".djs-hit").click()
+    page.locator('.djs-context-pad .entry[title="Ubah jenis"]').click()
+    page.locator(".djs-popup").get_by_text("Langkah oleh petugas", exact=True).click()
+    field = page.locator("input[name=sopflow-standar_waktu]")
+    field.fill("45 menit")
+    field.press("Tab")
+    expect(page.locator(".djs-element.djs-shape", has_text="Catat pelanggaran standar waktu")).to_have_count(6)
+    _shot(page, "new_step_timer_1366")
+    xml = _saved_draft(page, live_server)
+    task_id = re.findall(r'<bpmn:userTask id="(\w+)"', xml)[-1]
+    timer = re.search(rf'<bpmn:boundaryEvent id="\w+" name="Melewati standar waktu 45 menit" '
+                      rf'cancelActivity="false" attachedToRef="{task_id}">.*?</bpmn:boundaryEvent>', xml, re.S)
+    assert timer and '"PT45M"</bpmn:timeDuration>' in timer.group(0)
+    assert xml.count('<spiffworkflow:serviceTaskOperator id="breach_handler"') == 6
+    assert xml.count('name="Pelanggaran tercatat"') == 6
