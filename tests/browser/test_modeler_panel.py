@@ -145,11 +145,12 @@ def test_on_a_phone_the_modeler_asks_for_a_wider_screen_without_overflowing(
     page = _modeler(sign_in, live_server, width)
     expect(page.locator("#modeler-narrow")).to_be_visible()
     expect(page.locator("#modeler-narrow")).to_contain_text("layar yang lebih lebar")
+    expect(page.locator("#modeler-status")).to_be_empty()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     _shot(page, "phone_390")
 
 
-def test_a_new_step_gets_its_timer_and_breach_path_when_its_time_standard_is_typed(
+def test_a_new_step_gets_its_timer_and_breach_path_in_one_undoable_step(
         sign_in: Callable[[str], Page], live_server: LiveServer) -> None:
     page = _modeler(sign_in, live_server, 1366)
     canvas = page.locator("#canvas").bounding_box()
@@ -165,6 +166,13 @@ def test_a_new_step_gets_its_timer_and_breach_path_when_its_time_standard_is_typ
     field.fill("45 menit")
     field.press("Tab")
     expect(page.locator(".djs-element.djs-shape", has_text="Catat pelanggaran standar waktu")).to_have_count(6)
+    breach_paths = page.locator(".djs-element.djs-shape", has_text="Catat pelanggaran standar waktu")
+    page.mouse.click(canvas["x"] + 400, canvas["y"] + 500)
+    page.keyboard.press("Control+z")
+    expect(breach_paths).to_have_count(5)
+    expect(page.locator(".djs-element.djs-shape", has_text="Mencatat nomor surat")).to_have_count(1)
+    page.keyboard.press("Control+y")
+    expect(breach_paths).to_have_count(6)
     _shot(page, "new_step_timer_1366")
     xml = _saved_draft(page, live_server)
     task_id = re.findall(r'<bpmn:userTask id="(\w+)"', xml)[-1]

@@ -77,7 +77,8 @@ async function init(data) {
   if (palette) document.getElementById("palette").appendChild(palette);
   try {
     await modeler.importXML(data.xml);
-    modeler.get("canvas").zoom("fit-viewport");
+    // a hidden canvas (a phone, which gets a "wider screen" note instead) has no size to fit into
+    if (document.getElementById("canvas").clientWidth) modeler.get("canvas").zoom("fit-viewport");
   } catch (error) {
     status(`${labels.failed} ${error.message}`, "error");
   }
