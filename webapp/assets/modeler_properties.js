@@ -55,7 +55,7 @@ export function setProperty(injector, element, bo, name, value) {
   modeling.updateModdleProperties(element, container, { properties: [...container.get("properties"), property] });
 }
 
-/** Replace the properties in `names` order by `replacement` ([name, value] list), keeping the others in place. */
+/** Replace the properties whose name starts with `prefix` by `replacement` ([name, value] pairs, in order). */
 export function replaceProperties(injector, element, bo, prefix, replacement) {
   const moddle = injector.get("moddle");
   const container = ensureContainer(injector, element, bo);

@@ -26,7 +26,7 @@ function timerDefinition(element) {
   return (getBusinessObject(element).eventDefinitions || []).find((d) => is(d, "bpmn:TimerEventDefinition"));
 }
 
-export function standardTimers(task) {
+function standardTimers(task) {
   return (task.attachers || []).filter((attacher) => {
     const definition = timerDefinition(attacher);
     return definition && !definition.timeCycle && !definition.timeDate;

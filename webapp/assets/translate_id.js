@@ -157,4 +157,3 @@ function translateId(template, replacements = {}) {
 }
 
 export const TranslateIdModule = { translate: ["value", translateId] };
-export { ID as INDONESIAN };
