@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from engine import drafts, interchange, migration, versions
+from engine import drafts, durations, interchange, migration, versions
 from engine.errors import SopflowError
 from engine.policy import Ability
 from engine.sop_document import IDENTITY_FIELDS, IDENTITY_PREFIX, SECTION_FIELDS, build_sop_document
@@ -65,19 +65,46 @@ def editor(process_id: str) -> str:
         "failed": _("The request failed:"),
         "lane": _("Lane (drawn in the diagram)"),
         "noLane": _("in no lane"),
-        "timeStandard": _("Time standard (ISO 8601, e.g. PT30M)"),
-        "timeStandardInvalid": _("Write an ISO 8601 duration such as PT30M, PT1H30M or P1D."),
+        "timeStandard": _("Time standard"),
+        "timeStandardHelp": _("A number and a unit: 45 menit, 1 jam 30 menit, 2 hari."),
         "requiredInput": _("Required input (kelengkapan)"),
         "output": _("Output"),
         "step": _("Step number (langkah)"),
-        "newField": _("New form field: name=TYPE|REQUIREMENT|LABEL"),
+        "formFields": _("Form fields"),
+        "fieldLabel": _("Label"),
+        "fieldName": _("Name (filled in from the label)"),
+        "fieldType": _("Type"),
+        "fieldRequired": _("Required"),
+        "fieldChoices": _("Choices, separated by ;"),
+        "kinds": [("text", _("Text")), ("longtext", _("Long text")), ("url", _("Link")), ("date", _("Date")),
+                  ("check", _("Checkbox")), ("choice", _("Choice")), ("nip", _("NIP")),
+                  ("items", _("List of information items"))],
+        "required": _("Required"),
+        "optional": _("Not required"),
+        "requiredIf": _("Required if"),
+        "moveUp": _("Move up"),
+        "moveDown": _("Move down"),
+        "remove": _("Remove"),
+        "addField": _("Add a field"),
+        "newField": _("New field"),
         "identity": _("SOP identity"),
-        "group": _("sopflow"),
+        "group": _("Step"),
         "noteRequired": _("Write a note: what changed and why."),
     }
     identity = [(f"{IDENTITY_PREFIX}{key}", label) for key, label in (*IDENTITY_FIELDS, *SECTION_FIELDS)]
     return render_template("modeler/editor.html", process_id=process_id, diagram=diagram,
                            problems=[p.as_dict() for p in result.problems], labels=labels, identity=identity)
+
+
+@bp.post("/duration")
+@requires(Ability.MODEL)
+def duration() -> Any:
+    """The panel's one parser for a time standard typed in words: {iso, words} or a 400 with the reason."""
+    try:
+        parsed = durations.parse_words(request.form.get("text", ""))
+    except SopflowError as error:
+        return _json_error(error)
+    return jsonify({"iso": parsed.iso, "words": parsed.words})
 
 
 @bp.post("/<process_id>/draft")
