@@ -150,3 +150,4 @@ def init_formatting(app: Flask) -> None:
     app.add_template_filter(file_size, "file_size")
     app.add_template_global(process_name, "process_name")
     app.add_template_global(role_label, "role_label")
+    app.add_template_filter(role_label, "role_label")
