@@ -200,7 +200,7 @@ def evaluation_csv(evaluation: Evaluation, zone: Any) -> str:
     for b in evaluation.breaches:
         out.writerow(["breach", b.instance_id, b.item, b.opd, "", local(b.breached_at), b.step, b.name])
     for opd, count in evaluation.loops_by_opd.items():
-        out.writerow(["belum_sesuai", "", "", opd, "", "", count, ""])
+        out.writerow(["sent_back", "", "", opd, "", "", count, ""])
     for answer in evaluation.monitoring:
         for key, value in answer.answers.items():
             out.writerow(["monitoring", answer.instance_id, "", "", "", local(answer.completed_at), value, key])

@@ -57,7 +57,8 @@ def test_the_evaluation_csv_neutralises_formulas_in_titles_and_answers(
     instances.complete_task(engine_ctx, monitoring.id, {"ringkasan_evaluasi": answer, "tindak_lanjut": follow_up},
                             "ppid.utama")
     login(client, "auditor")
-    cells = _cells(client.get("/audit/evaluation.csv?month=2026-11").get_data(as_text=True))
+    text = client.get("/audit/evaluation.csv?month=2026-11").data.decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text), delimiter=";") for cell in row]
     assert "'" + title in cells and "'" + answer in cells and "'" + follow_up in cells
     assert not [cell for cell in cells if cell.startswith(DANGEROUS_START)]
 

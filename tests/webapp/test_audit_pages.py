@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from openpyxl import load_workbook
 from sqlalchemy import text
 
 from engine import instances
@@ -134,6 +135,13 @@ def test_report_page_shows_the_figures_the_chart_and_the_heat_diagram(
     assert marks["ppid_publikasi_item"]["Task_4_Unggah"] == "heat-0"
     checks = re.search(r'<table class="table" id="address-checks">(.*?)</table>', page, re.S)
     assert checks is not None and "HTTP 200 · lolos" in checks.group(1)
+    assert 'id="report-csv"' in page and 'id="report-xlsx"' in page
+    raw = client.get("/audit/report.csv?from=2026-11-01&to=2026-11-30&by=lane").data
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert raw.startswith("\ufeff".encode()) and rows[0][:3] == ["Kelompok", "Tugas", "Selesai dikerjakan"]
+    assert {row[0] for row in rows[1:]} >= {"PPID Pembantu", "PLID Utama"}
+    sheet = load_workbook(io.BytesIO(client.get("/audit/report.xlsx?from=2026-11-01&to=2026-11-30").data)).active
+    assert sheet is not None and sheet["B1"].value == "Tugas" and sheet["B1"].font.bold
 
 
 @pytest.mark.parametrize(("query", "message"), [
@@ -163,9 +171,18 @@ def test_evaluation_as_page_pdf_and_csv(client: FlaskClient, engine_ctx: EngineC
     for expected in ("Laporan evaluasi November 2026", "Tayang bulan ini (1)", "Laporan keuangan semester I",
                      "Pelanggaran standar waktu (1)", "Putaran Belum sesuai: 1", "Tegur Dinas Kesehatan."):
         assert expected in content, expected
-    rows = list(csv.reader(io.StringIO(client.get("/audit/evaluation.csv?month=2026-11").get_data(as_text=True))))
-    assert [r[0] for r in rows].count("published") == 1 and ["belum_sesuai", "", "", "Dinas Kesehatan", "", "", "1",
-                                                             ""] in rows
+    raw = client.get("/audit/evaluation.csv?month=2026-11").data
+    assert raw.startswith("\ufeff".encode())  # the BOM: Excel reads UTF-8
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Bagian", "Item", "Judul", "OPD", "Klasifikasi DIP", "Waktu", "Nilai", "Keterangan"]
+    assert [r[0] for r in rows].count("Tayang") == 1
+    assert ["Dikembalikan ke langkah sebelumnya", "", "", "Dinas Kesehatan", "", "", "1", ""] in rows
+    assert "Berkala" in [r[4] for r in rows] and "WIB" in rows[1][5]
+    assert not {cell for row in rows for cell in row} & {"published", "berkala", "belum_sesuai", "sent_back"}
+    book = load_workbook(io.BytesIO(client.get("/audit/evaluation.xlsx?month=2026-11").data))
+    sheet = book.active
+    assert sheet is not None and sheet["A1"].value == "Bagian" and sheet["A1"].font.bold
+    assert sheet["A2"].value == "Tayang" and isinstance(sheet["F2"].value, datetime)
     assert client.get("/audit/evaluation?month=November").status_code == 400
 
 

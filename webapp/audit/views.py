@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from engine.audit_chain import verify_all
-from engine.audit_evaluation import evaluation_csv, monthly_evaluation, parse_month
+from engine.audit_evaluation import monthly_evaluation, parse_month
 from engine.audit_export import EventQuery, export_events, parse_date
 from engine.audit_frames import replay_frames
 from engine.audit_records import instance_record
@@ -22,6 +22,7 @@ from engine.inbox import InstanceQuery, list_instances
 from engine.policy import Ability
 from webapp.audit import bp
 from webapp.audit.charts import duration_chart
+from webapp.audit.exports import XLSX_MIMETYPE, Table, as_csv, as_xlsx, evaluation_table, report_table
 from webapp.auth import requires
 from webapp.context import engine
 from webapp.formatting import event_labels
@@ -138,11 +139,22 @@ def evaluation_pdf() -> Response:
     return pdf_response(html, f"laporan-evaluasi-{year:04d}-{month:02d}.pdf")
 
 
-@bp.get("/evaluation.csv")
+@bp.get("/evaluation.<any(csv, xlsx):kind>")
 @requires(Ability.AUDIT)
-def evaluation_export() -> Response:
+def evaluation_export(kind: str) -> Response:
     year, month = _month()
-    text = evaluation_csv(monthly_evaluation(engine(), year, month), engine().settings.calendar.timezone)
-    name = f"laporan-evaluasi-{year:04d}-{month:02d}.csv"
-    return Response(text, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    table = evaluation_table(monthly_evaluation(engine(), year, month))
+    return _download(table, f"laporan-evaluasi-{year:04d}-{month:02d}", kind)
+
+
+@bp.get("/report.<any(csv, xlsx):kind>")
+@requires(Ability.AUDIT)
+def report_export(kind: str) -> Response:
+    start, end = _period()
+    table = report_table(time_standard_report(engine(), start, end, request.args.get("by", "step")))
+    return _download(table, f"laporan-standar-waktu-{start}-{end}", kind)
+
+
+def _download(table: Table, name: str, kind: str) -> Response:
+    body, mimetype = (as_csv(table), "text/csv; charset=utf-8") if kind == "csv" else (as_xlsx(table), XLSX_MIMETYPE)
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"'})
