@@ -50,6 +50,20 @@ class PasswordResetSettings:
 
 
 @dataclass(frozen=True)
+class OfficeIdentity:
+    """The office on printed documents: the kop surat (name, unit, address, contact, logo) and who signs."""
+
+    name: str = "Pemerintah Kabupaten Tanjung Jabung Timur"
+    unit: str = "Pejabat Pengelola Informasi dan Dokumentasi (PPID)"
+    address: str = ""
+    contact: str = ""
+    signatory_title: str = "PPID Utama"
+    signatory_name: str = ""
+    signatory_nip: str = ""
+    logo: Path | None = None  # a PNG or JPEG file; none printed when unset
+
+
+@dataclass(frozen=True)
 class Schedule:
     day: int
     hour: int
@@ -75,6 +89,7 @@ class Settings:
     reminder_fraction: float = 0.8  # notices: a reminder when this share of a task's time standard has passed
     diagram_max_bytes: int = 2 * 1024 * 1024
     password_reset: PasswordResetSettings = PasswordResetSettings()
+    office: OfficeIdentity = OfficeIdentity()
 
     def role_for_lane(self, lane: str | None) -> str | None:
         return self.lane_roles.get(lane) if lane else None
@@ -143,6 +158,20 @@ def _website(raw: dict[str, Any]) -> WebsiteSettings:
         max_concurrent=int(raw["max_concurrent"]),
         max_redirects=int(raw["max_redirects"]),
     )
+
+
+def _office(raw: dict[str, Any], base: Path) -> OfficeIdentity:
+    default, signatory = OfficeIdentity(), raw.get("penandatangan") or {}
+    logo = str(raw.get("logo") or "").strip()
+    return OfficeIdentity(
+        name=str(raw.get("nama", default.name)), unit=str(raw.get("unit", default.unit)),
+        address=str(raw.get("alamat", "")), contact=str(raw.get("kontak", "")),
+        signatory_title=str(signatory.get("jabatan", default.signatory_title)),
+        signatory_name=str(signatory.get("nama", "")), signatory_nip=str(signatory.get("nip", "")),
+        logo=(base / logo).resolve() if logo else None,
+    )
+
+
 def _password_reset(raw: dict[str, Any]) -> PasswordResetSettings:
     default = PasswordResetSettings()
     base_url = str(raw.get("base_url", default.base_url)).rstrip("/")
@@ -217,6 +246,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             reminder_fraction=_percent((raw.get("notices") or {}).get("reminder_at_percent", 80)),
             diagram_max_bytes=int((raw.get("diagrams") or {}).get("max_bytes", 2 * 1024 * 1024)),
             password_reset=_password_reset(raw.get("password_reset") or {}),
+            office=_office(raw.get("instansi") or {}, base),
         )
     except KeyError as error:
         raise ConfigError("Configuration %(path)s lacks the setting %(name)r", path=config_path,

@@ -11,6 +11,7 @@ from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 
 from engine.durations import InvalidDuration, parse_iso
+from engine.forms import humanise
 from engine.versions import list_processes
 from webapp.context import engine
 
@@ -151,3 +152,4 @@ def init_formatting(app: Flask) -> None:
     app.add_template_global(process_name, "process_name")
     app.add_template_global(role_label, "role_label")
     app.add_template_filter(role_label, "role_label")
+    app.add_template_filter(humanise, "humanise")

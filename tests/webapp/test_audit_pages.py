@@ -50,8 +50,12 @@ def _published_item(ctx: EngineContext, clock: ManualClock) -> tuple[int, int]:
 
 
 def _pdf_text(data: bytes, tmp_path: Path) -> str:
+    """The PDF's text; the file is kept under tests/browser/screenshots/pdf/ (gitignored) to be looked at."""
     path = tmp_path / "document.pdf"
     path.write_bytes(data)
+    kept = Path(__file__).resolve().parent.parent / "browser" / "screenshots" / "pdf"
+    kept.mkdir(parents=True, exist_ok=True)
+    (kept / f"{tmp_path.name}.pdf").write_bytes(data)
     return subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True,
                           text=True).stdout
 
@@ -114,13 +118,13 @@ def test_record_pdf_prints_identity_steps_actors_validation_and_initials(
                      "Identitas SOP", "pembantu.dinkes", "Hasil verifikasi: Belum sesuai",
                      "Nama pemberi paraf: Fajar Alemsyah, S.E.", "NIP pemberi paraf: 198011222006041009",
                      "Data akurat: ya", "terlambat", "Pemeriksaan tautan:", "HTTP 200", "lolos",
-                     "rantai utuh"):
+                     "rantai utuh", f"Nomor: PPID/REK-{item_id}/XI/2026", "Pejabat Pengelola Informasi"):
         assert expected in flat, expected
     assert flat.count("Menyiapkan") == 2
 
 
 def test_report_page_shows_the_figures_the_chart_and_the_heat_diagram(
-        client: FlaskClient, engine_ctx: EngineContext, clock: ManualClock) -> None:
+        client: FlaskClient, engine_ctx: EngineContext, clock: ManualClock, tmp_path: Path) -> None:
     _published_item(engine_ctx, clock)
     login(client, "auditor")
     page = client.get("/audit/report?from=2026-11-01&to=2026-11-30&by=step").get_data(as_text=True)
@@ -142,6 +146,10 @@ def test_report_page_shows_the_figures_the_chart_and_the_heat_diagram(
     assert {row[0] for row in rows[1:]} >= {"PPID Pembantu", "PLID Utama"}
     sheet = load_workbook(io.BytesIO(client.get("/audit/report.xlsx?from=2026-11-01&to=2026-11-30").data)).active
     assert sheet is not None and sheet["B1"].value == "Tugas" and sheet["B1"].font.bold
+    report_pdf = " ".join(_pdf_text(client.get("/audit/report.pdf?from=2026-11-01&to=2026-11-30&by=lane").data,
+                                    tmp_path).split())
+    for expected in ("Nomor: PPID/LSW/XI/2026", "Laporan standar waktu", "PLID Utama", "Pejabat Pengelola Informasi"):
+        assert expected in report_pdf, expected
 
 
 @pytest.mark.parametrize(("query", "message"), [
@@ -168,8 +176,10 @@ def test_evaluation_as_page_pdf_and_csv(client: FlaskClient, engine_ctx: EngineC
     page = client.get("/audit/evaluation").get_data(as_text=True)  # last month by default: November
     assert "Laporan evaluasi November 2026" in page and "Tegur Dinas Kesehatan." in page
     content = " ".join(_pdf_text(client.get("/audit/evaluation.pdf?month=2026-11").data, tmp_path).split())
-    for expected in ("Laporan evaluasi November 2026", "Tayang bulan ini (1)", "Laporan keuangan semester I",
-                     "Pelanggaran standar waktu (1)", "Putaran Belum sesuai: 1", "Tegur Dinas Kesehatan."):
+    for expected in ("PEMERINTAH KABUPATEN TANJUNG JABUNG TIMUR", "Nomor: PPID/EVAL/XI/2026",
+                     "1 Desember 2026 PPID Utama", "NIP", "Laporan evaluasi November 2026", "Tayang bulan ini (1)",
+                     "Laporan keuangan semester I",
+                     "Pelanggaran standar waktu (1)", "Dikembalikan ke langkah sebelumnya: 1", "Berkala", "Tegur Dinas Kesehatan."):
         assert expected in content, expected
     raw = client.get("/audit/evaluation.csv?month=2026-11").data
     assert raw.startswith("\ufeff".encode())  # the BOM: Excel reads UTF-8

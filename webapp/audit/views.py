@@ -23,6 +23,7 @@ from engine.policy import Ability
 from webapp.audit import bp
 from webapp.audit.charts import duration_chart
 from webapp.audit.exports import XLSX_MIMETYPE, Table, as_csv, as_xlsx, evaluation_table, report_table
+from webapp.audit.letterhead import letterhead
 from webapp.auth import requires
 from webapp.context import engine
 from webapp.formatting import event_labels
@@ -85,7 +86,9 @@ def record(instance_id: int) -> str:
 @bp.get("/instances/<int:instance_id>/record.pdf")
 @requires(Ability.AUDIT)
 def record_pdf(instance_id: int) -> Response:
-    html = render_template("audit/record.html", record=instance_record(engine(), instance_id), printable=True)
+    today = _today()
+    html = render_template("audit/record.html", record=instance_record(engine(), instance_id), printable=True,
+                           letterhead=letterhead(f"REK-{instance_id}", today, today))
     return pdf_response(html, f"rekaman-{instance_id}.pdf")
 
 
@@ -135,7 +138,7 @@ def evaluation() -> str:
 def evaluation_pdf() -> Response:
     year, month = _month()
     html = render_template("audit/evaluation.html", evaluation=monthly_evaluation(engine(), year, month),
-                           printable=True)
+                           printable=True, letterhead=letterhead("EVAL", date(year, month, 1), _today()))
     return pdf_response(html, f"laporan-evaluasi-{year:04d}-{month:02d}.pdf")
 
 
@@ -145,6 +148,16 @@ def evaluation_export(kind: str) -> Response:
     year, month = _month()
     table = evaluation_table(monthly_evaluation(engine(), year, month))
     return _download(table, f"laporan-evaluasi-{year:04d}-{month:02d}", kind)
+
+
+@bp.get("/report.pdf")
+@requires(Ability.AUDIT)
+def report_pdf() -> Response:
+    start, end = _period()
+    result = time_standard_report(engine(), start, end, request.args.get("by", "step"))
+    html = render_template("audit/report.html", report=result, chart=duration_chart(result), diagrams=[],
+                           printable=True, letterhead=letterhead("LSW", start, _today()))
+    return pdf_response(html, f"laporan-standar-waktu-{start}-{end}.pdf")
 
 
 @bp.get("/report.<any(csv, xlsx):kind>")
