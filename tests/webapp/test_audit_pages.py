@@ -178,8 +178,8 @@ def test_evaluation_as_page_pdf_and_csv(client: FlaskClient, engine_ctx: EngineC
     content = " ".join(_pdf_text(client.get("/audit/evaluation.pdf?month=2026-11").data, tmp_path).split())
     for expected in ("PEMERINTAH KABUPATEN TANJUNG JABUNG TIMUR", "Nomor: PPID/EVAL/XI/2026",
                      "1 Desember 2026 PPID Utama", "NIP", "Laporan evaluasi November 2026", "Tayang bulan ini (1)",
-                     "Laporan keuangan semester I",
-                     "Pelanggaran standar waktu (1)", "Dikembalikan ke langkah sebelumnya: 1", "Berkala", "Tegur Dinas Kesehatan."):
+                     "Laporan keuangan semester I", "Pelanggaran standar waktu (1)",
+                     "Dikembalikan ke langkah sebelumnya: 1", "Berkala", "Tegur Dinas Kesehatan."):
         assert expected in content, expected
     raw = client.get("/audit/evaluation.csv?month=2026-11").data
     assert raw.startswith("\ufeff".encode())  # the BOM: Excel reads UTF-8
