@@ -183,6 +183,9 @@ def test_the_sop_document_shows_a_changed_time_standard_on_the_page_and_in_the_p
     before = client.get("/modeler/sop")
     row = page(before).xpath('//tr[@data-element="Task_3_Verifikasi"]/td[@class="time"]')[0]
     assert row.text_content().strip() == "1 jam"
+    rows = page(before).xpath('//table[@id="sop-procedure"]//tr[@data-element]')
+    arrows = [len(r.xpath('.//*[@class="sop-arrow"]')) for r in rows]
+    assert arrows[0] == 0 and all(count == 1 for count in arrows[1:])  # every connector ends in an arrowhead
     definitions.deploy(engine_ctx, _faster().encode(), "pemilik.proses", note="Verifikasi 45 menit")
     after = client.get("/modeler/sop")
     row = page(after).xpath('//tr[@data-element="Task_3_Verifikasi"]/td[@class="time"]')[0]
