@@ -45,6 +45,7 @@ SECTION_FIELDS = (
     ("pencatatan", "Pencatatan dan pendataan"),
 )
 TERMINATOR, PROCESS, DECISION = "terminator", "process", "decision"
+LOOP_COLUMN = ""  # the connectors key of the column right of the lanes, where flows back to an earlier step run
 
 
 def duration_text(expression: str | None) -> str:
@@ -76,6 +77,9 @@ class SopRow:
     element_id: str
     process_id: str
     connectors: dict[str, tuple[str, ...]] = field(default_factory=dict)  # lane -> segments drawn in its cell
+    branches: tuple[tuple[str, str | None], ...] = ()  # a decision's flows: (name, the user task it leads to)
+    loop_in: bool = False  # a flow from a later decision comes back to this step
+    loop_names: tuple[str, ...] = ()  # the names of the flows that go back from this decision
 
 
 @dataclass
@@ -134,7 +138,7 @@ def _rows(xml: str, process_id: str) -> tuple[list[SopRow], dict[str, str], str]
         properties = properties_of(task)
         after = _follow(task_id, nodes, outgoing)
         before = [nodes.get(str(f.get("sourceRef"))) for f in incoming.get(task_id, [])]
-        symbol, note = PROCESS, ""
+        symbol, note, leads = PROCESS, "", []
         decision = next((n for n in after if etree.QName(n).localname.endswith("Gateway")), None)
         if decision is not None:
             symbol = DECISION
@@ -145,6 +149,8 @@ def _rows(xml: str, process_id: str) -> tuple[list[SopRow], dict[str, str], str]
                     targets = _follow(str(targets[0].get("id")), nodes, outgoing) or targets
                 where = ", ".join(label(t) for t in targets)
                 branches.append(f"{flow.get('name') or 'lainnya'}: {where}")
+                step = next((str(t.get("id")) for t in targets if etree.QName(t).localname == "userTask"), None)
+                leads.append((str(flow.get("name") or ""), step))
             note = "; ".join(branches)
         elif (after and all(etree.QName(n).localname == "endEvent" for n in after)) or any(
                 b is not None and etree.QName(b).localname == "startEvent" for b in before):
@@ -155,7 +161,7 @@ def _rows(xml: str, process_id: str) -> tuple[list[SopRow], dict[str, str], str]
             lane=lanes.get(task_id, (None, None))[1],
             symbol=symbol, required_input=properties.get("kelengkapan"), time_standard=standard,
             time_text=duration_text(standard), output=properties.get("output"), note=note, element_id=task_id,
-            process_id=process_id,
+            process_id=process_id, branches=tuple(leads),
         ))
     identity = {k[len(IDENTITY_PREFIX):]: v for k, v in properties_of(process).items() if k.startswith(IDENTITY_PREFIX)}
     return rows, identity, str(process.get("name") or process_id)
@@ -184,7 +190,41 @@ def _connectors(rows: list[SopRow], lanes: list[str]) -> list[SopRow]:
                     cells[lanes[between]].add("across")
                 cells[lanes[there]].update({"left" if there > here else "right", "tail"})
         result.append(replace(row, connectors={lane: tuple(sorted(segments)) for lane, segments in cells.items()}))
-    return result
+    return _loops(result, lanes)
+
+
+def _loops(rows: list[SopRow], lanes: list[str]) -> list[SopRow]:
+    """Flows from a decision back to an earlier step, drawn at mid height: from the decision to the right, up
+    the loop column, and left into the earlier step's symbol (which then shows an arrowhead on its right)."""
+    column = {lane: index for index, lane in enumerate(lanes)}
+    position = {row.element_id: index for index, row in enumerate(rows)}
+    cells = [{lane: set(segments) for lane, segments in row.connectors.items()} for row in rows]
+    names: list[list[str]] = [[] for _ in rows]
+    entered: set[int] = set()
+
+    def towards_column(index: int) -> None:
+        here = column.get(rows[index].lane or "")
+        if here is None:
+            return
+        cells[index][lanes[here]].add("mid-right")
+        for right in lanes[here + 1:]:
+            cells[index][right].add("mid-across")
+
+    for index, row in enumerate(rows):
+        for name, target in row.branches:
+            back = position.get(target or "")
+            if back is None or back >= index:
+                continue
+            names[index].append(name)
+            entered.add(back)
+            towards_column(index)
+            towards_column(back)
+            cells[index].setdefault(LOOP_COLUMN, set()).update({"up", "mid-left"})
+            cells[back].setdefault(LOOP_COLUMN, set()).update({"down", "mid-left"})
+            for between in range(back + 1, index):
+                cells[between].setdefault(LOOP_COLUMN, set()).add("through")
+    return [replace(row, connectors={lane: tuple(sorted(segments)) for lane, segments in cells[index].items()},
+                    loop_in=index in entered, loop_names=tuple(names[index])) for index, row in enumerate(rows)]
 
 
 def _number_key(row: SopRow) -> tuple[int, str]:
