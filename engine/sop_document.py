@@ -267,6 +267,9 @@ def build_sop_document(
     first = next((name for d, name in zip(definitions, names, strict=True) if d.process_id == leading),
                  names[0] if names else "")
     title = identity.get("nama") or first
+    revised = [d.deployed_at for d in definitions if d.version > 1]
+    if revised and not identity.get("tanggal_revisi"):  # the version history says when the SOP last changed
+        identity["tanggal_revisi"] = max(revised).astimezone(ctx.settings.calendar.timezone).date().isoformat()
     rows = _connectors(rows, used)
     return SopDocument(
         title=title,

@@ -190,6 +190,10 @@ def test_the_sop_document_shows_a_changed_time_standard_on_the_page_and_in_the_p
     after = client.get("/modeler/sop")
     row = page(after).xpath('//tr[@data-element="Task_3_Verifikasi"]/td[@class="time"]')[0]
     assert row.text_content().strip() == "45 menit"
+    revised = page(after).xpath('//table[@class="sop-identity"]//tr[th="Tanggal revisi"]/td')[0]
+    assert revised.text_content().strip() == "23 November 2026"  # the date version 2 was deployed
+    unrevised = page(before).xpath('//table[@class="sop-identity"]//tr[th="Tanggal revisi"]/td')[0]
+    assert unrevised.text_content().strip() == "-"
     pdf = client.get("/modeler/sop.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     text = _pdf_text(pdf.data, tmp_path)
