@@ -209,3 +209,21 @@ def test_events_export_for_an_instance_and_a_date_range(client: FlaskClient, eng
     missing = client.get("/audit/events?from=2026-11-23")
     assert missing.status_code == 400 and "Isi tanggal awal dan tanggal akhir." in missing.get_data(as_text=True)
     assert client.get(f"/audit/instances/{item_id}/events?format=xml").status_code == 400
+
+
+def test_the_configured_logo_is_printed_in_the_kop_and_a_disguised_file_is_not(
+        client: FlaskClient, engine_ctx: EngineContext, clock: ManualClock, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from PIL import Image
+
+    logo = tmp_path / "logo.png"
+    Image.new("RGB", (40, 40), (0, 90, 160)).save(logo)
+    engine_ctx.settings = replace(engine_ctx.settings, office=replace(engine_ctx.settings.office, logo=logo))
+    _published_item(engine_ctx, clock)
+    login(client, "auditor")
+    pdf = client.get("/audit/evaluation.pdf?month=2026-11").data
+    assert b"/Subtype /Image" in pdf or b"/Subtype/Image" in pdf
+    logo.write_bytes(b"<script>alert(1)</script>")  # not a PNG or JPEG, whatever its name: no image at all
+    pdf = client.get("/audit/evaluation.pdf?month=2026-11").data
+    assert b"/Subtype /Image" not in pdf and b"/Subtype/Image" not in pdf
