@@ -121,6 +121,8 @@ def event_labels() -> dict[str, str]:
         "office_added": _("Office added"),
         "office_activated": _("Office activated"),
         "office_deactivated": _("Office deactivated"),
+        "office_logo_changed": _("Office logo changed"),
+        "office_logo_removed": _("Office logo removed"),
         "api_token_created": _("API token created"),
         "api_tokens_revoked": _("API token revoked"),
         "incident_opened": _("Incident opened"),

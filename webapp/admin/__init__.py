@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__)
 
-from webapp.admin import offices, outbox, tokens, views  # noqa: E402,F401  (registers the routes)
+from webapp.admin import logo, offices, outbox, tokens, views  # noqa: E402,F401  (registers the routes)

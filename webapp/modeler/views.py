@@ -15,6 +15,7 @@ from engine.errors import SopflowError
 from engine.policy import Ability
 from engine.sop_document import IDENTITY_FIELDS, IDENTITY_PREFIX, SECTION_FIELDS, build_sop_document
 from engine.validation import DiagramProblems, validate_diagram
+from webapp.admin.logo import logo_data_uri
 from webapp.auth import requires
 from webapp.context import engine
 from webapp.errors import status_of, translated
@@ -213,7 +214,7 @@ def migrate(instance_id: int) -> Any:
 def _sop(process_id: str | None) -> tuple[Any, str]:
     document = build_sop_document(engine(), [process_id] if process_id else None,
                                   _int_arg("version") if process_id else None)
-    html = render_template("modeler/sop_document.html", document=document)
+    html = render_template("modeler/sop_document.html", document=document, office_logo=logo_data_uri())
     return document, html
 
 
