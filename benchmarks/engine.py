@@ -31,7 +31,7 @@ from sqlalchemy import insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import definitions, instances, offices, schema, users  # noqa: E402
+from engine import definitions, instances, offices, schema, task_list, users  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
@@ -71,7 +71,7 @@ def run_engine_instance(ctx: EngineContext) -> None:
     plan = instances.start_instance(ctx, "ppid_publikasi", "ppid.utama")
     item_id = None
     for spec_id, data in FLOW:
-        [task] = [t for t in instances.list_tasks(ctx, instances.TaskFilter(plan_id=plan.id))
+        [task] = [t for t in task_list.list_tasks(ctx, task_list.TaskFilter(plan_id=plan.id))
                   if t.spec_id == spec_id]
         instances.complete_task(ctx, task.id, data, ACTORS[task.lane or ""])
         item_id = task.instance_id
@@ -125,7 +125,7 @@ def engine_rate(ctx: EngineContext, count: int) -> float:
 def fill_to(ctx: EngineContext, stored: int) -> None:
     """Clone running instances (each with one open step-2 task) by bulk insert up to `stored` instances."""
     plan = instances.start_instance(ctx, "ppid_publikasi", "ppid.utama")
-    [step_1] = instances.list_tasks(ctx, instances.TaskFilter(instance_id=plan.id))
+    [step_1] = task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=plan.id))
     instances.complete_task(ctx, step_1.id, FLOW[0][1], "ppid.utama")
     with ctx.db.session() as session:
         existing = len(session.scalars(select(Instance.id)).all())
@@ -147,11 +147,11 @@ def fill_to(ctx: EngineContext, stored: int) -> None:
 
 
 def listing_ms(ctx: EngineContext, calls: int = 200) -> float:
-    query = instances.TaskFilter(lane="PPID Pembantu", opd="Dinas Kesehatan", limit=50)
+    query = task_list.TaskFilter(lane="PPID Pembantu", opd="Dinas Kesehatan", limit=50)
     timings = []
     for _ in range(calls):
         started = time.perf_counter()
-        instances.list_tasks(ctx, query)
+        task_list.list_tasks(ctx, query)
         timings.append((time.perf_counter() - started) * 1000)
     return statistics.median(timings)
 

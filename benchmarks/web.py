@@ -34,7 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import instances, users  # noqa: E402
+from engine import instances, task_list, users  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
 from engine.offices import add_office  # noqa: E402
@@ -86,7 +86,7 @@ def plans_through_engine(ctx: EngineContext, plans: list[list[dict[str, str]]]) 
     """Before the server starts: its workflow cache is cold, every first completion deserializes."""
     for items in plans:
         instance = instances.start_instance(ctx, "ppid_publikasi", "ppid.utama")
-        [step_1] = instances.list_tasks(ctx, instances.TaskFilter(instance_id=instance.id))
+        [step_1] = task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance.id))
         instances.complete_task(ctx, step_1.id, {**STEP_1, "rencana_unggahan": items}, "ppid.utama")
 
 

@@ -110,10 +110,10 @@ def _print_tasks(settings: Settings, items: list[WorkItem], now: datetime) -> No
 
 
 def cmd_tasks(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import instances
+    from engine import task_list
 
-    query = instances.TaskFilter(lane=args.lane, opd=args.opd, instance_id=args.instance, overdue=args.overdue)
-    _print_tasks(ctx.settings, instances.list_tasks(ctx, query), ctx.clock.now())
+    query = task_list.TaskFilter(lane=args.lane, opd=args.opd, instance_id=args.instance, overdue=args.overdue)
+    _print_tasks(ctx.settings, task_list.list_tasks(ctx, query), ctx.clock.now())
 
 
 def _json_object(text: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -76,42 +76,6 @@ def may_start(ctx: EngineContext, process_id: str, person: Person) -> bool:
         model = process_model(ctx, session, latest_definition(session, process_id).id)
     role = ctx.policy.lane_roles.get(model.start_lane) if model.start_lane else None
     return not model.engine_started and ctx.policy.may_work(person, role, None)
-
-
-@dataclass(frozen=True)
-class TaskFilter:
-    lane: str | None = None
-    role: str | None = None
-    opd: str | None = None
-    instance_id: int | None = None
-    plan_id: int | None = None
-    overdue: bool = False
-    claimed_by: str | None = None
-    limit: int = 200
-
-
-def list_tasks(ctx: EngineContext, query: TaskFilter | None = None) -> list[WorkItem]:
-    """Open tasks from indexed columns only, earliest deadline first."""
-    query = query or TaskFilter()
-    statement = select(WorkItem).where(WorkItem.status.in_(OPEN_STATUSES))
-    if query.lane is not None:
-        statement = statement.where(WorkItem.lane == query.lane)
-    if query.role is not None:
-        statement = statement.where(WorkItem.role == query.role)
-    if query.opd is not None:
-        statement = statement.where(WorkItem.opd == query.opd)
-    if query.instance_id is not None:
-        statement = statement.where(WorkItem.instance_id == query.instance_id)
-    if query.plan_id is not None:
-        in_plan = select(Instance.id).where(or_(Instance.id == query.plan_id, Instance.parent_id == query.plan_id))
-        statement = statement.where(WorkItem.instance_id.in_(in_plan))
-    if query.claimed_by is not None:
-        statement = statement.where(WorkItem.claimed_by == query.claimed_by)
-    if query.overdue:
-        statement = statement.where(WorkItem.due_at <= ctx.clock.now())
-    statement = statement.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.ready_at).limit(query.limit)
-    with ctx.db.session() as session:
-        return list(session.scalars(statement))
 
 
 def _open_item(session: Session, task_id: str) -> WorkItem:

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import instances
+from engine import instances, task_list
 from engine.context import EngineContext
 from engine.store import Instance, WorkItem
 from tests.website import ADDRESS
@@ -48,7 +48,7 @@ ACTOR_OF_LANE = {"PPID Utama": "ppid.utama", "PLID Utama": "plid.utama"}
 
 def open_tasks(ctx: EngineContext, instance_id: int, spec_id: str | None = None) -> list[WorkItem]:
     """Open tasks of a plan instance and of the item instances it started."""
-    items = instances.list_tasks(ctx, instances.TaskFilter(plan_id=instance_id))
+    items = task_list.list_tasks(ctx, task_list.TaskFilter(plan_id=instance_id))
     return [item for item in items if spec_id is None or item.spec_id == spec_id]
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from engine import instances
+from engine import instances, task_list
 from engine.audit_replay import replay_instance
 from engine.clock import ManualClock
 from engine.context import EngineContext
@@ -129,7 +129,7 @@ def test_a_monitoring_run_started_by_its_timer_replays_with_its_recorded_service
 
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA))
     assert fire_due_timers(ctx) == 1
-    [task] = instances.list_tasks(ctx, instances.TaskFilter(lane="PPID Utama"))
+    [task] = task_list.list_tasks(ctx, task_list.TaskFilter(lane="PPID Utama"))
     clock.advance(timedelta(minutes=75))  # past its 60-minute standard
     instances.complete_task(ctx, task.id, {"ringkasan_evaluasi": "Baik.", "tindak_lanjut": "Lanjutkan."},
                             "ppid.utama")

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from engine import instances
+from engine import instances, task_list
 from engine.audit_evaluation import evaluation_csv, monthly_evaluation, parse_month
 from engine.audit_records import instance_record
 from engine.audit_reports import breach_rates, heat_class, percentile, time_standard_report
@@ -70,7 +70,7 @@ def data_set(ctx: EngineContext, clock: ManualClock) -> DataSet:
     _publish(ctx, plan.id, opd, "berkala")
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA))
     assert fire_due_timers(ctx) == 1
-    [monitoring] = instances.list_tasks(ctx, instances.TaskFilter(lane="PPID Utama"))
+    [monitoring] = task_list.list_tasks(ctx, task_list.TaskFilter(lane="PPID Utama"))
     instances.complete_task(ctx, monitoring.id, ANSWERS, "ppid.utama")
     return DataSet(plan.id, item_instance(ctx, plan.id, opd).id, item_instance(ctx, plan.id, "Dinas Pendidikan").id,
                    may_id)

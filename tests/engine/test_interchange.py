@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import definitions, instances
+from engine import definitions, instances, task_list
 from engine.context import EngineContext
 from engine.interchange import export_diagram, import_diagram
 from engine.sop_document import build_sop_document, duration_text
@@ -29,10 +29,10 @@ def test_a_camunda_modeler_export_becomes_a_runnable_sopflow_diagram(ctx: Engine
     assert b"camunda:properties" not in result.xml and b'"PT30M"' in result.xml
     definitions.deploy(ctx, result.xml, "pemilik.proses", note="impor Camunda")
     instance = instances.start_instance(ctx, "Process_1permohonan", "plid.utama")
-    [task] = instances.list_tasks(ctx, instances.TaskFilter(instance_id=instance.id))
+    [task] = task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance.id))
     assert (task.lane, task.time_standard, task.step) == ("PLID Utama", "PT30M", "1")
     instances.complete_task(ctx, task.id, {"nama_pemohon": "Siti", "putusan": "diterima"}, "plid.utama")
-    [answer] = instances.list_tasks(ctx, instances.TaskFilter(instance_id=instance.id))
+    [answer] = task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance.id))
     assert (answer.spec_id, answer.lane, answer.time_standard) == ("Activity_1jawab", "PPID Utama", "P1D")
 
 
@@ -43,7 +43,7 @@ def test_a_signavio_export_becomes_a_runnable_sopflow_diagram(ctx: EngineContext
     assert b"signavio:signavioMetaData" not in result.xml and b'isExecutable="true"' in result.xml
     definitions.deploy(ctx, result.xml, "pemilik.proses", note="impor Signavio")
     instance = instances.start_instance(ctx, "keberatan_informasi", "ppid.utama")
-    [task] = instances.list_tasks(ctx, instances.TaskFilter(instance_id=instance.id))
+    [task] = task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance.id))
     assert (task.step, task.time_standard, task.name) == ("1", "PT2H", "Memeriksa keberatan pemohon")
     instances.complete_task(ctx, task.id, {"putusan": "ditolak", "alasan": "Informasi dikecualikan."}, "ppid.utama")
     assert instances.get_instance(ctx, instance.id).instance.status == "completed"

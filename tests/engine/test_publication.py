@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine import instances
+from engine import instances, task_list
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData, NotAllowed, SopflowError, TaskConflict
 from engine.events import verify_chain
@@ -179,7 +179,7 @@ def test_claimed_task_belongs_to_its_claimer_until_released(ctx: EngineContext) 
     task = the_task(ctx, instance.id, "Task_3_Verifikasi")
     instances.claim_task(ctx, task.id, "plid.utama")
     assert the_task(ctx, instance.id, "Task_3_Verifikasi").claimed_by == "plid.utama"
-    assert instances.list_tasks(ctx, instances.TaskFilter(claimed_by="plid.utama"))[0].id == task.id
+    assert task_list.list_tasks(ctx, task_list.TaskFilter(claimed_by="plid.utama"))[0].id == task.id
     instances.release_task(ctx, task.id, "plid.utama")
     released = the_task(ctx, instance.id, "Task_3_Verifikasi")
     assert (released.status, released.claimed_by) == ("ready", None)
@@ -192,17 +192,17 @@ def test_claimed_task_belongs_to_its_claimer_until_released(ctx: EngineContext) 
 def test_task_lists_filter_by_lane_opd_instance_and_overdue(ctx: EngineContext) -> None:
     first = start_with_plan(ctx)
     second = start_publication(ctx)
-    by_lane = instances.list_tasks(ctx, instances.TaskFilter(lane="PPID Pembantu"))
+    by_lane = task_list.list_tasks(ctx, task_list.TaskFilter(lane="PPID Pembantu"))
     items_of_first = {item_instance(ctx, first.id, item["opd"]).id for item in PLAN}
     assert {t.instance_id for t in by_lane} == items_of_first and len(by_lane) == 2
-    by_opd = instances.list_tasks(ctx, instances.TaskFilter(opd="Dinas Pendidikan"))
+    by_opd = task_list.list_tasks(ctx, task_list.TaskFilter(opd="Dinas Pendidikan"))
     assert [t.opd for t in by_opd] == ["Dinas Pendidikan"]
-    assert [t.spec_id for t in instances.list_tasks(ctx, instances.TaskFilter(instance_id=second.id))] == [
+    assert [t.spec_id for t in task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=second.id))] == [
         "Task_1_Arahan"
     ]
-    assert instances.list_tasks(ctx, instances.TaskFilter(overdue=True)) == []
+    assert task_list.list_tasks(ctx, task_list.TaskFilter(overdue=True)) == []
     ctx.clock.advance(timedelta(minutes=16))  # type: ignore[attr-defined]
-    overdue = instances.list_tasks(ctx, instances.TaskFilter(overdue=True))
+    overdue = task_list.list_tasks(ctx, task_list.TaskFilter(overdue=True))
     assert [t.spec_id for t in overdue] == ["Task_1_Arahan"]
 
 

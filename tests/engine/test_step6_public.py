@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import instances
+from engine import instances, task_list
 from engine.audit_evaluation import monthly_evaluation
 from engine.audit_replay import replay_instance
 from engine.clock import ManualClock
@@ -47,7 +47,7 @@ def _monthly_tayang(ctx: EngineContext, clock: ManualClock) -> int:
     """Items counted as tayang in the data the monthly evaluation (step 7) reviews."""
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA))
     fire_due_timers(ctx)
-    [monitoring] = instances.list_tasks(ctx, instances.TaskFilter(lane="PPID Utama"))
+    [monitoring] = task_list.list_tasks(ctx, task_list.TaskFilter(lane="PPID Utama"))
     return int(instances.get_task(ctx, monitoring.id).data["data_evaluasi"]["item_tayang"])
 
 
@@ -88,6 +88,6 @@ def test_tidak_sends_the_item_back_to_step_4_with_the_reason_and_it_is_not_count
     # the loop is timed like the others: step 4 again has its own time standard, and the log replays exactly
     clock.advance(timedelta(minutes=31))
     assert fire_due_timers(ctx) == 2  # step 4's deadline and its 80 % reminder
-    assert instances.list_tasks(ctx, instances.TaskFilter(instance_id=instance_id))[0].breached_at is not None
+    assert task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance_id))[0].breached_at is not None
     assert replay_instance(ctx, instance_id).equal
     assert _monthly_tayang(ctx, clock) == 0

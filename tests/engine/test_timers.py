@@ -13,7 +13,7 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from engine import instances
+from engine import instances, task_list
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
@@ -178,7 +178,7 @@ def test_monthly_evaluation_starts_on_its_day_and_hour(ctx: EngineContext, clock
     assert fire_due_timers(ctx) == 0
     clock.set(due)
     assert fire_due_timers(ctx) == 1
-    [task] = instances.list_tasks(ctx, instances.TaskFilter(lane="PPID Utama"))
+    [task] = task_list.list_tasks(ctx, task_list.TaskFilter(lane="PPID Utama"))
     assert (task.spec_id, task.process_id, task.time_standard) == ("Task_7_Monitoring", "ppid_monitoring", "PT60M")
     assert task.due_at == due + timedelta(minutes=60)
     data = instances.get_task(ctx, task.id).data["data_evaluasi"]
@@ -194,7 +194,7 @@ def test_missed_months_start_one_late_evaluation(ctx: EngineContext, clock: Manu
     clock.set(datetime(2027, 3, 15, 10, 0, tzinfo=JAKARTA))
     assert fire_due_timers(ctx) == 1
     assert fire_due_timers(ctx) == 0
-    [task] = instances.list_tasks(ctx, instances.TaskFilter(lane="PPID Utama"))
+    [task] = task_list.list_tasks(ctx, task_list.TaskFilter(lane="PPID Utama"))
     started = instances.get_instance(ctx, task.instance_id).history[0]
     late = clock.now() - datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA)
     assert started.payload["late_by_seconds"] == late.total_seconds()
@@ -222,7 +222,7 @@ def test_working_time_deadline_skips_the_weekend_and_holidays(settings: Settings
         clock.set(moment)
         fire_due_timers(ctx)  # the reminder at 80 % of the working time may go; the breach must not
         assert _count(ctx, "timer_fired", instance_id) == 0, moment
-        assert instances.list_tasks(ctx, instances.TaskFilter(overdue=True)) == []
+        assert task_list.list_tasks(ctx, task_list.TaskFilter(overdue=True)) == []
     clock.set(task.due_at)
     assert fire_due_timers(ctx) >= 1  # the breach, and the reminder if the holiday held it back until now
     assert _count(ctx, "time_standard_breached", instance_id) == 1

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from engine import comments, instances
+from engine import comments, instances, task_list
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.csv_safe import neutralise
@@ -53,7 +53,7 @@ def test_the_evaluation_csv_neutralises_formulas_in_titles_and_answers(
     flow.publish_item(engine_ctx, plan.id, "Dinas Kesehatan")
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA))
     fire_due_timers(engine_ctx)
-    [monitoring] = instances.list_tasks(engine_ctx, instances.TaskFilter(lane="PPID Utama"))
+    [monitoring] = task_list.list_tasks(engine_ctx, task_list.TaskFilter(lane="PPID Utama"))
     instances.complete_task(engine_ctx, monitoring.id, {"ringkasan_evaluasi": answer, "tindak_lanjut": follow_up},
                             "ppid.utama")
     login(client, "auditor")

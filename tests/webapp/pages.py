@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from engine import instances
+from engine import task_list
 from engine.context import EngineContext
 from engine.store import Attachment, Comment, Event, Instance, Notification, User, WorkItem
 from tests.engine import flow
@@ -105,7 +105,7 @@ def event_count(ctx: EngineContext, type: str | None = None) -> int:
 
 def open_task(ctx: EngineContext, instance_id: int, spec_id: str | None = None) -> WorkItem:
     """The one open task of an instance (of the given step when named)."""
-    found = [t for t in instances.list_tasks(ctx, instances.TaskFilter(instance_id=instance_id))
+    found = [t for t in task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance_id))
              if spec_id is None or t.spec_id == spec_id]
     assert len(found) == 1, f"expected one open task in instance {instance_id}, found {[t.spec_id for t in found]}"
     return found[0]

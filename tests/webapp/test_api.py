@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from engine import instances
+from engine import task_list
 from engine.context import EngineContext
 from engine.store import Event, Instance, WorkItem
 from engine.tokens import create_token
@@ -270,7 +270,7 @@ def test_bodies_must_be_json_objects(as_user: Any, engine_ctx: EngineContext) ->
     other = utama.post("/instances", {"process": "ppid_publikasi_item"})
     assert other.status_code == 422 and "process" in other.get_json()["fields"]
     assert utama.post("/instances", {}).status_code == 422
-    assert instances.list_tasks(engine_ctx, instances.TaskFilter(instance_id=task.instance_id))[0].status == "ready"
+    assert task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=task.instance_id))[0].status == "ready"
 
 
 def test_unknown_routes_ids_and_bad_queries_answer_json(as_user: Any, client: FlaskClient) -> None:

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from engine import instances
+from engine import instances, task_list
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.timers import fire_due_timers
@@ -169,7 +169,7 @@ def test_evaluation_as_page_pdf_and_csv(client: FlaskClient, engine_ctx: EngineC
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA))
     assert fire_due_timers(engine_ctx) == 3  # the monthly monitoring starts; the Disdik item's step 2 is
     # reminded of and breaches
-    [monitoring] = instances.list_tasks(engine_ctx, instances.TaskFilter(lane="PPID Utama"))
+    [monitoring] = task_list.list_tasks(engine_ctx, task_list.TaskFilter(lane="PPID Utama"))
     instances.complete_task(engine_ctx, monitoring.id, {"ringkasan_evaluasi": "Satu item tayang terlambat.",
                                                         "tindak_lanjut": "Tegur Dinas Kesehatan."}, "ppid.utama")
     login(client, "auditor")

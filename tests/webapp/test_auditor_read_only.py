@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
-from engine import instances, tokens
+from engine import task_list, tokens
 from engine.context import EngineContext
 from engine.store import Event, Notification
 from tests.engine.flow import start_with_plan
@@ -24,7 +24,7 @@ SESSION_ONLY = {"auth.login": "logging in", "auth.logout": "logging out", "set_l
 
 def _values(ctx: EngineContext, plan_id: int) -> dict[str, object]:
     """Real identifiers, so that a route cannot answer 404 before it checks the role."""
-    [task] = instances.list_tasks(ctx, instances.TaskFilter(plan_id=plan_id))[:1]
+    [task] = task_list.list_tasks(ctx, task_list.TaskFilter(plan_id=plan_id))[:1]
     return {"instance_id": plan_id, "task_id": task.id, "username": "ppid.utama", "process_id": "ppid_publikasi"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import instances
+from engine import task_list
 from engine.context import EngineContext
 from engine.store import Event, Instance, WorkItem
 from tests.engine import flow
@@ -132,7 +132,7 @@ def test_an_item_classed_dikecualikan_ends_after_verification_and_never_reaches_
         steps = session.scalars(select(WorkItem.spec_id).where(WorkItem.instance_id == item.id)).all()
     assert finished is not None and finished.status == "completed"
     assert "Task_4_Unggah" not in steps
-    assert instances.list_tasks(engine_ctx, instances.TaskFilter(instance_id=item.id)) == []
+    assert task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=item.id)) == []
     inbox = text_of(people("plid.utama").get("/tasks"))
     assert "Data pribadi pasien" not in inbox
 

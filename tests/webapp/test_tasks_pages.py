@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import attachments, instances, timers
+from engine import attachments, instances, task_list, timers
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.store import Event, Instance, WorkItem
@@ -125,7 +125,7 @@ def test_ppid_utama_cancels_an_item_with_a_reason_and_its_task_leaves_the_inboxe
     shown = utama.get(done.headers["Location"])
     assert "dibatalkan" in page(shown).xpath("string(//h1)")
     assert "Dokumen ditarik OPD." in page(shown).xpath('string(//ol[@id="timeline"])')
-    assert instances.list_tasks(engine_ctx, instances.TaskFilter(instance_id=item.id)) == []
+    assert task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=item.id)) == []
     assert "Laporan keuangan semester I" not in text_of(people("pembantu.dinkes").get("/tasks"))
     again = post(utama, f"/publications/{item.id}/cancel", {"reason": "Lagi."})
     assert again.status_code == 400 and "sudah dibatalkan" in error_message(again)

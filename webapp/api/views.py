@@ -10,7 +10,7 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from engine import case_file, inbox, incidents, instance_view
+from engine import case_file, inbox, incidents, instance_view, task_list
 from engine import instances as instance_service
 from engine.diagram import StepSpec
 from engine.events import verify_chain
@@ -234,7 +234,7 @@ def start_instance() -> tuple[Response, int, dict[str, str]]:
         raise ApiError(422, "the instance cannot be started as sent", {key: "unknown field" for key in unknown})
     ctx = engine()
     instance = instance_service.start_instance(ctx, str(process), api_user().username)
-    tasks = instance_service.list_tasks(ctx, instance_service.TaskFilter(instance_id=instance.id))
+    tasks = task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance.id))
     now = ctx.clock.now()
     location = url_for("api.get_instance", instance_id=instance.id)
     return (jsonify({"instance": instance_json(instance), "open_tasks": [task_json(t, now) for t in tasks]}),

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engine import attachments, case_file, comments, inbox, incidents, instance_view, notices, offices
+from engine import attachments, case_file, comments, inbox, incidents, instance_view, notices, offices, task_list
 from engine import instances as instance_service
 from engine.attachments import RefusedUpload
 from engine.errors import InvalidInput, InvalidTaskData, NotAllowed, TaskConflict
@@ -278,7 +278,7 @@ def instances() -> str:
 def start() -> Response:
     ctx = engine()
     instance = instance_service.start_instance(ctx, PUBLICATION_PROCESS, current_user.username)
-    first = instance_service.list_tasks(ctx, instance_service.TaskFilter(instance_id=instance.id))
+    first = task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance.id))
     flash(_("A new publication plan was started."), "success")
     if first:
         return redirect(url_for("tasks.task", task_id=first[0].id))
