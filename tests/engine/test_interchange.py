@@ -128,7 +128,10 @@ def test_connectors_run_from_each_step_to_the_next_across_lanes(ctx: EngineConte
     # step 1 (PPID Utama) -> step 2 (PPID Pembantu): an elbow across PLID Utama
     assert rows["1"].connectors == {"PPID Utama": ("drop", "right"), "PLID Utama": ("across",),
                                     "PPID Pembantu": ("left", "tail")}
-    # step 3 -> step 4 stay in PLID Utama: a straight line down; nothing in the other lanes
-    assert rows["3"].connectors["PLID Utama"] == ("down", "up")
-    assert rows["3"].connectors["PPID Utama"] == () and rows["3"].connectors["PPID Pembantu"] == ()
+    # step 3 -> step 4 stay in PLID Utama: a straight line down; its Belum sesuai goes right, across PPID
+    # Pembantu, up the loop column and left into step 2 (which shows the arrowhead)
+    assert rows["3"].connectors["PLID Utama"] == ("down", "mid-right", "up")
+    assert rows["3"].connectors["PPID Utama"] == () and rows["3"].connectors["PPID Pembantu"] == ("mid-across",)
+    assert rows["3"].connectors[""] == ("mid-left", "up") and rows["3"].loop_names == ("Belum sesuai",)
+    assert rows["2"].connectors[""] == ("down", "mid-left") and rows["2"].loop_in and not rows["3"].loop_in
     assert "down" not in rows["7"].connectors["PPID Utama"] and "up" in rows["7"].connectors["PPID Utama"]
