@@ -186,6 +186,11 @@ def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
     print(f"scheduler running ({len(timers.pending_timers(ctx))} pending timers); Ctrl+C stops it", flush=True)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
+    # Ctrl+C stops at once, whatever a job thread is waiting for (a mail server's answer, a lock): a firing
+    # still in flight is rolled back with its connection and fires at the next start (claims are atomic).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
