@@ -175,6 +175,8 @@ def cmd_fire_due(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
+    import signal
+
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from engine import timers
@@ -184,13 +186,12 @@ def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
     configure_logging(args.verbose)
     scheduler = TimerScheduler(ctx, BlockingScheduler(timezone="UTC"))
     print(f"scheduler running ({len(timers.pending_timers(ctx))} pending timers); Ctrl+C stops it", flush=True)
+    # Ctrl+C and SIGTERM stop it even when it was started with SIGINT ignored (a background job of a script
+    # inherits that), which would otherwise leave it deaf to Ctrl+C.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with contextlib.suppress(KeyboardInterrupt, SystemExit):
         scheduler.start()
-    # Ctrl+C stops at once, whatever a job thread is waiting for (a mail server's answer, a lock): a firing
-    # still in flight is rolled back with its connection and fires at the next start (claims are atomic).
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
 
 
 def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:

@@ -111,8 +111,10 @@ def test_standalone_scheduler_fires_what_fell_due_while_it_was_down(cli_env: Pat
     two_hours_ago = datetime.now(UTC) - timedelta(hours=2)
     ctx = EngineContext.create(load_settings(), clock=ManualClock(two_hours_ago), handlers=HANDLERS)
     instance = instances.start_instance(ctx, "ppid_publikasi", "ppid.utama")
+    # Started as a script's background job is: with SIGINT ignored (inherited); Ctrl+C must stop it all the same.
     scheduler = subprocess.Popen([str(Path(sys.executable).parent / "sopflow"), "scheduler"], cwd=ROOT,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     try:
         deadline = time.monotonic() + 30
         breaches: list[Event] = []
