@@ -3,6 +3,7 @@ snapshot of the stored state to prove that a refused request changed nothing."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
@@ -149,6 +150,14 @@ def pdf_bytes() -> bytes:
     from webapp.pdf import render_pdf
 
     return render_pdf("<h1>Laporan keuangan semester I</h1><p>Realisasi anggaran Dinas Kesehatan.</p>")
+
+
+def attach_a_pdf(client: FlaskClient, task_id: str, filename: str = "salah.pdf") -> str:
+    """Upload a PDF to a step as its lane member does; the new attachment's id as the step page lists it."""
+    post(client, f"/tasks/{task_id}/attachments", {"file": (io.BytesIO(pdf_bytes()), filename)},
+         content_type="multipart/form-data")
+    ids: list[str] = page(client.get(f"/tasks/{task_id}")).xpath('//li[@data-attachment]/@data-attachment')
+    return ids[-1]
 
 
 @contextmanager

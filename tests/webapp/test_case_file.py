@@ -16,6 +16,7 @@ from tests.webapp.conftest import login, post
 from tests.webapp.pages import (
     People,
     advance_item,
+    attach_a_pdf,
     event_count,
     field_value,
     open_task,
@@ -124,9 +125,7 @@ def test_removing_an_attachment_needs_a_reason_and_leaves_it_struck_through(
 ) -> None:
     task = open_task(engine_ctx, item.id)
     pembantu = people("pembantu.dinkes")
-    post(pembantu, f"/tasks/{task.id}/attachments", {"file": (io.BytesIO(pdf_bytes()), "salah.pdf")},
-         content_type="multipart/form-data")
-    [attachment_id] = page(pembantu.get(f"/tasks/{task.id}")).xpath('//li[@data-attachment]/@data-attachment')
+    attachment_id = attach_a_pdf(pembantu, task.id)
     before = snapshot(engine_ctx)
     refused = post(pembantu, f"/attachments/{attachment_id}/remove", {"reason": " "})
     assert refused.status_code == 400 and "penghapusan memerlukan alasan" in text_of(refused)

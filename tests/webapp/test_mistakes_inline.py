@@ -4,14 +4,21 @@ after a form post returns to a page that answers GET, on this site only."""
 
 from __future__ import annotations
 
-import io
-
 from flask.testing import FlaskClient
 
 from engine.context import EngineContext
 from engine.store import Instance
 from tests.webapp.conftest import post
-from tests.webapp.pages import People, field_error, field_value, open_task, page, pdf_bytes, snapshot, text_of
+from tests.webapp.pages import (
+    People,
+    attach_a_pdf,
+    field_error,
+    field_value,
+    open_task,
+    page,
+    snapshot,
+    text_of,
+)
 
 
 def test_a_too_long_comment_comes_back_on_the_item_page_with_the_text_kept(
@@ -44,9 +51,7 @@ def test_a_blank_removal_reason_is_answered_beside_that_file(
 ) -> None:
     task = open_task(engine_ctx, item.id)
     pembantu = people("pembantu.dinkes")
-    post(pembantu, f"/tasks/{task.id}/attachments", {"file": (io.BytesIO(pdf_bytes()), "salah.pdf")},
-         content_type="multipart/form-data")
-    [attachment_id] = page(pembantu.get(f"/tasks/{task.id}")).xpath('//li[@data-attachment]/@data-attachment')
+    attachment_id = attach_a_pdf(pembantu, task.id)
     before = snapshot(engine_ctx)
     refused = post(pembantu, f"/attachments/{attachment_id}/remove", {"reason": ""})
     assert refused.status_code == 400
