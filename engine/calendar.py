@@ -41,10 +41,13 @@ class WorkingCalendar:
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.working_days and self.holiday_name(day) is None
 
-    def deadline(self, start: datetime, duration: timedelta) -> datetime:
-        """start must be timezone-aware; returns an aware datetime in UTC."""
+    def deadline(self, start: datetime, duration: timedelta, working_days: bool = False) -> datetime:
+        """start must be timezone-aware; returns an aware datetime in UTC. With `working_days` the duration's
+        whole days count working days only, whatever `working_time` says ("10 hari kerja")."""
         if start.tzinfo is None:
             raise ValueError("deadline needs a timezone-aware start")
+        if working_days:
+            return self._after_working_days(start, duration.days)
         if not self.working_time:
             return (start + duration).astimezone(UTC)
         local = start.astimezone(self.timezone)
@@ -59,6 +62,21 @@ class WorkingCalendar:
                     return (opening + remaining).astimezone(UTC)
                 remaining -= available
             day, moment = day + timedelta(days=1), time(0, 0)
+
+    def _after_working_days(self, start: datetime, days: int) -> datetime:
+        """The same time of day on the `days`-th working day after the start; a start outside a working day
+        counts from the next working day's opening."""
+        local = start.astimezone(self.timezone)
+        day, moment = local.date(), local.time().replace(tzinfo=None)
+        if not self.is_working_day(day):
+            while not self.is_working_day(day):
+                day += timedelta(days=1)
+            moment = self.day_start
+        counted = 0
+        while counted < days:
+            day += timedelta(days=1)
+            counted += self.is_working_day(day)
+        return datetime.combine(day, moment, self.timezone).astimezone(UTC)
 
     @classmethod
     def from_config(cls, timezone: str, working_time: bool, working_days: list[str], hours: list[str],

@@ -15,8 +15,9 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
 from SpiffWorkflow.spiff.specs.mixins.service_task import ServiceTask
 
-from engine.diagram_properties import ENGINE_STARTED, LOOP_BACK
+from engine.diagram_properties import COUNTING, ENGINE_STARTED, LOOP_BACK, WORKING_DAYS
 from engine.diagram_xml import NS, literal, properties_of
+from engine.durations import words
 from engine.forms import FormField, fields_from_properties
 from engine.spiff import ScheduledStartTimer
 
@@ -41,6 +42,12 @@ class StepSpec:
     url_same_as: str | None = None  # periksa_tautan.sama_dengan: the earlier step's field the address should equal
     url_differs_reason: str | None = None  # periksa_tautan.alasan_beda: the field that says why it differs
     marker: str | None = None  # property penanda: what the reports need to know (e.g. evaluasi_bulanan)
+    working_days: bool = False  # property hitungan_waktu = hari_kerja: the time standard counts working days
+
+    @property
+    def time_standard_words(self) -> str:
+        """ "1 jam 30 menit", "10 hari kerja"."""
+        return words(self.time_standard, self.working_days)
 
     def url_check_must_pass(self, data: dict[str, Any]) -> bool:
         """Whether, with these answers, the address must answer 2xx for the step to complete."""
@@ -91,6 +98,7 @@ def _step(task_spec: UserTask) -> StepSpec:
         url_differs_reason=properties.get("periksa_tautan.alasan_beda"),
         dip_class_expression=properties.get("kelas_dip"),
         marker=properties.get("penanda"),
+        working_days=properties.get(COUNTING) == WORKING_DAYS,
     )
 
 

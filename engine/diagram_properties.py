@@ -26,6 +26,8 @@ USER_TASK, PROCESS, SEQUENCE_FLOW = "userTask", "process", "sequenceFlow"
 MONTHLY_EVALUATION = "evaluasi_bulanan"
 # Value of `putaran_ulang` on a flow that sends an item back to an earlier step (Belum sesuai, Dikembalikan...).
 LOOP_BACK = "ya"
+# Property `hitungan_waktu` = `hari_kerja`: the step's time standard is whole days counted on working days.
+COUNTING, WORKING_DAYS = "hitungan_waktu", "hari_kerja"
 # Value of process property `mulai`: only the engine starts the process (one item per planned item).
 ENGINE_STARTED = "otomatis"
 
@@ -51,6 +53,7 @@ REGISTRY: tuple[PropertySpec, ...] = (
     PropertySpec("kelengkapan", Kind.TEXT, (USER_TASK,), "Kelengkapan"),
     PropertySpec("output", Kind.TEXT, (USER_TASK,), "Output"),
     PropertySpec("standar_waktu", Kind.DURATION, (USER_TASK,), "Standar waktu", required=True),
+    PropertySpec(COUNTING, Kind.CHOICE, (USER_TASK,), "Hitungan standar waktu", choices=(WORKING_DAYS,)),
     PropertySpec("opd", Kind.EXPRESSION, (USER_TASK,), "OPD penanggung jawab"),
     PropertySpec("judul", Kind.EXPRESSION, (USER_TASK,), "Judul item"),
     PropertySpec("kelas_dip", Kind.EXPRESSION, (USER_TASK,), "Klasifikasi DIP"),

@@ -1,6 +1,7 @@
 """Time standards as a process owner writes them ("45 menit", "1 jam 30 menit", "2 hari") and as the diagram
 stores them (ISO 8601: PT45M, PT1H30M, P2D). One place converts both ways, so the modeler, the SOP table, the
-SOP document and the pages show and accept the same words."""
+SOP document and the pages show and accept the same words. "10 hari kerja" is ten whole days (P10D) counted on
+working days: the diagram says so with the step's `hitungan_waktu` property (engine/diagram_properties.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ _UNITS = {  # word -> minutes; Indonesian first, English accepted
     "hari": 24 * 60, "hr": 24 * 60, "day": 24 * 60, "days": 24 * 60, "d": 24 * 60,
 }
 _PART = re.compile(r"(\d+)\s*([a-z]+)")
+_WORKING_DAYS = re.compile(r"(\d+)\s*(?:hari|hr)\s+kerja\b")
 _ISO = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 
 
@@ -24,9 +26,10 @@ class InvalidDuration(SopflowError):
 
 @dataclass(frozen=True)
 class Duration:
-    """A time standard in whole minutes."""
+    """A time standard in whole minutes; `working_days` when its days are counted on working days only."""
 
     minutes: int
+    working_days: bool = False
 
     @property
     def parts(self) -> tuple[int, int, int]:
@@ -44,15 +47,20 @@ class Duration:
     @property
     def words(self) -> str:
         """Indonesian words: "1 jam 30 menit", "15 menit", "2 hari"; never "1 jam 0 menit"."""
-        parts = [f"{n} {unit}" for n, unit in zip(self.parts, ("hari", "jam", "menit"), strict=True) if n]
+        day = "hari kerja" if self.working_days else "hari"
+        parts = [f"{n} {unit}" for n, unit in zip(self.parts, (day, "jam", "menit"), strict=True) if n]
         return " ".join(parts) or "0 menit"
 
 
 def parse_words(text: str) -> Duration:
-    """ "45 menit", "1 jam 30 menit", "1,5 jam" is refused (whole numbers only); an ISO duration is accepted too."""
-    cleaned = text.strip().lower()
+    """ "45 menit", "1 jam 30 menit", "10 hari kerja"; "1,5 jam" is refused (whole numbers only); an ISO
+    duration is accepted too."""
+    cleaned = " ".join(text.strip().lower().split())
     if cleaned.upper().startswith("P"):
         return parse_iso(cleaned.upper())
+    working_days = bool(_WORKING_DAYS.search(cleaned))
+    if working_days:
+        cleaned = _WORKING_DAYS.sub(r"\1 hari", cleaned)
     parts = _PART.findall(cleaned)
     leftover = _PART.sub("", cleaned).replace("dan", "").strip(" ,")
     if not parts or leftover:
@@ -65,7 +73,10 @@ def parse_words(text: str) -> Duration:
         total += int(number) * _UNITS[unit]
     if total <= 0:
         raise InvalidDuration("A time standard must be longer than zero.")
-    return Duration(total)
+    if working_days and total % (24 * 60):
+        raise InvalidDuration('Working days are counted in whole days: write e.g. "10 hari kerja", without hours '
+                              'or minutes.')
+    return Duration(total, working_days)
 
 
 def parse_iso(expression: str) -> Duration:
@@ -78,11 +89,11 @@ def parse_iso(expression: str) -> Duration:
     return Duration(days * 24 * 60 + hours * 60 + minutes)
 
 
-def words(expression: str | None) -> str:
+def words(expression: str | None, working_days: bool = False) -> str:
     """An ISO time standard in Indonesian words; the text itself when it is not one (shown, never hidden)."""
     if not expression:
         return "-"
     try:
-        return parse_iso(expression).words
+        return Duration(parse_iso(expression).minutes, working_days).words
     except InvalidDuration:
         return expression

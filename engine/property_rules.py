@@ -10,9 +10,9 @@ from collections.abc import Iterator
 
 from lxml import etree
 
-from engine.diagram_properties import SEQUENCE_FLOW, Kind, spec_of
+from engine.diagram_properties import COUNTING, SEQUENCE_FLOW, WORKING_DAYS, Kind, spec_of
 from engine.diagram_xml import BPMN_NS, NS, Problem, local_name, name_of, properties_of
-from engine.durations import InvalidDuration, parse_iso
+from engine.durations import InvalidDuration, parse_iso, words
 
 
 def property_problems(root: etree._Element) -> Iterator[Problem]:
@@ -68,7 +68,12 @@ def deadline_problems(root: etree._Element) -> Iterator[Problem]:
     services = {task.get("id") for task in root.iterfind(".//bpmn:serviceTask", NS)}
     for task in root.iterfind(".//bpmn:userTask", NS):
         task_id, where = str(task.get("id")), name_of(task)
-        standard = properties_of(task).get("standar_waktu", "").strip()
+        properties = properties_of(task)
+        standard = properties.get("standar_waktu", "").strip()
+        if properties.get(COUNTING) == WORKING_DAYS and _is_duration(standard) and parse_iso(standard).minutes % 1440:
+            yield Problem(task_id, "time-standard",
+                          f"tugas {where!r} menghitung hari kerja, jadi standar waktunya harus hari utuh "
+                          f"(mis. 10 hari kerja), bukan {words(standard)}")
         attached = timers.get(task_id, [])
         if not attached:
             yield Problem(task_id, "timer-missing",

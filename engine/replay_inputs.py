@@ -29,9 +29,9 @@ class RecordedCalendar(WorkingCalendar):
     recorded: Mapping[tuple[datetime, timedelta], datetime] = field(default_factory=dict, compare=False,
                                                                      hash=False)
 
-    def deadline(self, start: datetime, duration: timedelta) -> datetime:
+    def deadline(self, start: datetime, duration: timedelta, working_days: bool = False) -> datetime:
         found = self.recorded.get((start, duration))
-        return found if found is not None else super().deadline(start, duration)
+        return found if found is not None else super().deadline(start, duration, working_days)
 
 
 def recorded_deadlines(log: Iterable[Event]) -> dict[tuple[datetime, timedelta], datetime]:

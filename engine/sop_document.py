@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from lxml import etree
 from sqlalchemy import select
 
 from engine.context import EngineContext
+from engine.diagram_properties import COUNTING, WORKING_DAYS
 from engine.diagram_xml import BPMN_NS, executable_processes, lanes_of, properties_of
+from engine.durations import words
 from engine.errors import NotFound
 from engine.execution import latest_definition
-from engine.spiff import iso_duration
 from engine.store import Definition
 from engine.validation import screen
 
@@ -46,21 +47,6 @@ SECTION_FIELDS = (
 )
 TERMINATOR, PROCESS, DECISION = "terminator", "process", "decision"
 LOOP_COLUMN = ""  # the connectors key of the column right of the lanes, where flows back to an earlier step run
-
-
-def duration_text(expression: str | None) -> str:
-    """'PT90M' -> '1 jam 30 menit'; the expression itself when it is not a duration."""
-    if not expression:
-        return "-"
-    start = datetime(2026, 1, 5, tzinfo=UTC)
-    try:
-        delta = iso_duration(expression, start)
-    except ValueError:
-        return expression
-    days, rest = divmod(int(delta / timedelta(minutes=1)), 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [f"{n} {unit}" for n, unit in ((days, "hari"), (hours, "jam"), (minutes, "menit")) if n]
-    return " ".join(parts) or "0 menit"
 
 
 @dataclass(frozen=True)
@@ -160,7 +146,8 @@ def _rows(xml: str, process_id: str) -> tuple[list[SopRow], dict[str, str], str]
             number=numbers[task_id], activity=str(task.get("name") or task_id),
             lane=lanes.get(task_id, (None, None))[1],
             symbol=symbol, required_input=properties.get("kelengkapan"), time_standard=standard,
-            time_text=duration_text(standard), output=properties.get("output"), note=note, element_id=task_id,
+            time_text=words(standard, properties.get(COUNTING) == WORKING_DAYS), output=properties.get("output"),
+            note=note, element_id=task_id,
             process_id=process_id, branches=tuple(leads),
         ))
     identity = {k[len(IDENTITY_PREFIX):]: v for k, v in properties_of(process).items() if k.startswith(IDENTITY_PREFIX)}

@@ -37,6 +37,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 
 from engine.calendar import WorkingCalendar
 from engine.clock import Clock
+from engine.diagram_properties import COUNTING, WORKING_DAYS
 from engine.expressions import evaluate
 
 ServiceCaller = Callable[[SpiffTask, str, dict[str, Any]], Any]
@@ -97,6 +98,14 @@ def _engine_of(task: SpiffTask) -> SopflowScriptEngine:
     return engine
 
 
+def _counts_working_days(timer: SpiffTask) -> bool:
+    """Whether the user task this boundary timer is attached to counts its time standard in working days."""
+    siblings = timer.parent.children if timer.parent is not None else []
+    return any(sibling.task_spec.manual
+               and sibling.task_spec.extensions.get("properties", {}).get(COUNTING) == WORKING_DAYS
+               for sibling in siblings)
+
+
 class ClockedDurationTimer(DurationTimerEventDefinition):  # type: ignore[misc]
     """A duration timer whose due time comes from the engine's clock and working calendar."""
 
@@ -106,7 +115,7 @@ class ClockedDurationTimer(DurationTimerEventDefinition):  # type: ignore[misc]
         if due is None:
             now = engine.clock.now()
             duration = iso_duration(engine.evaluate(my_task, self.expression), now)
-            due = engine.calendar.deadline(now, duration).isoformat()
+            due = engine.calendar.deadline(now, duration, _counts_working_days(my_task)).isoformat()
             my_task._set_internal_data(event_value=due)
         if datetime.fromisoformat(due) <= engine.clock.now():
             my_task._set_internal_data(event_fired=True)

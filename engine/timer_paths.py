@@ -21,15 +21,19 @@ def _bpmn(parent: etree._Element, tag: str, **attributes: str) -> etree._Element
     return etree.SubElement(parent, f"{{{BPMN_NS}}}{tag}", **attributes)
 
 
-def _shape(plane: etree._Element, element_id: str, x: float, y: float, width: float, height: float) -> None:
-    shape = etree.SubElement(plane, f"{{{BPMNDI_NS}}}BPMNShape", id=f"{element_id}_di", bpmnElement=element_id)
-    etree.SubElement(shape, f"{{{DC_NS}}}Bounds", x=str(x), y=str(y), width=str(width), height=str(height))
+def shape(plane: etree._Element, element_id: str, x: float, y: float, width: float, height: float) -> etree._Element:
+    """A BPMNShape with its bounds, appended to the plane."""
+    drawn = etree.SubElement(plane, f"{{{BPMNDI_NS}}}BPMNShape", id=f"{element_id}_di", bpmnElement=element_id)
+    etree.SubElement(drawn, f"{{{DC_NS}}}Bounds", x=str(x), y=str(y), width=str(width), height=str(height))
+    return drawn
 
 
-def _edge(plane: etree._Element, flow_id: str, points: list[tuple[float, float]]) -> None:
-    edge = etree.SubElement(plane, f"{{{BPMNDI_NS}}}BPMNEdge", id=f"{flow_id}_di", bpmnElement=flow_id)
+def edge(plane: etree._Element, flow_id: str, points: list[tuple[float, float]]) -> etree._Element:
+    """A BPMNEdge through the points, appended to the plane."""
+    drawn = etree.SubElement(plane, f"{{{BPMNDI_NS}}}BPMNEdge", id=f"{flow_id}_di", bpmnElement=flow_id)
     for x, y in points:
-        etree.SubElement(edge, f"{{{DI_NS}}}waypoint", x=str(x), y=str(y))
+        etree.SubElement(drawn, f"{{{DI_NS}}}waypoint", x=str(x), y=str(y))
+    return drawn
 
 
 def _reference(node: etree._Element, tag: str, flow_id: str) -> None:
@@ -118,12 +122,12 @@ def _insert_breach(root: etree._Element, process: etree._Element, task_id: str, 
     if timer_bounds is not None:
         plane = timer_bounds.getparent().getparent()
         x, y = float(timer_bounds.get("x", 0)), float(timer_bounds.get("y", 0))
-        _shape(plane, str(breach.get("id")), x + 50, y + 50, 100, 80)
+        shape(plane, str(breach.get("id")), x + 50, y + 50, 100, 80)
         old = plane.find(f"{{{BPMNDI_NS}}}BPMNEdge[@bpmnElement='{flow.get('id')}']")
         if old is not None:
             plane.remove(old)
-        _edge(plane, str(flow.get("id")), [(x + 18, y + 36), (x + 18, y + 90), (x + 50, y + 90)])
-        _edge(plane, f"Flow_Breach_{task_id}", [(x + 150, y + 90), (x + 190, y + 90)])
+        edge(plane, str(flow.get("id")), [(x + 18, y + 36), (x + 18, y + 90), (x + 50, y + 90)])
+        edge(plane, f"Flow_Breach_{task_id}", [(x + 150, y + 90), (x + 190, y + 90)])
     return True
 
 
@@ -136,9 +140,9 @@ def _draw(root: etree._Element, task_id: str) -> None:
     x, y = float(bounds.get("x", 0)), float(bounds.get("y", 0))
     width, height = float(bounds.get("width", 100)), float(bounds.get("height", 80))
     timer_x, timer_y = x + width - 28, y + height - 18
-    _shape(plane, f"Timer_{task_id}", timer_x, timer_y, 36, 36)
-    _shape(plane, f"Breach_{task_id}", x + width + 20, y + height + 40, 100, 80)
-    _shape(plane, f"End_Breach_{task_id}", x + width + 160, y + height + 62, 36, 36)
-    _edge(plane, f"Flow_Timer_{task_id}", [(timer_x + 18, timer_y + 36), (timer_x + 18, y + height + 80),
+    shape(plane, f"Timer_{task_id}", timer_x, timer_y, 36, 36)
+    shape(plane, f"Breach_{task_id}", x + width + 20, y + height + 40, 100, 80)
+    shape(plane, f"End_Breach_{task_id}", x + width + 160, y + height + 62, 36, 36)
+    edge(plane, f"Flow_Timer_{task_id}", [(timer_x + 18, timer_y + 36), (timer_x + 18, y + height + 80),
                                             (x + width + 20, y + height + 80)])
-    _edge(plane, f"Flow_Breach_{task_id}", [(x + width + 120, y + height + 80), (x + width + 160, y + height + 80)])
+    edge(plane, f"Flow_Breach_{task_id}", [(x + width + 120, y + height + 80), (x + width + 160, y + height + 80)])

@@ -6,8 +6,9 @@ import pytest
 
 from engine import definitions, instances, task_list
 from engine.context import EngineContext
+from engine.durations import words
 from engine.interchange import export_diagram, import_diagram
-from engine.sop_document import build_sop_document, duration_text
+from engine.sop_document import build_sop_document
 from engine.validation import DiagramProblems
 from handlers import HANDLERS
 from tests.conftest import ROOT
@@ -120,7 +121,7 @@ def test_identity_fields_come_from_the_process_properties(ctx: EngineContext) ->
 @pytest.mark.parametrize(("iso", "text"), [("PT15M", "15 menit"), ("PT90M", "1 jam 30 menit"), ("P1D", "1 hari"),
                                            (None, "-"), ("kapan-kapan", "kapan-kapan")])
 def test_durations_read_in_indonesian(iso: str | None, text: str) -> None:
-    assert duration_text(iso) == text
+    assert words(iso) == text
 
 
 def test_connectors_run_from_each_step_to_the_next_across_lanes(ctx: EngineContext) -> None:

@@ -1,0 +1,165 @@
+"""The laned BPMN of an SOP table (engine/sop_table.py): one lane per pelaksana, a user task per row with the
+row's properties and a form, the time standard's timer and breach path (engine/timer_paths.py), an exclusive
+gateway per question with its Ya and Tidak flows, a merge gateway before a row reached from more than one place,
+and a flow that goes back to an earlier row marked `putaran_ulang`. The drawing is engine/sop_layout.py's."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from engine.diagram_properties import COUNTING, LOOP_BACK, WORKING_DAYS
+from engine.diagram_xml import BPMN_NS, SPIFF_NS
+from engine.sop_layout import Flow, Node, draw
+from engine.sop_table import SopTable, TableRow
+from engine.timer_paths import BPMNDI_NS, DC_NS, DI_NS, add_missing_timers
+
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+NSMAP = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS, "xsi": XSI_NS, "spiffworkflow": SPIFF_NS}
+YES, NO = "ya", "tidak"
+START_NAME, END_NAME = "Mulai", "Selesai"
+
+
+def process_id_of(name: str) -> str:
+    """"Layanan Permohonan Informasi Publik" -> "layanan_permohonan_informasi_publik" (an XML name)."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:60].strip("_")
+    return slug if slug[:1].isalpha() else f"sop_{slug}"
+
+
+@dataclass
+class _Graph:
+    nodes: list[Node] = field(default_factory=list)
+    flows: list[Flow] = field(default_factory=list)
+
+    def node(self, node: Node) -> Node:
+        self.nodes.append(node)
+        return node
+
+
+def _task_id(row: TableRow) -> str:
+    return f"Task_{row.number}"
+
+
+def _graph(table: SopTable) -> _Graph:
+    """Nodes in drawing order (a merge gateway right before the row it merges into) and the flows."""
+    rows = list(table.rows)
+    targets: list[int | None] = [rows[0].number]
+    for row in rows:
+        targets += [row.if_yes] + ([row.if_no] if row.question else [])
+    merged = {n for n in targets if n is not None and targets.count(n) > 1}
+    graph = _Graph()
+    start = graph.node(Node("StartEvent", "startEvent", rows[0].lane, START_NAME))
+    enders = [r for r in rows if r.if_yes is None or (r.question and r.if_no is None)]
+    end = Node("EndEvent", "endEvent", (enders or rows)[-1].lane, END_NAME)
+    entry: dict[int | None, Node] = {None: end}
+    exits: list[tuple[TableRow, Node]] = []
+    for row in rows:
+        if row.number in merged:
+            entry[row.number] = graph.node(Node(f"Gateway_Merge_{row.number}", "exclusiveGateway", row.lane, ""))
+        task = graph.node(Node(_task_id(row), "userTask", row.lane, row.activity, row=row))
+        if row.number in merged:
+            graph.flows.append(Flow(f"Flow_Merge_{row.number}", entry[row.number], task))
+        else:
+            entry[row.number] = task
+        if row.question:
+            gateway = graph.node(Node(f"Gateway_{row.number}", "exclusiveGateway", row.lane, row.question))
+            graph.flows.append(Flow(f"Flow_{row.number}_Keputusan", task, gateway))
+            exits.append((row, gateway))
+        else:
+            exits.append((row, task))
+    graph.nodes.append(end)
+    graph.flows.append(Flow("Flow_Start", start, entry[rows[0].number]))
+    order = {row.number: index for index, row in enumerate(rows)}
+    for row, source in exits:
+        if not row.question:
+            graph.flows.append(Flow(f"Flow_{row.number}", source, entry[row.if_yes]))
+            continue
+        for answer, target in ((YES, row.if_yes), (NO, row.if_no)):
+            back = target is not None and order[target] <= order[row.number]
+            graph.flows.append(Flow(f"Flow_{row.number}_{answer.capitalize()}", source, entry[target],
+                                    name=answer.capitalize(), condition=f'{_decision_field(row)} == "{answer}"',
+                                    loop_back=back))
+    return graph
+
+
+def _decision_field(row: TableRow) -> str:
+    return f"keputusan_{row.number}"
+
+
+def _properties(parent: etree._Element, values: list[tuple[str, str]]) -> None:
+    holder = etree.SubElement(etree.SubElement(parent, f"{{{BPMN_NS}}}extensionElements"),
+                              f"{{{SPIFF_NS}}}properties")
+    for name, value in values:
+        etree.SubElement(holder, f"{{{SPIFF_NS}}}property", name=name, value=value)
+
+
+def _task_properties(row: TableRow) -> list[tuple[str, str]]:
+    values = [("langkah", str(row.number)), ("kelengkapan", row.requirement), ("output", row.output),
+              ("standar_waktu", row.duration.iso)]
+    if row.duration.working_days:
+        values.append((COUNTING, WORKING_DAYS))
+    if row.question:
+        field_name = _decision_field(row)
+        values += [(f"form.{field_name}", f"choice:{YES}=Ya,{NO}=Tidak|required|{row.question}"),
+                   (f"form.alasan_{row.number}", "longtext|optional|Alasan atau keterangan")]
+    else:
+        values.append((f"form.catatan_{row.number}", "longtext|optional|Catatan"))
+    return [(name, value) for name, value in values if value]
+
+
+def generate_diagram(table: SopTable) -> bytes:
+    """The BPMN 2.0 XML (with its drawing) of the table; deployable as it is."""
+    process_id = process_id_of(table.name)
+    graph = _graph(table)
+    root = etree.Element(f"{{{BPMN_NS}}}definitions", nsmap=NSMAP, id=f"Definitions_{process_id}",
+                         targetNamespace="http://ppid.tanjabtimkab.go.id/sopflow", exporter="sopflow",
+                         exporterVersion="1")
+    collaboration = etree.SubElement(root, f"{{{BPMN_NS}}}collaboration", id=f"Collaboration_{process_id}")
+    etree.SubElement(collaboration, f"{{{BPMN_NS}}}participant", id=f"Participant_{process_id}", name=table.name,
+                     processRef=process_id)
+    process = etree.SubElement(root, f"{{{BPMN_NS}}}process", id=process_id, name=table.name, isExecutable="true")
+    _properties(process, [(f"sop.{key}", value) for key, value in table.identity.items()])
+    lane_set = etree.SubElement(process, f"{{{BPMN_NS}}}laneSet", id=f"LaneSet_{process_id}")
+    lanes: dict[str, etree._Element] = {}
+    for node in graph.nodes:
+        if node.lane not in lanes:
+            lanes[node.lane] = etree.SubElement(lane_set, f"{{{BPMN_NS}}}lane", id=lane_id(node.lane), name=node.lane)
+        etree.SubElement(lanes[node.lane], f"{{{BPMN_NS}}}flowNodeRef").text = node.id
+    elements = {}
+    for node in graph.nodes:
+        element = etree.SubElement(process, f"{{{BPMN_NS}}}{node.kind}", id=node.id)
+        if node.name:
+            element.set("name", node.name)
+        if node.row is not None:
+            _properties(element, _task_properties(node.row))
+        elements[node.id] = element
+    for flow in graph.flows:
+        etree.SubElement(elements[flow.source.id], f"{{{BPMN_NS}}}outgoing").text = flow.id
+    for flow in graph.flows:
+        incoming = etree.Element(f"{{{BPMN_NS}}}incoming")
+        incoming.text = flow.id
+        target = elements[flow.target.id]
+        target.insert(sum(1 for c in target if etree.QName(c).localname in ("extensionElements", "incoming")),
+                      incoming)
+    for flow in graph.flows:
+        element = etree.SubElement(process, f"{{{BPMN_NS}}}sequenceFlow", id=flow.id, sourceRef=flow.source.id,
+                                   targetRef=flow.target.id)
+        if flow.name:
+            element.set("name", flow.name)
+        if flow.loop_back:
+            _properties(element, [("putaran_ulang", LOOP_BACK)])
+        if flow.condition:
+            condition = etree.SubElement(element, f"{{{BPMN_NS}}}conditionExpression")
+            condition.set(f"{{{XSI_NS}}}type", "bpmn:tFormalExpression")
+            condition.text = flow.condition
+    add_missing_timers(root)  # before the drawing: the layout draws the breach paths too
+    draw(root, process_id, graph.nodes, graph.flows, list(lanes))
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def lane_id(lane: str) -> str:
+    return "Lane_" + process_id_of(lane)
