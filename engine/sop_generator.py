@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -20,6 +21,7 @@ from engine.timer_paths import BPMNDI_NS, DC_NS, DI_NS, add_missing_timers
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS, "xsi": XSI_NS, "spiffworkflow": SPIFF_NS}
 YES, NO = "ya", "tidak"
+OFFICE_FIELD = "opd"
 START_NAME, END_NAME = "Mulai", "Selesai"
 
 
@@ -97,9 +99,13 @@ def _properties(parent: etree._Element, values: list[tuple[str, str]]) -> None:
         etree.SubElement(holder, f"{{{SPIFF_NS}}}property", name=name, value=value)
 
 
-def _task_properties(row: TableRow) -> list[tuple[str, str]]:
+def _task_properties(row: TableRow, per_office: bool, asks_office: bool) -> list[tuple[str, str]]:
     values = [("langkah", str(row.number)), ("kelengkapan", row.requirement), ("output", row.output),
               ("standar_waktu", row.duration.iso)]
+    if per_office:  # the office's own lane works on its own tasks only: the first step names the office
+        values.append(("opd", OFFICE_FIELD))
+    if asks_office:
+        values.append((f"form.{OFFICE_FIELD}", "text|required|OPD penanggung jawab"))
     if row.duration.working_days:
         values.append((COUNTING, WORKING_DAYS))
     if row.question:
@@ -111,9 +117,11 @@ def _task_properties(row: TableRow) -> list[tuple[str, str]]:
     return [(name, value) for name, value in values if value]
 
 
-def generate_diagram(table: SopTable) -> bytes:
-    """The BPMN 2.0 XML (with its drawing) of the table; deployable as it is."""
+def generate_diagram(table: SopTable, office_lanes: Collection[str] = ()) -> bytes:
+    """The BPMN 2.0 XML (with its drawing) of the table; deployable as it is. When a row is performed by a lane
+    confined to one office (`office_lanes`), the first row asks which office the case belongs to."""
     process_id = process_id_of(table.name)
+    per_office = any(row.lane in office_lanes for row in table.rows)
     graph = _graph(table)
     root = etree.Element(f"{{{BPMN_NS}}}definitions", nsmap=NSMAP, id=f"Definitions_{process_id}",
                          targetNamespace="http://ppid.tanjabtimkab.go.id/sopflow", exporter="sopflow",
@@ -135,7 +143,7 @@ def generate_diagram(table: SopTable) -> bytes:
         if node.name:
             element.set("name", node.name)
         if node.row is not None:
-            _properties(element, _task_properties(node.row))
+            _properties(element, _task_properties(node.row, per_office, per_office and node.row == table.rows[0]))
         elements[node.id] = element
     for flow in graph.flows:
         etree.SubElement(elements[flow.source.id], f"{{{BPMN_NS}}}outgoing").text = flow.id

@@ -75,12 +75,12 @@ def draw(root: etree._Element, process_id: str, nodes: Sequence[Node], flows: Se
         width, height = SIZES[node.kind]
         boxes[node.id] = Box(x, lane_top[node.lane] + BAND_CENTER - height / 2, width, height)
         x += width + GAP
-    width = x - POOL_X
-    shape(plane, str(participant.get("id")), POOL_X, POOL_Y, width, LANE_HEIGHT * len(lanes)).set("isHorizontal",
-                                                                                                  "true")
+    pool_width = x - POOL_X
+    shape(plane, str(participant.get("id")), POOL_X, POOL_Y, pool_width, LANE_HEIGHT * len(lanes)).set(
+        "isHorizontal", "true")
     for lane_element in root.iterfind(".//bpmn:lane", NS):
         top = lane_top[str(lane_element.get("name"))]
-        shape(plane, str(lane_element.get("id")), POOL_X + LANE_HEADER, top, width - LANE_HEADER,
+        shape(plane, str(lane_element.get("id")), POOL_X + LANE_HEADER, top, pool_width - LANE_HEADER,
               LANE_HEIGHT).set("isHorizontal", "true")
     for node in nodes:
         box = boxes[node.id]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from engine.durations import Duration, parse_words
@@ -82,12 +82,15 @@ class _Reading:
     lanes: Sequence[str]
     problems: list[TableProblem] = field(default_factory=list)
 
-    def problem(self, row: int | None, column: str, template: str, **params: object) -> None:
-        self.problems.append(TableProblem(row, column, SopflowError(template, **params)))
+    def problem(self, at: int | None, column: str, template: str, /, **params: object) -> None:
+        self.problems.append(TableProblem(at, column, SopflowError(template, **params)))
 
 
-def read_table(identity: Mapping[str, str], rows: Iterable[Mapping[str, str]], lanes: Sequence[str]) -> SopTable:
-    """The table from its identity values and its rows (column key -> text); blank rows are skipped."""
+def read_table(identity: Mapping[str, str], rows: Iterable[Mapping[str, str]], lanes: Sequence[str],
+               office_lanes: Collection[str] = ()) -> SopTable:
+    """The table from its identity values and its rows (column key -> text); blank rows are skipped. A lane of
+    `office_lanes` works for one office only, so it cannot take the first row (nobody would have named the
+    office yet)."""
     reading = _Reading(lanes)
     cells = [{key: " ".join(str(row.get(key) or "").split()) for key, _ in COLUMNS} for row in rows]
     cells = [c for c in cells if any(c.values())]
@@ -101,6 +104,9 @@ def read_table(identity: Mapping[str, str], rows: Iterable[Mapping[str, str]], l
         reading.problem(None, "No", "The table has %(count)d rows; at most %(limit)d are read.", count=len(cells),
                         limit=MAX_ROWS)
         cells = cells[:MAX_ROWS]
+    if cells and cells[0]["pelaksana"] in office_lanes:
+        reading.problem(1, "Pelaksana", "%(lane)s works for one office only, so it cannot do the first step: the "
+                        "first step names the office the case belongs to.", lane=cells[0]["pelaksana"])
     numbers = _numbers(cells, reading)
     table_rows = [r for r in (_row(c, n, numbers, reading) for c, n in zip(cells, numbers, strict=True)) if r]
     if reading.problems:
@@ -165,7 +171,7 @@ def _target(text: str, number: int, numbers: list[int], column: str, reading: _R
 
 # Files: the identity block (label; value), then the header row, then the rows.
 
-def read_file(filename: str, content: bytes, lanes: Sequence[str]) -> SopTable:
+def read_file(filename: str, content: bytes, lanes: Sequence[str], office_lanes: Collection[str] = ()) -> SopTable:
     """A .csv or .xlsx upload laid out like the template."""
     if len(content) > MAX_BYTES:
         raise SopflowError("The file is larger than %(limit)s; an SOP table is much smaller.",
@@ -177,7 +183,7 @@ def read_file(filename: str, content: bytes, lanes: Sequence[str]) -> SopTable:
         lines = _xlsx_lines(content)
     else:
         raise SopflowError('"%(name)s" is not a .csv or .xlsx file.', name=filename)
-    return _from_lines(lines, lanes)
+    return _from_lines(lines, lanes, office_lanes)
 
 
 def _csv_lines(content: bytes) -> list[list[str]]:
@@ -209,7 +215,7 @@ def _cell_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _from_lines(lines: list[list[str]], lanes: Sequence[str]) -> SopTable:
+def _from_lines(lines: list[list[str]], lanes: Sequence[str], office_lanes: Collection[str]) -> SopTable:
     headers = {label.lower(): key for key, label in COLUMNS}
     labels = {label.lower(): key for key, label in IDENTITY}
     header_at = next((i for i, line in enumerate(lines) if line and line[0].strip().lower() == "no"), None)
@@ -234,7 +240,7 @@ def _from_lines(lines: list[list[str]], lanes: Sequence[str]) -> SopTable:
     if problems:
         raise InvalidTable(problems)
     rows = [{key: cell for key, cell in zip(columns, line, strict=False) if key} for line in lines[header_at + 1:]]
-    return read_table(identity, rows, lanes)
+    return read_table(identity, rows, lanes, office_lanes)
 
 
 def template_lines(table: SopTable | None = None) -> list[list[str]]:
