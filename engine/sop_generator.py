@@ -12,11 +12,15 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from engine.config import Settings
+from engine.context import EngineContext
 from engine.diagram_properties import COUNTING, LOOP_BACK, WORKING_DAYS
 from engine.diagram_xml import BPMN_NS, SPIFF_NS
+from engine.drafts import create_draft
 from engine.sop_layout import Flow, Node, draw
 from engine.sop_table import SopTable, TableRow
 from engine.timer_paths import BPMNDI_NS, DC_NS, DI_NS, add_missing_timers
+from engine.validation import DiagramProblems, validate_diagram
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS, "xsi": XSI_NS, "spiffworkflow": SPIFF_NS}
@@ -171,3 +175,21 @@ def generate_diagram(table: SopTable, office_lanes: Collection[str] = ()) -> byt
 
 def lane_id(lane: str) -> str:
     return "Lane_" + process_id_of(lane)
+
+
+def table_lanes(settings: Settings) -> tuple[list[str], list[str]]:
+    """The performers a table may name (the configured lanes), and those confined to one office."""
+    roles = settings.lane_roles
+    return list(roles), [lane for lane, role in roles.items() if role in settings.office_roles]
+
+
+def draft_from_table(ctx: EngineContext, table: SopTable, actor: str) -> str:
+    """Generate the diagram, hold it to every deployment rule, and keep it as the process's draft for the
+    modeler; returns the process id."""
+    xml = generate_diagram(table, table_lanes(ctx.settings)[1])
+    process_id = process_id_of(table.name)
+    result = validate_diagram(xml, ctx.settings, set(ctx.handlers), expected_process_id=process_id)
+    if result.problems:
+        raise DiagramProblems(result.problems)
+    create_draft(ctx, process_id, xml, actor, source="sop_table")
+    return process_id

@@ -10,9 +10,10 @@ import io
 import zipfile
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from engine.durations import Duration, parse_words
-from engine.errors import SopflowError
+from engine.errors import NotFound, SopflowError
 from engine.sop_document import IDENTITY_FIELDS, SECTION_FIELDS
 
 # Column key -> header of the table (as the form prints it); the order of the file's columns.
@@ -32,6 +33,7 @@ IDENTITY = (*IDENTITY_FIELDS, *SECTION_FIELDS)  # key after "sop." -> label of t
 END = "selesai"  # a Ya/Tidak target that ends the procedure
 MAX_ROWS = 200
 MAX_BYTES = 1024 * 1024
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sop"
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,12 @@ def _target(text: str, number: int, numbers: list[int], column: str, reading: _R
 
 def read_file(filename: str, content: bytes, lanes: Sequence[str], office_lanes: Collection[str] = ()) -> SopTable:
     """A .csv or .xlsx upload laid out like the template."""
+    return read_table(*file_cells(filename, content), lanes, office_lanes)
+
+
+def file_cells(filename: str, content: bytes) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The identity values and the rows' cells of an upload, unchecked (the page shows them for review);
+    a file that is not laid out like the template is refused here."""
     if len(content) > MAX_BYTES:
         raise SopflowError("The file is larger than %(limit)s; an SOP table is much smaller.",
                            limit=f"{MAX_BYTES // 1024} KB")
@@ -183,7 +191,7 @@ def read_file(filename: str, content: bytes, lanes: Sequence[str], office_lanes:
         lines = _xlsx_lines(content)
     else:
         raise SopflowError('"%(name)s" is not a .csv or .xlsx file.', name=filename)
-    return _from_lines(lines, lanes, office_lanes)
+    return _cells(lines)
 
 
 def _csv_lines(content: bytes) -> list[list[str]]:
@@ -215,7 +223,7 @@ def _cell_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _from_lines(lines: list[list[str]], lanes: Sequence[str], office_lanes: Collection[str]) -> SopTable:
+def _cells(lines: list[list[str]]) -> tuple[dict[str, str], list[dict[str, str]]]:
     headers = {label.lower(): key for key, label in COLUMNS}
     labels = {label.lower(): key for key, label in IDENTITY}
     header_at = next((i for i, line in enumerate(lines) if line and line[0].strip().lower() == "no"), None)
@@ -240,7 +248,7 @@ def _from_lines(lines: list[list[str]], lanes: Sequence[str], office_lanes: Coll
     if problems:
         raise InvalidTable(problems)
     rows = [{key: cell for key, cell in zip(columns, line, strict=False) if key} for line in lines[header_at + 1:]]
-    return read_table(identity, rows, lanes, office_lanes)
+    return identity, [row for row in rows if any(str(v).strip() for v in row.values())][:MAX_ROWS + 1]
 
 
 def template_lines(table: SopTable | None = None) -> list[list[str]]:
@@ -288,3 +296,19 @@ def template_xlsx(table: SopTable | None = None) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def example_names() -> list[tuple[str, str]]:
+    """(file stem, Nama SOP) of the example tables kept in the repository."""
+    found = []
+    for path in sorted(EXAMPLES.glob("*.csv")):
+        identity, _rows = file_cells(path.name, path.read_bytes())
+        found.append((path.stem, identity.get("nama", path.stem)))
+    return found
+
+
+def example(stem: str, lanes: Sequence[str], office_lanes: Collection[str] = ()) -> SopTable:
+    if stem not in {name for name, _title in example_names()}:
+        raise NotFound("There is no example table %(name)s.", name=stem)
+    path = EXAMPLES / f"{stem}.csv"
+    return read_file(path.name, path.read_bytes(), lanes, office_lanes)

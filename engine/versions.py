@@ -30,6 +30,11 @@ class VersionInfo:
     running: int
 
 
+def is_deployed(ctx: EngineContext, process_id: str) -> bool:
+    with ctx.db.session() as session:
+        return session.scalar(select(Definition.id).where(Definition.process_id == process_id).limit(1)) is not None
+
+
 def list_versions(ctx: EngineContext, process_id: str) -> list[VersionInfo]:
     """Every deployed version, newest first, with how many instances still run on it."""
     with ctx.db.session() as session:
@@ -73,7 +78,8 @@ class ProcessSummary:
 
 
 def list_processes(ctx: EngineContext) -> list[ProcessSummary]:
-    """Every deployed process with its newest version, whether a draft waits, and how many instances run."""
+    """Every deployed process with its newest version, whether a draft waits, and how many instances run; then
+    the new processes that have only a draft (version 0)."""
     from engine.store import Draft
 
     with ctx.db.session() as session:
@@ -87,18 +93,29 @@ def list_processes(ctx: EngineContext) -> list[ProcessSummary]:
             .join(newest, (Definition.process_id == newest.c.process_id) & (Definition.version == newest.c.version))
             .order_by(Definition.process_id)
         ).all()
-        drafts = set(session.scalars(select(Draft.process_id)))
+        drafts = {draft.process_id: draft for draft in session.scalars(select(Draft).order_by(Draft.process_id))}
         running = dict(
             session.execute(
                 select(Instance.process_id, func.count()).where(Instance.status == "running").group_by(
                     Instance.process_id)
             ).tuples().all()
         )
-        return [
+        deployed = [
             ProcessSummary(d.process_id, d.name, d.version, d.deployed_by, d.deployed_at, d.process_id in drafts,
                            int(running.get(d.process_id, 0)))
             for d in rows
         ]
+        known = {d.process_id for d in rows}
+        new = [ProcessSummary(draft.process_id, _draft_name(draft.bpmn_xml, draft.process_id), 0, draft.saved_by,
+                              draft.saved_at, True, 0) for draft in drafts.values() if draft.process_id not in known]
+        return deployed + new
+
+
+def _draft_name(xml: str, process_id: str) -> str:
+    root, _problems = screen(xml.encode("utf-8"))
+    processes = root.iterfind("bpmn:process", NS) if root is not None else iter(())
+    process = next((p for p in processes if p.get("id") == process_id), None)
+    return str(process.get("name") or process_id) if process is not None else process_id
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,7 @@ def _pages(world: World) -> dict[str, list[str]]:
                     f"/audit/instances/{item}/record", f"/audit/instances/{item}/replay", "/audit/verify",
                     f"/audit/instances/{cancelled}/record"],
         "pemilik.proses": ["/modeler/", "/modeler/ppid_publikasi_item", "/modeler/ppid_publikasi_item/versions",
-                           "/modeler/ppid_publikasi_item/sop", "/modeler/sop", "/incidents/"],
+                           "/modeler/ppid_publikasi_item/sop", "/modeler/sop", "/modeler/tabel", "/incidents/"],
         "admin": ["/admin/users", "/admin/offices", "/admin/outbox", "/admin/tokens", "/incidents/"],
     }
 

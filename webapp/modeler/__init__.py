@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("modeler", __name__)
 
-from webapp.modeler import views  # noqa: E402,F401  (registers the routes)
+from webapp.modeler import table, views  # noqa: E402,F401  (registers the routes)

@@ -121,7 +121,13 @@ def save_draft(process_id: str) -> Any:
 @bp.post("/<process_id>/draft/discard")
 @requires(Ability.MODEL)
 def discard_draft(process_id: str) -> BaseResponse:
-    if drafts.discard_draft(engine(), process_id, current_user.username):
+    ctx = engine()
+    discarded = drafts.discard_draft(ctx, process_id, current_user.username)
+    if not versions.is_deployed(ctx, process_id):
+        if discarded:
+            flash(_("The draft of the new process was discarded."), "success")
+        return redirect(url_for("modeler.index"))
+    if discarded:
         flash(_("The draft was discarded; the deployed version is open."), "success")
     return redirect(url_for("modeler.editor", process_id=process_id))
 

@@ -1,0 +1,111 @@
+""""SOP baru dari tabel" over HTTP: upload fills the table for review, "Buat diagram" opens the draft in the
+modeler, a broken table is shown again with each problem at its row and nothing is stored, a waiting draft is
+never overwritten, and only process owners reach the page."""
+
+from __future__ import annotations
+
+import io
+
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+
+from engine.context import EngineContext
+from engine.sop_generator import process_id_of
+from engine.sop_table import COLUMNS, IDENTITY, file_cells
+from engine.store import Draft, Event
+from tests.conftest import ROOT
+from tests.webapp.conftest import csrf_token, login, post
+from tests.webapp.pages import flash_messages, page, text_of
+
+SEED = ROOT / "examples" / "sop" / "ppid_publikasi.csv"
+SEED_NAME = "Pengelolaan Konten Website dan Layanan Informasi"
+
+
+def _form(client: FlaskClient, identity: dict[str, str], rows: list[dict[str, str]]) -> MultiDict[str, str]:
+    """What the page's form posts: the identity, then each row's cells (one value per row for every column)."""
+    fields = [("csrf_token", csrf_token(client, "/modeler/tabel"))]
+    fields += [(f"sop.{key}", value) for key, value in identity.items()]
+    for row in rows:
+        fields += [(key, row.get(key, "")) for key, _label in COLUMNS]
+    return MultiDict([*fields, ("action", "generate")])
+
+
+def _drafts(ctx: EngineContext) -> int:
+    with ctx.db.session() as session:
+        return int(session.scalar(select(func.count()).select_from(Draft)) or 0)
+
+
+def test_an_upload_fills_the_table_and_generate_opens_the_draft_in_the_modeler(client: FlaskClient,
+                                                                               engine_ctx: EngineContext) -> None:
+    login(client, "pemilik.proses")
+    assert "SOP baru dari tabel" in text_of(client.get("/modeler/"))
+    response = post(client, "/modeler/tabel/unggah",
+                    {"file": (io.BytesIO(SEED.read_bytes()), "ppid_publikasi.csv")},
+                    content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200, html[:300]
+    assert "7 baris dibaca" in " ".join(flash_messages(response))
+    assert SEED_NAME in html and "Melakukan verifikasi dan validasi informasi publik" in html
+    identity, rows = file_cells(SEED.name, SEED.read_bytes())
+    response = client.post("/modeler/tabel", data=_form(client, identity, rows))
+    assert response.status_code == 302
+    process_id = process_id_of(SEED_NAME)
+    assert response.headers["Location"].endswith(f"/modeler/{process_id}")
+    assert "Proses baru, belum diterapkan" in text_of(client.get(f"/modeler/{process_id}"))
+    with engine_ctx.db.session() as session:
+        event = session.scalars(select(Event).where(Event.type == "draft_created")).one()
+    assert event.payload["source"] == "sop_table" and event.actor == "pemilik.proses"
+    listing = text_of(client.get("/modeler/"))
+    assert SEED_NAME in listing and "belum diterapkan" in listing
+    # A second generation would overwrite the waiting draft: refused, the draft kept.
+    again = client.post("/modeler/tabel", data=_form(client, identity, rows))
+    assert again.status_code == 409
+    assert "masih menunggu" in " ".join(flash_messages(again))
+    assert _drafts(engine_ctx) == 1
+
+
+def test_a_broken_table_comes_back_with_each_problem_at_its_row_and_nothing_stored(
+        client: FlaskClient, engine_ctx: EngineContext) -> None:
+    login(client, "pemilik.proses")
+    rows = [{"kegiatan": "Menerima permohonan", "pelaksana": "PLID Utama", "waktu": "30 menit"},
+            {"kegiatan": "Memeriksa <script>alert(1)</script>", "pelaksana": "Bagian Umum", "waktu": "45 detik"},
+            {"kegiatan": "Menjawab", "pelaksana": "PPID Utama", "waktu": "1 jam", "keputusan": "Lengkap?"}]
+    response = client.post("/modeler/tabel", data=_form(client, {"nama": "Uji"}, rows))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400
+    rows_shown = page(response).xpath('//div[@data-row]')
+    problems = [" ".join(row.xpath('string(.//ul[contains(@class, "sop-row-problems")])').split())
+                for row in rows_shown]
+    assert problems[0] == ""
+    assert problems[1].startswith("Pelaksana") and "Bagian Umum" in problems[1] and "Waktu" in problems[1]
+    assert "detik" in problems[1]
+    assert "Jika tidak" in problems[2]
+    assert "<script>alert(1)</script>" not in html and "Memeriksa &lt;script&gt;" in html  # kept, escaped
+    assert _drafts(engine_ctx) == 0
+
+
+def test_a_file_that_is_not_a_table_gets_its_reason(client: FlaskClient, engine_ctx: EngineContext) -> None:
+    login(client, "pemilik.proses")
+    response = post(client, "/modeler/tabel/unggah", {"file": (io.BytesIO(b"PK\x03\x04 rusak"), "sop.xlsx")},
+                    content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "bukan buku kerja Excel" in response.get_data(as_text=True)
+    assert _drafts(engine_ctx) == 0
+
+
+def test_the_template_and_the_examples_download_as_sheets(client: FlaskClient) -> None:
+    login(client, "pemilik.proses")
+    workbook = load_workbook(io.BytesIO(client.get("/modeler/tabel/templat.xlsx").data))
+    labels = [row[0] for row in workbook.active.iter_rows(values_only=True)]  # type: ignore[union-attr]
+    assert labels[:len(IDENTITY)] == [label for _key, label in IDENTITY] and "No" in labels
+    example = client.get("/modeler/tabel/contoh/layanan_permohonan_informasi.csv")
+    assert example.data.startswith("\ufeff".encode()) and b"10 hari kerja" in example.data
+    assert client.get("/modeler/tabel/contoh/..%2Fconfig.csv").status_code == 404
+    assert client.get("/modeler/tabel/templat.exe").status_code == 400
+
+
+def test_only_process_owners_reach_the_page(client: FlaskClient) -> None:
+    login(client, "plid.utama")
+    assert client.get("/modeler/tabel").status_code == 403
