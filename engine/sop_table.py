@@ -95,7 +95,7 @@ def read_table(identity: Mapping[str, str], rows: Iterable[Mapping[str, str]], l
     office yet)."""
     reading = _Reading(lanes)
     cells = [{key: " ".join(str(row.get(key) or "").split()) for key, _ in COLUMNS} for row in rows]
-    cells = [c for c in cells if any(c.values())]
+    cells = [c for c in cells if any(value for key, value in c.items() if key != "no")]
     known = {key for key, _ in IDENTITY}
     values = {key: str(value).strip() for key, value in identity.items() if key in known and str(value).strip()}
     if not values.get("nama"):
