@@ -145,7 +145,7 @@ def _row(cell: dict[str, str], number: int, numbers: list[int], reading: _Readin
     default_yes = str(later[0]) if later else END
     question = cell["keputusan"]
     if_yes = _target(cell["ya"] or default_yes, number, numbers, "Jika ya", reading)
-    if_no = _target(cell["tidak"], number, numbers, "Jika tidak", reading) if question else None
+    if_no = _target(cell["tidak"], number, numbers, "Jika tidak", reading) if question and cell["tidak"] else None
     if question and not cell["tidak"]:
         reading.problem(number, "Jika tidak", "Row %(row)d asks a question: say which row its Tidak leads to "
                         '(a row number or "selesai").', row=number)
