@@ -64,6 +64,26 @@ def test_a_time_standard_in_words_moves_the_timer_and_refuses_seconds_with_one_m
     assert "PT1H30M" in drafts.open_diagram(live_server.ctx, PROCESS).xml
 
 
+def test_working_days_typed_in_the_panel_are_kept_as_working_days_and_dropped_again(
+        sign_in: Callable[[str], Page], live_server: LiveServer) -> None:
+    page = _modeler(sign_in, live_server, 1366)
+    page.click(".djs-element[data-element-id=Task_3_Verifikasi]")
+    field = page.locator("input[name=sopflow-standar_waktu]")
+    field.fill("10 hari kerja")
+    field.press("Tab")
+    expect(field).to_have_value("10 hari kerja")
+    task = re.search(r'<bpmn:userTask id="Task_3_Verifikasi".*?</bpmn:userTask>', _saved_draft(page, live_server),
+                     re.S)
+    assert task and 'name="standar_waktu" value="P10D"' in task.group(0)
+    assert 'name="hitungan_waktu" value="hari_kerja"' in task.group(0)
+    field.fill("2 jam")
+    field.press("Tab")
+    expect(field).to_have_value("2 jam")
+    task = re.search(r'<bpmn:userTask id="Task_3_Verifikasi".*?</bpmn:userTask>', _saved_draft(page, live_server),
+                     re.S)
+    assert task and "hitungan_waktu" not in task.group(0) and 'value="PT2H"' in task.group(0)
+
+
 def test_a_form_field_added_in_the_table_is_saved_in_the_diagram_format(
         sign_in: Callable[[str], Page], live_server: LiveServer) -> None:
     page = _modeler(sign_in, live_server, 1366)

@@ -29,3 +29,13 @@ def test_what_is_not_a_time_standard_is_refused_with_a_reason(text: str) -> None
 def test_text_that_is_not_a_duration_is_shown_as_it_is() -> None:
     assert words("kira-kira sejam") == "kira-kira sejam"
     assert words(None) == "-"
+
+
+def test_working_days_are_whole_days_counted_as_working_days() -> None:
+    duration = parse_words("10 hari kerja")
+    assert (duration.iso, duration.words, duration.working_days) == ("P10D", "10 hari kerja", True)
+    assert words("P7D", working_days=True) == "7 hari kerja"
+    assert parse_words("2 hari").working_days is False
+    with pytest.raises(InvalidDuration) as caught:
+        parse_words("1 hari kerja 2 jam")
+    assert "whole days" in caught.value.template

@@ -18,9 +18,11 @@ def _ask(client: FlaskClient, text: str) -> tuple[int, dict]:
 
 def test_words_become_iso_and_words_back(client: FlaskClient) -> None:
     login(client, "pemilik.proses")
-    assert _ask(client, "1 jam 30 menit") == (200, {"iso": "PT1H30M", "words": "1 jam 30 menit"})
-    assert _ask(client, "90 menit") == (200, {"iso": "PT1H30M", "words": "1 jam 30 menit"})
-    assert _ask(client, "2 hari") == (200, {"iso": "P2D", "words": "2 hari"})
+    wall_clock = {"working_days": False}
+    assert _ask(client, "1 jam 30 menit") == (200, {"iso": "PT1H30M", "words": "1 jam 30 menit", **wall_clock})
+    assert _ask(client, "90 menit") == (200, {"iso": "PT1H30M", "words": "1 jam 30 menit", **wall_clock})
+    assert _ask(client, "2 hari") == (200, {"iso": "P2D", "words": "2 hari", **wall_clock})
+    assert _ask(client, "10 hari kerja") == (200, {"iso": "P10D", "words": "10 hari kerja", "working_days": True})
 
 
 def test_a_wrong_unit_gets_one_indonesian_reason(client: FlaskClient) -> None:

@@ -64,14 +64,15 @@ function TimeStandardEntry({ element, id }) {
   const commandStack = useService("commandStack");
   const [typed, setTyped] = useState(null);
   const [error, setError] = useState(null);
-  const stored = isoWords(getProperty(getBusinessObject(element), "standar_waktu"));
+  const bo = getBusinessObject(element);
+  const stored = isoWords(getProperty(bo, "standar_waktu"), getProperty(bo, "hitungan_waktu") === "hari_kerja");
   const commit = (text) => {
     if (!text.trim() || text.trim() === stored) { setError(null); setTyped(null); return; }
     const edit = post(config.durationUrl, { text }, config.csrf).then(({ ok, data }) => {
       if (!ok) { setError(data.error); return; }
       setError(null);
       setTyped(null);
-      commandStack.execute("sopflow.setTimeStandard", { element, iso: data.iso });
+      commandStack.execute("sopflow.setTimeStandard", { element, iso: data.iso, workingDays: data.working_days });
     }).finally(() => pendingEdits.delete(edit));
     pendingEdits.add(edit);
   };

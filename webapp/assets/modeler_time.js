@@ -9,8 +9,9 @@ const BREACH_TASK = "Catat pelanggaran standar waktu";
 const BREACH_END = "Pelanggaran tercatat";
 const BREACH_OPERATOR = "breach_handler";
 
-/** "PT90M" -> "1 jam 30 menit", the same words engine/durations.py writes. */
-export function isoWords(iso) {
+/** "PT90M" -> "1 jam 30 menit", "P10D" counted on working days -> "10 hari kerja": the words engine/durations.py
+ * writes. */
+export function isoWords(iso, workingDays = false) {
   const match = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$/.exec(iso || "");
   if (!match) return iso || "";
   let minutes = Number(match[1] || 0) * 1440 + Number(match[2] || 0) * 60 + Number(match[3] || 0);
@@ -18,7 +19,7 @@ export function isoWords(iso) {
   minutes -= days * 1440;
   const hours = Math.floor(minutes / 60);
   minutes -= hours * 60;
-  const parts = [[days, "hari"], [hours, "jam"], [minutes, "menit"]].filter(([n]) => n).map(([n, u]) => `${n} ${u}`);
+  const parts = [[days, workingDays ? "hari kerja" : "hari"], [hours, "jam"], [minutes, "menit"]].filter(([n]) => n).map(([n, u]) => `${n} ${u}`);
   return parts.join(" ") || "0 menit";
 }
 
@@ -38,10 +39,11 @@ class SetTimeStandardHandler {
     this._injector = injector;
   }
 
-  preExecute({ element, iso }) {
+  preExecute({ element, iso, workingDays }) {
     const injector = this._injector;
     const modeling = injector.get("modeling");
     setProperty(injector, element, getBusinessObject(element), "standar_waktu", iso);
+    setProperty(injector, element, getBusinessObject(element), "hitungan_waktu", workingDays ? "hari_kerja" : "");
     const name = TIMER_NAME;  // the duration lives in standar_waktu and the timer, never in a name
     const timers = standardTimers(element);
     for (const timer of timers) {

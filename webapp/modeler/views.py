@@ -67,7 +67,7 @@ def editor(process_id: str) -> str:
         "lane": _("Lane (drawn in the diagram)"),
         "noLane": _("in no lane"),
         "timeStandard": _("Time standard"),
-        "timeStandardHelp": _("A number and a unit: 45 menit, 1 jam 30 menit, 2 hari."),
+        "timeStandardHelp": _("A number and a unit: 45 menit, 1 jam 30 menit, 2 hari, 10 hari kerja."),
         "requiredInput": _("Required input (kelengkapan)"),
         "output": _("Output"),
         "step": _("Step number (langkah)"),
@@ -100,12 +100,13 @@ def editor(process_id: str) -> str:
 @bp.post("/duration")
 @requires(Ability.MODEL)
 def duration() -> Any:
-    """The panel's one parser for a time standard typed in words: {iso, words} or a 400 with the reason."""
+    """The panel's one parser for a time standard typed in words: {iso, words, working_days} or a 400 with the
+    reason."""
     try:
         parsed = durations.parse_words(request.form.get("text", ""))
     except SopflowError as error:
         return _json_error(error)
-    return jsonify({"iso": parsed.iso, "words": parsed.words})
+    return jsonify({"iso": parsed.iso, "words": parsed.words, "working_days": parsed.working_days})
 
 
 @bp.post("/<process_id>/draft")
