@@ -25,7 +25,7 @@ from engine.validation import DiagramProblems, validate_diagram
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 NSMAP = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS, "xsi": XSI_NS, "spiffworkflow": SPIFF_NS}
 YES, NO = "ya", "tidak"
-OFFICE_FIELD = "opd"
+OFFICE_FIELD, SUBJECT_FIELD = "opd", "judul"
 START_NAME, END_NAME = "Mulai", "Selesai"
 
 
@@ -103,12 +103,16 @@ def _properties(parent: etree._Element, values: list[tuple[str, str]]) -> None:
         etree.SubElement(holder, f"{{{SPIFF_NS}}}property", name=name, value=value)
 
 
-def _task_properties(row: TableRow, per_office: bool, asks_office: bool) -> list[tuple[str, str]]:
+def _task_properties(row: TableRow, first: bool, per_office: bool) -> list[tuple[str, str]]:
+    """The row's properties; the first step names the case (its subject, shown in every list) and, when an
+    office's own lane works on it later, its office (that lane sees its own office's cases only)."""
     values = [("langkah", str(row.number)), ("kelengkapan", row.requirement), ("output", row.output),
-              ("standar_waktu", row.duration.iso)]
-    if per_office:  # the office's own lane works on its own tasks only: the first step names the office
+              ("standar_waktu", row.duration.iso), ("judul", SUBJECT_FIELD)]
+    if per_office:
         values.append(("opd", OFFICE_FIELD))
-    if asks_office:
+    if first:
+        values.append((f"form.{SUBJECT_FIELD}", "text|required|Perihal"))
+    if first and per_office:
         values.append((f"form.{OFFICE_FIELD}", "text|required|OPD penanggung jawab"))
     if row.duration.working_days:
         values.append((COUNTING, WORKING_DAYS))
@@ -147,7 +151,7 @@ def generate_diagram(table: SopTable, office_lanes: Collection[str] = ()) -> byt
         if node.name:
             element.set("name", node.name)
         if node.row is not None:
-            _properties(element, _task_properties(node.row, per_office, per_office and node.row == table.rows[0]))
+            _properties(element, _task_properties(node.row, node.row == table.rows[0], per_office))
         elements[node.id] = element
     for flow in graph.flows:
         etree.SubElement(elements[flow.source.id], f"{{{BPMN_NS}}}outgoing").text = flow.id

@@ -74,7 +74,7 @@ def test_the_seed_table_runs_end_to_end_with_its_loop_and_a_breach(ctx: EngineCo
         if step == 4 and walked.count(4) == 1:  # let step 4's time standard (30 menit) pass
             clock.advance(timedelta(minutes=31))
             fire_due_timers(ctx)
-        data: dict[str, object] = {"opd": "Dinas Kesehatan"} if step == 1 else {}
+        data: dict[str, object] = {"opd": "Dinas Kesehatan", "judul": "Profil OPD"} if step == 1 else {}
         if step in answers:
             data[f"keputusan_{step}"] = answers[step].pop(0)
         _complete(ctx, item, **data)
@@ -103,9 +103,10 @@ def test_requests_are_answered_in_working_days_across_the_weekend_and_holidays(s
     ctx = EngineContext.create(replace(settings, calendar=calendar), clock=clock, handlers=HANDLERS)
     process_id = _deploy(ctx, _table("layanan_permohonan_informasi"))
     instance = instances.start_instance(ctx, process_id, "plid.utama")
-    _complete(ctx, _open(ctx, instance.id), opd="Dinas Kesehatan")
+    _complete(ctx, _open(ctx, instance.id), opd="Dinas Kesehatan", judul="Permohonan data stunting")
     search = _open(ctx, instance.id)
-    assert search.lane == "PPID Pembantu" and search.opd == "Dinas Kesehatan"
+    assert (search.lane, search.opd, search.item_label) == ("PPID Pembantu", "Dinas Kesehatan",
+                                                            "Permohonan data stunting")
     # 10 working days from Friday 11 December: 14-18, 21-23, (24 cuti bersama, 25 Natal) 28 and 29 December
     assert search.due_at == datetime(2026, 12, 29, 10, 0, tzinfo=JAKARTA)
     clock.set(datetime(2026, 12, 29, 9, 59, tzinfo=JAKARTA))

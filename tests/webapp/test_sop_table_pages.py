@@ -11,9 +11,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from engine import definitions, instances, task_list
 from engine.context import EngineContext
-from engine.sop_generator import process_id_of
-from engine.sop_table import COLUMNS, IDENTITY, file_cells
+from engine.sop_generator import generate_diagram, process_id_of, table_lanes
+from engine.sop_table import COLUMNS, IDENTITY, file_cells, read_file
 from engine.store import Draft, Event
 from tests.conftest import ROOT
 from tests.webapp.conftest import csrf_token, login, post
@@ -109,3 +110,20 @@ def test_the_template_and_the_examples_download_as_sheets(client: FlaskClient) -
 def test_only_process_owners_reach_the_page(client: FlaskClient) -> None:
     login(client, "plid.utama")
     assert client.get("/modeler/tabel").status_code == 403
+
+
+def test_a_working_day_step_shows_its_time_standard_in_working_days(client: FlaskClient,
+                                                                    engine_ctx: EngineContext) -> None:
+    path = ROOT / "examples" / "sop" / "layanan_permohonan_informasi.csv"
+    lanes, office_lanes = table_lanes(engine_ctx.settings)
+    table = read_file(path.name, path.read_bytes(), lanes, office_lanes)
+    definitions.deploy(engine_ctx, generate_diagram(table, office_lanes), "pemilik.proses", note="dari tabel")
+    instance = instances.start_instance(engine_ctx, process_id_of(table.name), "plid.utama")
+    [first] = task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=instance.id))
+    instances.complete_task(engine_ctx, first.id, {"opd": "Dinas Kesehatan", "judul": "Permohonan data stunting"},
+                             "plid.utama")
+    [search] = task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=instance.id))
+    login(client, "pembantu.dinkes")
+    shown = text_of(client.get(f"/tasks/{search.id}"))
+    assert "Standar waktu10 hari kerja" in shown  # <dt>/<dd>
+    assert "Batas waktu7 Desember 2026 09.00 WIB" in shown  # Monday 23 November + 10 working days
