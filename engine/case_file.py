@@ -56,6 +56,12 @@ class CaseRound:
     number: int
     entries: tuple[CaseEntry, ...]
     returned_by: str | None = None  # the flow that sent the item back, e.g. "Belum sesuai"
+    decision: str | None = None  # the question it answered, e.g. "Hasil verifikasi?"
+    reasons: tuple[CaseValue, ...] = ()  # what the deciding step had to write for that answer (its "required if")
+
+    @property
+    def decided_at(self) -> CaseEntry | None:
+        return self.entries[-1] if self.entries else None
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,13 @@ class CaseFile:
     @property
     def earlier(self) -> tuple[CaseRound, ...]:
         return self.rounds[:-1]
+
+    @property
+    def returned(self) -> CaseRound | None:
+        """The round that just sent the item back, while the step it went back to is still open."""
+        if len(self.rounds) < 2 or self.rounds[-1].entries or not self.rounds[-2].returned_by:
+            return None
+        return self.rounds[-2]
 
     @property
     def empty(self) -> bool:
@@ -159,6 +172,14 @@ class _Reader:
         return self.entry(completed, model, values)
 
 
+def _reasons(entry: CaseEntry, labels: dict[str, FormField]) -> tuple[CaseValue, ...]:
+    """The values the step had to give because of its answer: fields required only if that answer was chosen."""
+    answers = {value.name: value.value for value in entry.values}
+    return tuple(value for value in entry.values if (form_field := labels.get(value.name)) is not None
+                 and form_field.required_if is not None
+                 and answers.get(form_field.required_if[0]) == form_field.required_if[1])
+
+
 def build_case_file(ctx: EngineContext, session: Session, instance: Instance) -> CaseFile:
     reader = _Reader(ctx, session, instance)
     events = list(session.scalars(select(Event).where(Event.instance_id == instance.id).order_by(Event.id)))
@@ -169,14 +190,16 @@ def build_case_file(ctx: EngineContext, session: Session, instance: Instance) ->
     rounds: list[CaseRound] = []
     entries: list[CaseEntry] = []
     done: set[str | None] = set()  # the steps completed in this round: one ready again starts the next round
-    last_flow: str | None = None
+    decision: dict[str, Any] = {}
     for event in events:
         if event.type == "instance_started" and instance.parent_id is not None:
             plan = reader.plan_entry(event)
         elif event.type == "gateway_decision":
-            last_flow = event.payload.get("flow")
+            decision = event.payload
         elif event.type == "task_ready" and event.payload.get("spec") in done:
-            rounds.append(CaseRound(len(rounds) + 1, tuple(entries), last_flow))
+            reasons = _reasons(entries[-1], reader.labels) if entries else ()
+            rounds.append(CaseRound(len(rounds) + 1, tuple(entries), decision.get("flow"),
+                                    decision.get("gateway_name"), reasons))
             entries, done = [], set()
         elif event.type == "task_completed":
             mine = tuple(a for a in files if a.task_id == event.task_id)

@@ -79,17 +79,21 @@ def _graph(table: SopTable) -> _Graph:
             exits.append((row, task))
     graph.nodes.append(end)
     graph.flows.append(Flow("Flow_Start", start, entry[rows[0].number]))
-    order = {row.number: index for index, row in enumerate(rows)}
     for row, source in exits:
         if not row.question:
             graph.flows.append(Flow(f"Flow_{row.number}", source, entry[row.if_yes]))
             continue
         for answer, target in ((YES, row.if_yes), (NO, row.if_no)):
-            back = target is not None and order[target] <= order[row.number]
             graph.flows.append(Flow(f"Flow_{row.number}_{answer.capitalize()}", source, entry[target],
                                     name=answer.capitalize(), condition=f'{_decision_field(row)} == "{answer}"',
-                                    loop_back=back))
+                                    loop_back=_goes_back(table, row, target)))
     return graph
+
+
+def _goes_back(table: SopTable, row: TableRow, target: int | None) -> bool:
+    """Whether an answer of `row` sends the case back to itself or an earlier row (a loop: `putaran_ulang`)."""
+    order = [r.number for r in table.rows]
+    return target is not None and order.index(target) <= order.index(row.number)
 
 
 def _decision_field(row: TableRow) -> str:
@@ -103,7 +107,7 @@ def _properties(parent: etree._Element, values: list[tuple[str, str]]) -> None:
         etree.SubElement(holder, f"{{{SPIFF_NS}}}property", name=name, value=value)
 
 
-def _task_properties(row: TableRow, first: bool, per_office: bool) -> list[tuple[str, str]]:
+def _task_properties(row: TableRow, first: bool, per_office: bool, sends_back: bool) -> list[tuple[str, str]]:
     """The row's properties; the first step names the case (its subject, shown in every list) and, when an
     office's own lane works on it later, its office (that lane sees its own office's cases only)."""
     values = [("langkah", str(row.number)), ("kelengkapan", row.requirement), ("output", row.output),
@@ -118,8 +122,9 @@ def _task_properties(row: TableRow, first: bool, per_office: bool) -> list[tuple
         values.append((COUNTING, WORKING_DAYS))
     if row.question:
         field_name = _decision_field(row)
+        reason = f"required if {field_name}={NO}" if sends_back else "optional"  # the next step reads why
         values += [(f"form.{field_name}", f"choice:{YES}=Ya,{NO}=Tidak|required|{row.question}"),
-                   (f"form.alasan_{row.number}", "longtext|optional|Alasan atau keterangan")]
+                   (f"form.alasan_{row.number}", f"longtext|{reason}|Alasan atau keterangan")]
     else:
         values.append((f"form.catatan_{row.number}", "longtext|optional|Catatan"))
     return [(name, value) for name, value in values if value]
@@ -130,6 +135,7 @@ def generate_diagram(table: SopTable, office_lanes: Collection[str] = ()) -> byt
     confined to one office (`office_lanes`), the first row asks which office the case belongs to."""
     process_id = process_id_of(table.name)
     per_office = any(row.lane in office_lanes for row in table.rows)
+    sending_back = {row.number for row in table.rows if row.question and _goes_back(table, row, row.if_no)}
     graph = _graph(table)
     root = etree.Element(f"{{{BPMN_NS}}}definitions", nsmap=NSMAP, id=f"Definitions_{process_id}",
                          targetNamespace="http://ppid.tanjabtimkab.go.id/sopflow", exporter="sopflow",
@@ -151,7 +157,8 @@ def generate_diagram(table: SopTable, office_lanes: Collection[str] = ()) -> byt
         if node.name:
             element.set("name", node.name)
         if node.row is not None:
-            _properties(element, _task_properties(node.row, node.row == table.rows[0], per_office))
+            _properties(element, _task_properties(node.row, node.row == table.rows[0], per_office,
+                                                  node.row.number in sending_back))
         elements[node.id] = element
     for flow in graph.flows:
         etree.SubElement(elements[flow.source.id], f"{{{BPMN_NS}}}outgoing").text = flow.id

@@ -95,7 +95,8 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     # Back at step 2: the reasons are shown to the pembantu, the earlier entry is kept.
     open_from_inbox(pembantu, live_server, "2")
     returned = pembantu.locator("#returned-reasons")
-    expect(returned).to_contain_text("Dikembalikan karena Belum sesuai")
+    expect(returned).to_contain_text("Dikembalikan di langkah 3 (Hasil verifikasi? Belum sesuai) "
+                                     "Alasan belum sesuai:")
     expect(returned).to_contain_text(REASONS)
     expect(pembantu.locator('[name="pejabat_penguasa"]')).to_have_value(flow.STEP_2["pejabat_penguasa"])
     pembantu.locator('[name="ringkasan"]').fill("Realisasi anggaran semester I per program, dengan SK terlampir.")

@@ -52,7 +52,7 @@ def test_step_6_refuses_a_404_and_sends_the_item_back_to_step_4_with_the_reason(
     plid.goto(f"{live_server.url}/tasks/{step_4.id}")
     expect(plid.locator("h1")).to_contain_text("Langkah 4")
     expect(plid.locator("#returned-reasons")).to_have_text(
-        f"Dikembalikan karena halaman publik tidak dapat diakses: {REASON}")
+        f"Dikembalikan di langkah 6 (Dapat diakses? Tidak) Alasan dikembalikan ke langkah 4: {REASON}")
     plid.screenshot(path=str(SCREENSHOTS / f"{width}-02-kembali-ke-langkah-4.png"), full_page=True)
 
     plid.goto(f"{live_server.url}/publications/{instance_id}")  # the diagram draws the new decision and loop

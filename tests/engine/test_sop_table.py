@@ -77,6 +77,8 @@ def test_the_seed_table_runs_end_to_end_with_its_loop_and_a_breach(ctx: EngineCo
         data: dict[str, object] = {"opd": "Dinas Kesehatan", "judul": "Profil OPD"} if step == 1 else {}
         if step in answers:
             data[f"keputusan_{step}"] = answers[step].pop(0)
+            if data[f"keputusan_{step}"] == "tidak":
+                data[f"alasan_{step}"] = "Ringkasan belum lengkap."
         _complete(ctx, item, **data)
     assert walked == [1, 2, 3, 2, 3, 4, 5, 6, 7]
     with ctx.db.session() as session:

@@ -112,7 +112,8 @@ def test_belum_sesuai_returns_the_item_to_step_2_with_the_reasons_shown_to_the_p
     pembantu = people("pembantu.dinkes")
     form = pembantu.get(f"/tasks/{again.id}")
     returned = page(form).xpath('//*[@id="returned-reasons"]')
-    assert returned and "Dikembalikan karena Belum sesuai" in returned[0].text_content()
+    assert returned and ("Dikembalikan di langkah 3 (Hasil verifikasi? Belum sesuai) Alasan belum sesuai:"
+                         in returned[0].text_content())
     assert reasons in returned[0].text_content()
     notes = text_of(pembantu.get("/notifications"))
     assert "Dikembalikan: langkah 2" in notes

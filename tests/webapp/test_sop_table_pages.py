@@ -127,3 +127,12 @@ def test_a_working_day_step_shows_its_time_standard_in_working_days(client: Flas
     shown = text_of(client.get(f"/tasks/{search.id}"))
     assert "Standar waktu10 hari kerja" in shown  # <dt>/<dd>
     assert "Batas waktu7 Desember 2026 09.00 WIB" in shown  # Monday 23 November + 10 working days
+    # Tidak at "Jawaban lengkap?" sends the request back to step 2, with the reason the deciding step had to give.
+    instances.complete_task(engine_ctx, search.id, {"keputusan_2": "tidak"}, "pembantu.dinkes")
+    [check] = task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=instance.id))
+    instances.complete_task(engine_ctx, check.id, {"keputusan_4": "tidak", "alasan_4": "Lampiran data kurang."},
+                            "ppid.utama")
+    [again] = task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=instance.id))
+    notice = page(client.get(f"/tasks/{again.id}")).xpath('normalize-space(//*[@id="returned-reasons"])')
+    assert notice == ("Dikembalikan di langkah 4 (Jawaban lengkap? Tidak) Alasan atau keterangan: "
+                      "Lampiran data kurang.")

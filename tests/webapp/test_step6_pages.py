@@ -74,7 +74,7 @@ def test_tidak_returns_the_item_to_step_4_which_shows_the_reason(people: People,
     [step_4] = flow.open_tasks(engine_ctx, instance_id)
     assert step_4.spec_id == "Task_4_Unggah"
     notice = page(plid.get(f"/tasks/{step_4.id}")).xpath('normalize-space(//*[@id="returned-reasons"])')
-    assert notice == ("Dikembalikan karena halaman publik tidak dapat diakses: "
+    assert notice == ("Dikembalikan di langkah 6 (Dapat diakses? Tidak) Alasan dikembalikan ke langkah 4: "
                       + flow.TIDAK_DAPAT_DIAKSES["alasan_tidak_diakses"])
 
 
