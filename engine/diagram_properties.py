@@ -32,6 +32,11 @@ COUNTING, WORKING_DAYS = "hitungan_waktu", "hari_kerja"
 ENGINE_STARTED = "otomatis"
 
 
+# What a person reads for each choice value (the panel's select, the SOP document).
+CHOICE_LABELS = {ENGINE_STARTED: "Otomatis, oleh sopflow", MONTHLY_EVALUATION: "Evaluasi bulanan", LOOP_BACK: "Ya",
+                 WORKING_DAYS: "Hari kerja"}
+
+
 @dataclass(frozen=True)
 class PropertySpec:
     name: str  # for a prefix, the prefix with its dot ("form.")
@@ -66,6 +71,13 @@ REGISTRY: tuple[PropertySpec, ...] = (
     PropertySpec("putaran_ulang", Kind.CHOICE, (SEQUENCE_FLOW,), "Mengembalikan ke langkah sebelumnya",
                  choices=(LOOP_BACK,)),
 )
+
+
+def panel_registry() -> list[dict[str, object]]:
+    """The registry as the modeler's properties panel reads it."""
+    return [{"name": spec.name, "kind": spec.kind.value, "elements": list(spec.elements), "label": spec.label,
+             "prefix": spec.prefix, "choices": [[code, CHOICE_LABELS.get(code, code)] for code in spec.choices]}
+            for spec in REGISTRY]
 
 
 def spec_of(name: str) -> PropertySpec | None:

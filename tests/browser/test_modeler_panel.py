@@ -84,6 +84,28 @@ def test_working_days_typed_in_the_panel_are_kept_as_working_days_and_dropped_ag
     assert task and "hitungan_waktu" not in task.group(0) and 'value="PT2H"' in task.group(0)
 
 
+def test_the_panel_offers_what_the_registry_declares_on_flows_and_steps(
+        sign_in: Callable[[str], Page], live_server: LiveServer) -> None:
+    page = _modeler(sign_in, live_server, 1366)
+    flow = page.locator(".djs-element[data-element-id=Flow_Dikembalikan]")
+    box = flow.bounding_box()
+    assert box is not None  # its middle segment runs at 360 of 185..435 in the diagram
+    flow.click(position={"x": box["width"] / 2, "y": box["height"] * 0.7}, force=True)
+    loop = page.locator("select[name=sopflow-putaran_ulang]")
+    expect(loop).to_have_value("ya")
+    expect(page.locator("[data-entry-id=sopflow-putaran_ulang] label")).to_have_text(
+        "Mengembalikan ke langkah sebelumnya")
+    loop.select_option("")
+    xml = _saved_draft(page, live_server)
+    flow_xml = re.search(r'<bpmn:sequenceFlow id="Flow_Dikembalikan".*?</bpmn:sequenceFlow>', xml, re.S)
+    assert flow_xml and "putaran_ulang" not in flow_xml.group(0)
+    page.click(".djs-element[data-element-id=Task_6_Pastikan_Tayang]")
+    expect(page.locator("input[name=sopflow-periksa_tautan]")).to_have_value("tautan_publik")
+    marker = page.locator("select[name=sopflow-penanda]")
+    expect(marker.locator("option")).to_have_text(["—", "Evaluasi bulanan"])
+    _shot(page, "registry_entries_1366")
+
+
 def test_a_form_field_added_in_the_table_is_saved_in_the_diagram_format(
         sign_in: Callable[[str], Page], live_server: LiveServer) -> None:
     page = _modeler(sign_in, live_server, 1366)

@@ -64,7 +64,8 @@ function status(text, kind) {
 
 async function init(data) {
   labels = data.labels;
-  Object.assign(config, { labels, identity: data.identity, csrf: data.csrf, durationUrl: data.urls.duration });
+  Object.assign(config, { labels, identity: data.identity, registry: data.registry || [], csrf: data.csrf,
+    durationUrl: data.urls.duration });
   const modeler = new Modeler({
     container: "#canvas",
     propertiesPanel: { parent: "#properties" },

@@ -9,7 +9,10 @@ import { is, getBusinessObject } from "bpmn-js/lib/util/ModelUtil";
 import { getProperty, propertiesOf, replaceProperties, setProperty } from "./modeler_properties";
 import { isoWords } from "./modeler_time";
 
-export const config = { labels: {}, identity: [], csrf: "", durationUrl: "" };
+export const config = { labels: {}, identity: [], registry: [], csrf: "", durationUrl: "" };
+// Properties with an entry of their own above; every other property of the registry (engine/diagram_properties.py)
+// gets a plain entry by its kind, so the panel offers exactly what sopflow reads.
+const OWN_ENTRIES = new Set(["langkah", "kelengkapan", "output", "standar_waktu", "hitungan_waktu"]);
 const pendingEdits = new Set();
 
 /** Resolves when every edit sent to the server (a time standard being parsed) has reached the diagram. */
@@ -48,6 +51,27 @@ function PropertyEntry({ element, id, name, label }) {
     getValue: () => getProperty(bo, name),
     setValue: (value) => setProperty(injector, element, bo, name, (value || "").trim()),
   });
+}
+
+function ChoiceEntry({ element, id, name, label, choices }) {
+  const injector = useService("injector");
+  const bo = element.businessObject.processRef || getBusinessObject(element);
+  const value = getProperty(bo, name);
+  const options = [["", "—"], ...choices, ...(value && !choices.some(([code]) => code === value) ? [[value, value]] : [])];
+  return h("div", { class: "bio-properties-panel-entry", "data-entry-id": id }, [
+    h("label", { for: id, class: "bio-properties-panel-label" }, label),
+    h("select", { id, name: id, class: "bio-properties-panel-input",
+      onChange: (e) => setProperty(injector, element, bo, name, e.target.value) },
+    options.map(([code, text]) => h("option", { value: code, selected: code === value }, text))),
+  ]);
+}
+
+/** The registry's entries for an element of this BPMN kind ("userTask", "sequenceFlow", "process"). */
+function registryEntries(kind) {
+  return config.registry.filter((spec) => spec.elements.includes(kind) && !spec.prefix
+    && (kind !== "userTask" || !OWN_ENTRIES.has(spec.name)))
+    .map((spec) => entry(`sopflow-${spec.name.replace(/\./g, "-")}`, spec.kind === "choice" ? ChoiceEntry : PropertyEntry,
+      { name: spec.name, label: spec.label, choices: spec.choices }));
 }
 
 function LaneEntry({ element, id }) {
@@ -213,10 +237,14 @@ class SopflowPropertiesProvider {
           entry("sopflow-kelengkapan", PropertyEntry, { name: "kelengkapan", label: labels.requiredInput }),
           entry("sopflow-output", PropertyEntry, { name: "output", label: labels.output }),
           entry("sopflow-langkah", PropertyEntry, { name: "langkah", label: labels.step }),
+          ...registryEntries("userTask"),
         ] });
+      } else if (is(element, "bpmn:SequenceFlow") && registryEntries("sequenceFlow").length) {
+        groups.unshift({ id: "sopflow", label: labels.flow, shouldOpen: true, entries: registryEntries("sequenceFlow") });
       } else if (is(element, "bpmn:Process") || (is(element, "bpmn:Participant") && element.businessObject.processRef)) {
-        groups.unshift({ id: "sopflow-identity", label: labels.identity, shouldOpen: true, entries: config.identity.map(
-          ([name, label]) => entry(`sopflow-${name.replace(/\./g, "-")}`, PropertyEntry, { name, label })) });
+        groups.unshift({ id: "sopflow-identity", label: labels.identity, shouldOpen: true, entries: [
+          ...config.identity.map(([name, label]) => entry(`sopflow-${name.replace(/\./g, "-")}`, PropertyEntry, { name, label })),
+          ...registryEntries("process")] });
       }
       return groups;
     };

@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from engine import drafts, durations, interchange, migration, versions
+from engine.diagram_properties import panel_registry
 from engine.errors import SopflowError
 from engine.policy import Ability
 from engine.sop_document import IDENTITY_FIELDS, IDENTITY_PREFIX, SECTION_FIELDS, build_sop_document
@@ -91,10 +92,12 @@ def editor(process_id: str) -> str:
         "identity": _("SOP identity"),
         "group": _("Step"),
         "noteRequired": _("Write a note: what changed and why."),
+        "flow": _("Sequence flow"),
     }
     identity = [(f"{IDENTITY_PREFIX}{key}", label) for key, label in (*IDENTITY_FIELDS, *SECTION_FIELDS)]
     return render_template("modeler/editor.html", process_id=process_id, diagram=diagram,
-                           problems=[p.as_dict() for p in result.problems], labels=labels, identity=identity)
+                           problems=[p.as_dict() for p in result.problems], labels=labels, identity=identity,
+                           registry=panel_registry())
 
 
 @bp.post("/duration")
