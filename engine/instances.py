@@ -23,7 +23,7 @@ from engine.offices import active_office_names
 from engine.policy import Ability, Person
 from engine.spiff import load_workflow
 from engine.stepping import enter_step_data
-from engine.store import OPEN_STATUSES, Event, Instance, User, WorkItem
+from engine.store import OPEN_STATUSES, Definition, Event, Instance, User, WorkItem
 from engine.users import SYSTEM_ACTOR, get_user
 
 T = TypeVar("T")
@@ -70,12 +70,15 @@ def start_instance(ctx: EngineContext, process_id: str, actor: str = SYSTEM_ACTO
     return execution.instance
 
 
-def may_start(ctx: EngineContext, process_id: str, person: Person) -> bool:
-    """Whether `person` may start the newest version of a process by hand (the role of its start lane)."""
+def startable_processes(ctx: EngineContext, person: Person) -> list[tuple[str, str]]:
+    """(process id, name) of every deployed process `person` may start by hand: neither started by the engine nor
+    by its own calendar (those have their own controls), and the role of its start lane."""
     with ctx.db.session() as session:
-        model = process_model(ctx, session, latest_definition(session, process_id).id)
-    role = ctx.policy.lane_roles.get(model.start_lane) if model.start_lane else None
-    return not model.engine_started and ctx.policy.may_work(person, role, None)
+        process_ids = sorted(set(session.scalars(select(Definition.process_id))))
+        models = [process_model(ctx, session, latest_definition(session, pid).id) for pid in process_ids]
+    return [(model.process_id, model.name) for model in models if model.start_cycle is None
+            and not model.engine_started and ctx.policy.may_work(person, ctx.policy.lane_roles.get(
+                model.start_lane or ""), None)]
 
 
 def _open_item(session: Session, task_id: str) -> WorkItem:

@@ -54,7 +54,7 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     # Step 1, PPID Utama: a plan of one item.
     utama = sign_in("ppid.utama")
     utama.goto(f"{live_server.url}/publications")
-    utama.locator("#start-publication").click()
+    utama.locator("#start-ppid_publikasi").click()
     expect(utama.locator("h1")).to_contain_text("Langkah 1")
     utama.locator('[name="rencana_unggahan-0-judul"]').fill(TITLE)
     utama.locator('[name="rencana_unggahan-0-ringkasan"]').fill("Realisasi anggaran semester I.")

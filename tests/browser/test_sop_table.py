@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine import instances, task_list
+from engine import task_list
 from engine.sop_generator import process_id_of
 from tests.browser.conftest import LiveServer
 from tests.conftest import ROOT
@@ -69,9 +69,15 @@ def test_the_process_owner_turns_the_seed_table_into_a_deployed_process(
     page.fill("#deploy-note", "SOP dari tabel Permenpan")
     page.click("#deploy")
     expect(page.locator("#modeler-status")).to_have_text("Diterapkan sebagai versi 1.")
-    instance = instances.start_instance(ctx, process_id, "ppid.utama")
-    [first] = task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance.id))
-    assert (first.step, first.lane, first.time_standard) == ("1", "PPID Utama", "PT15M")
+    # PPID Utama starts it from the publications page and lands on its first step.
+    utama = sign_in("ppid.utama")
+    utama.goto(f"{base}/publications")
+    utama.click(f"#start-{process_id}")
+    expect(utama.locator(".flash-success")).to_have_text(f"{NAME} dimulai.")
+    expect(utama.locator("h1")).to_contain_text("Langkah 1")
+    expect(utama.locator("[name=judul]")).to_be_visible()
+    [first] = task_list.list_tasks(ctx, task_list.TaskFilter(lane="PPID Utama"))
+    assert (first.step, first.time_standard) == ("1", "PT15M")
 
 
 @pytest.mark.parametrize("width", [1366, 390])

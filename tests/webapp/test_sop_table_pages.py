@@ -15,10 +15,10 @@ from engine import definitions, instances, task_list
 from engine.context import EngineContext
 from engine.sop_generator import generate_diagram, process_id_of, table_lanes
 from engine.sop_table import COLUMNS, IDENTITY, file_cells, read_file
-from engine.store import Draft, Event
+from engine.store import Draft, Event, Instance
 from tests.conftest import ROOT
 from tests.webapp.conftest import csrf_token, login, post
-from tests.webapp.pages import flash_messages, page, text_of
+from tests.webapp.pages import People, flash_messages, page, text_of
 
 SEED = ROOT / "examples" / "sop" / "ppid_publikasi.csv"
 SEED_NAME = "Pengelolaan Konten Website dan Layanan Informasi"
@@ -136,3 +136,24 @@ def test_a_working_day_step_shows_its_time_standard_in_working_days(client: Flas
     notice = page(client.get(f"/tasks/{again.id}")).xpath('normalize-space(//*[@id="returned-reasons"])')
     assert notice == ("Dikembalikan di langkah 4 (Jawaban lengkap? Tidak) Alasan atau keterangan: "
                       "Lampiran data kurang.")
+
+
+def test_a_deployed_table_is_started_from_the_publications_page_by_its_first_lane(
+        people: People, engine_ctx: EngineContext) -> None:
+    path = ROOT / "examples" / "sop" / "layanan_permohonan_informasi.csv"
+    lanes, office_lanes = table_lanes(engine_ctx.settings)
+    table = read_file(path.name, path.read_bytes(), lanes, office_lanes)
+    definitions.deploy(engine_ctx, generate_diagram(table, office_lanes), "pemilik.proses", note="dari tabel")
+    process_id = process_id_of(table.name)
+    plid, pembantu = people("plid.utama"), people("pembantu.dinkes")
+    offered = page(plid.get("/publications")).xpath('//section[@id="start"]//button/@id')
+    assert offered == [f"start-{process_id}"]  # the plan starts in PPID Utama's lane, the request in PLID's
+    assert page(pembantu.get("/publications")).xpath('//section[@id="start"]') == []
+    refused = post(pembantu, "/publications", {"process": process_id})
+    assert refused.status_code == 403
+    assert post(plid, "/publications", {}).status_code == 400
+    started = post(plid, "/publications", {"process": process_id})
+    assert started.status_code == 302 and "/tasks/" in started.headers["Location"]
+    with engine_ctx.db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Instance).where(
+            Instance.process_id == process_id)) == 1

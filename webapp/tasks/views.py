@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from engine import attachments, case_file, comments, inbox, incidents, instance_view, notices, offices, task_list
 from engine import instances as instance_service
 from engine.attachments import RefusedUpload
-from engine.errors import InvalidInput, InvalidTaskData, NotAllowed, TaskConflict
+from engine.errors import InvalidInput, InvalidTaskData, NotAllowed, SopflowError, TaskConflict
 from engine.forms import DIP_CLASSES
 from engine.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.policy import Ability
@@ -20,11 +20,11 @@ from engine.store import OPEN_STATUSES, WorkItem
 from webapp.auth import requires
 from webapp.context import engine
 from webapp.errors import translated
+from webapp.formatting import process_name
 from webapp.tasks import bp
 from webapp.tasks.binding import choice_label, form_data
 from webapp.tasks.supervision import periodic_panel, supervision_panel
 
-PUBLICATION_PROCESS = "ppid_publikasi"
 MAX_PAGE = 100_000
 
 
@@ -268,18 +268,21 @@ def instances() -> str:
     )
     rows, total = inbox.list_instances(ctx, query)
     pages = max(1, -(-total // query.per_page))
-    may_start = instance_service.may_start(ctx, PUBLICATION_PROCESS, current_user)
     return render_template("tasks/instances.html", rows=rows, total=total, query=query, pages=pages,
-                           may_start=may_start, now=ctx.clock.now(), periodic=periodic_panel())
+                           startable=instance_service.startable_processes(ctx, current_user), now=ctx.clock.now(),
+                           periodic=periodic_panel())
 
 
 @bp.post("/publications")
 @requires(Ability.WORK)
 def start() -> Response:
     ctx = engine()
-    instance = instance_service.start_instance(ctx, PUBLICATION_PROCESS, current_user.username)
+    process_id = request.form.get("process", "")
+    if not process_id:
+        raise SopflowError(_("Choose the process to start."))
+    instance = instance_service.start_instance(ctx, process_id, current_user.username)
     first = task_list.list_tasks(ctx, task_list.TaskFilter(instance_id=instance.id))
-    flash(_("A new publication plan was started."), "success")
+    flash(_("%(name)s was started.", name=process_name(process_id)), "success")
     if first:
         return redirect(url_for("tasks.task", task_id=first[0].id))
     return redirect(url_for("tasks.publication", instance_id=instance.id))
