@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from engine.errors import InvalidTaskData
 
 FIELD_PREFIX = "form."
-SIMPLE_KINDS = ("text", "longtext", "url", "date", "nip", "check", "items")
+SIMPLE_KINDS = ("text", "longtext", "url", "date", "nip", "check", "items", "office")  # office: an active OPD
 DIP_CLASSES = ("berkala", "serta_merta", "setiap_saat", "dikecualikan")
 ITEM_REQUIRED_KEYS = ("judul", "opd", "kelas_dip", "tanggal_target")
 ITEM_KEYS = (*ITEM_REQUIRED_KEYS, "ringkasan")
@@ -180,6 +180,8 @@ def _check_value(field: FormField, value: Any, rules: ItemRules | None) -> tuple
             return value, FieldError("must be an http(s) address")
     if field.kind == "date" and not _is_date(value):
         return value, FieldError("must be a date (YYYY-MM-DD)")
+    if field.kind == "office" and rules is not None and value not in rules.offices:
+        return value, FieldError("unknown office %(name)s; choose one from the list", {"name": value})
     if field.kind == "nip":
         value = value.replace(" ", "")
         if not value.isdigit() or len(value) != NIP_DIGITS:

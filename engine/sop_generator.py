@@ -117,7 +117,7 @@ def _task_properties(row: TableRow, first: bool, per_office: bool, sends_back: b
     if first:
         values.append((f"form.{SUBJECT_FIELD}", "text|required|Perihal"))
     if first and per_office:
-        values.append((f"form.{OFFICE_FIELD}", "text|required|OPD penanggung jawab"))
+        values.append((f"form.{OFFICE_FIELD}", "office|required|OPD penanggung jawab"))
     if row.duration.working_days:
         values.append((COUNTING, WORKING_DAYS))
     if row.question:

@@ -120,6 +120,12 @@ def test_a_working_day_step_shows_its_time_standard_in_working_days(client: Flas
     definitions.deploy(engine_ctx, generate_diagram(table, office_lanes), "pemilik.proses", note="dari tabel")
     instance = instances.start_instance(engine_ctx, process_id_of(table.name), "plid.utama")
     [first] = task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=instance.id))
+    login(client, "plid.utama")
+    offices = page(client.get(f"/tasks/{first.id}")).xpath('//select[@name="opd"]/option/text()')
+    assert "Dinas Kesehatan" in offices  # the office is chosen from the active offices
+    typo = post(client, f"/tasks/{first.id}/complete", {"opd": "Dinkes", "judul": "Permohonan data stunting"})
+    assert typo.status_code == 422 and "OPD Dinkes tidak dikenal" in text_of(typo)
+    client.get("/logout")
     instances.complete_task(engine_ctx, first.id, {"opd": "Dinas Kesehatan", "judul": "Permohonan data stunting"},
                              "plid.utama")
     [search] = task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=instance.id))

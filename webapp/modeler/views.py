@@ -79,7 +79,7 @@ def editor(process_id: str) -> str:
         "fieldRequired": _("Required"),
         "fieldChoices": _("Choices, separated by ;"),
         "kinds": [("text", _("Text")), ("longtext", _("Long text")), ("url", _("Link")), ("date", _("Date")),
-                  ("check", _("Checkbox")), ("choice", _("Choice")), ("nip", _("NIP")),
+                  ("check", _("Checkbox")), ("choice", _("Choice")), ("nip", _("NIP")), ("office", _("Office (OPD)")),
                   ("items", _("List of information items"))],
         "required": _("Required"),
         "optional": _("Not required"),
