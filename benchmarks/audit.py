@@ -25,13 +25,15 @@ from sqlalchemy import func, insert, select, update
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import definitions, offices, schema, users  # noqa: E402
-from engine.audit_chain import verify_all  # noqa: E402
-from engine.audit_replay import replay_instance  # noqa: E402
+from engine import schema  # noqa: E402
+from engine.audit.audit_chain import verify_all  # noqa: E402
+from engine.audit.audit_replay import replay_instance  # noqa: E402
+from engine.audit.events import GENESIS, content_digest, global_digest  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
-from engine.events import GENESIS, content_digest, global_digest  # noqa: E402
+from engine.diagrams import definitions  # noqa: E402
+from engine.people import offices, users  # noqa: E402
 from engine.store import Event, EventChainHead, Instance  # noqa: E402
 from handlers import HANDLERS  # noqa: E402
 from tests.engine.flow import (  # noqa: E402

@@ -31,10 +31,13 @@ from sqlalchemy import insert, select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import definitions, instances, offices, schema, task_list, users  # noqa: E402
+from engine import schema  # noqa: E402
 from engine.clock import ManualClock  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
+from engine.diagrams import definitions  # noqa: E402
+from engine.people import offices, users  # noqa: E402
+from engine.runtime import instances, task_list  # noqa: E402
 from engine.store import Instance, WorkItem  # noqa: E402
 from handlers import HANDLERS  # noqa: E402
 from tests.engine.flow import BELUM, DISETUJUI, PLAN, SESUAI, STEP_1, STEP_2, STEP_4, STEP_6  # noqa: E402

@@ -34,11 +34,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine import instances, task_list, users  # noqa: E402
 from engine.config import load_settings  # noqa: E402
 from engine.context import EngineContext  # noqa: E402
-from engine.offices import add_office  # noqa: E402
-from engine.tokens import create_token  # noqa: E402
+from engine.people import users  # noqa: E402
+from engine.people.offices import add_office  # noqa: E402
+from engine.people.tokens import create_token  # noqa: E402
+from engine.runtime import instances, task_list  # noqa: E402
 from handlers import HANDLERS  # noqa: E402
 from tests.engine.flow import STEP_1, STEP_2  # noqa: E402
 

@@ -7,38 +7,32 @@ import contextlib
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from engine.administration import SYSTEM_ACTOR
-from engine.audit_cli import audit_commands
-from engine.cli_accounts import office_commands
+from engine.audit.audit_cli import audit_commands
 from engine.config import Settings, load_settings
 from engine.errors import InvalidTaskData, SopflowError
-from engine.incident_cli import incident_commands
+from engine.people.administration import SYSTEM_ACTOR
+from engine.people.cli_accounts import office_commands
+from engine.runtime.incident_cli import incident_commands
 
 if TYPE_CHECKING:
     from engine.context import EngineContext
+    from engine.runtime.services import Handler
     from engine.store import WorkItem
 
 DEMO_PASSWORD_ENV = "SOPFLOW_DEMO_PASSWORD"
 DEMO_DATA = Path(__file__).resolve().parent.parent / "demo.yaml"
 
 
-# Each command imports the engine modules it uses when it runs, so `sopflow validate` starts fast.
-# Other packages add their subcommands here (the web app adds `serve` and `token`), so engine needs no Flask.
-PARSER_EXTENSIONS: list[Callable[[Any], None]] = []
-
-
-def _context(settings: Settings) -> EngineContext:
-    from engine.context import EngineContext
-    from handlers import HANDLERS
-
-    return EngineContext.create(settings, handlers=HANDLERS)
+# Each command imports the engine modules it uses when it runs, so `sopflow validate` starts fast. The caller
+# (the composition root, webapp/cli.py) hands in the service-task handlers and its own subcommands, so the
+# engine imports neither the handlers nor Flask.
 
 
 def _local(settings: Settings, moment: datetime | None) -> str:
@@ -48,7 +42,9 @@ def _local(settings: Settings, moment: datetime | None) -> str:
 def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
     import yaml
 
-    from engine import definitions, offices, schema, users
+    from engine import schema
+    from engine.diagrams import definitions
+    from engine.people import offices, users
 
     schema.upgrade(ctx.settings.database_url)
     print(f"schema up to date: {ctx.settings.database_url}")
@@ -73,7 +69,7 @@ def cmd_init(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import definitions
+    from engine.diagrams import definitions
 
     deployment = definitions.deploy_file(ctx, Path(args.file), args.actor, args.note)
     d = deployment.definition
@@ -82,7 +78,7 @@ def cmd_deploy(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_start(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import instances
+    from engine.runtime import instances
 
     instance = instances.start_instance(ctx, args.process, args.actor)
     print(f"instance {instance.id} of {instance.process_id} started; waiting for: {instance.current_task or '-'}")
@@ -110,7 +106,7 @@ def _print_tasks(settings: Settings, items: list[WorkItem], now: datetime) -> No
 
 
 def cmd_tasks(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import task_list
+    from engine.runtime import task_list
 
     query = task_list.TaskFilter(lane=args.lane, opd=args.opd, instance_id=args.instance, overdue=args.overdue)
     _print_tasks(ctx.settings, task_list.list_tasks(ctx, query), ctx.clock.now())
@@ -127,7 +123,7 @@ def _json_object(text: str) -> dict[str, Any]:
 
 
 def cmd_complete(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import instances
+    from engine.runtime import instances
 
     item = instances.complete_task(ctx, args.task, _json_object(args.data), args.actor)
     state = instances.get_instance(ctx, item.instance_id).instance
@@ -135,28 +131,28 @@ def cmd_complete(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_claim(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import instances
+    from engine.runtime import instances
 
     item = instances.claim_task(ctx, args.task, args.actor)
     print(f"{item.name!r} claimed by {item.claimed_by}")
 
 
 def cmd_release(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import instances
+    from engine.runtime import instances
 
     item = instances.release_task(ctx, args.task, args.actor)
     print(f"{item.name!r} released")
 
 
 def cmd_cancel(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import instances
+    from engine.runtime import instances
 
     instance = instances.cancel_instance(ctx, args.instance, args.actor, args.reason)
     print(f"instance {instance.id} cancelled")
 
 
 def cmd_show(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import instances
+    from engine.runtime import instances
 
     state = instances.get_instance(ctx, args.instance)
     inst = state.instance
@@ -169,7 +165,7 @@ def cmd_show(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_fire_due(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import outbox, timers
+    from engine.runtime import outbox, timers
 
     print(f"{timers.fire_due_timers(ctx, 'cli')} timer(s) fired, {outbox.deliver_due(ctx)} mail(s) sent")
 
@@ -179,9 +175,9 @@ def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
 
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    from engine import timers
     from engine.logs import configure_logging
-    from engine.scheduler import TimerScheduler
+    from engine.runtime import timers
+    from engine.runtime.scheduler import TimerScheduler
 
     configure_logging(args.verbose)
     scheduler = TimerScheduler(ctx, BlockingScheduler(timezone="UTC"))
@@ -195,7 +191,7 @@ def cmd_scheduler(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine import users
+    from engine.people import users
 
     password = os.environ.get("SOPFLOW_NEW_PASSWORD")
     if not password:
@@ -209,14 +205,13 @@ def cmd_user_add(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 def cmd_validate(settings: Settings, args: argparse.Namespace) -> None:
     """Needs no database: it runs on the settings alone (see `main`), so it starts fast."""
-    from engine.validation import validate_diagram
-    from handlers import HANDLERS
+    from engine.diagrams.validation import validate_diagram
 
     try:
         xml = Path(args.file).read_bytes()
     except OSError as error:
         raise SopflowError(f"cannot read {args.file}: {error.strerror}") from error
-    result = validate_diagram(xml, settings, set(HANDLERS), Path(args.file).name)
+    result = validate_diagram(xml, settings, set(args.handlers), Path(args.file).name)
     for problem in result.problems:
         print(f"{problem.element_id or '-'}\t{problem.rule}\t{problem.message}")
     if result.problems:
@@ -225,7 +220,7 @@ def cmd_validate(settings: Settings, args: argparse.Namespace) -> None:
 
 
 def cmd_versions(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.versions import list_versions
+    from engine.diagrams.versions import list_versions
 
     for v in list_versions(ctx, args.process):
         print(f"v{v.version}\t{_local(ctx.settings, v.deployed_at)}\t{v.deployed_by}\t{v.running} berjalan\t"
@@ -233,7 +228,7 @@ def cmd_versions(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_diff(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.versions import diff_versions
+    from engine.diagrams.versions import diff_versions
 
     diff = diff_versions(ctx, args.process, args.old, args.new)
     for element in diff.added:
@@ -250,7 +245,7 @@ def cmd_diff(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_migrate(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.migration import migrate_instance
+    from engine.diagrams.migration import migrate_instance
 
     report = migrate_instance(ctx, args.instance, args.to_version, args.actor, dry_run=args.dry_run)
     what = "dry run" if args.dry_run else "migrated"
@@ -283,7 +278,7 @@ def _modeler_commands(sub: Any) -> None:
     migrate.set_defaults(handler=cmd_migrate)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(extensions: Sequence[Callable[[Any], None]]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sopflow", description="Run the PPID SOP as BPMN.")
     parser.add_argument("--config", help="configuration file (default: $SOPFLOW_CONFIG or config.yaml)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -332,16 +327,25 @@ def _parser() -> argparse.ArgumentParser:
     _modeler_commands(sub)
     office_commands(sub)
     incident_commands(sub)
-    for extend in PARSER_EXTENSIONS:
+    for extend in extensions:
         extend(sub)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(argv: Sequence[str] | None, handlers: Mapping[str, Handler],
+         extensions: Sequence[Callable[[Any], None]] = ()) -> int:
+    """Run one command; `handlers` are the service-task handlers by operation name, `extensions` add
+    subcommands to the parser."""
+    args = _parser(extensions).parse_args(argv)
+    args.handlers = handlers
     try:
         settings = load_settings(args.config)
-        args.handler(settings if getattr(args, "settings_only", False) else _context(settings), args)
+        if getattr(args, "settings_only", False):
+            args.handler(settings, args)
+        else:
+            from engine.context import EngineContext
+
+            args.handler(EngineContext.create(settings, handlers=dict(handlers)), args)
     except InvalidTaskData as error:
         details = "; ".join(f"{k}: {v}" for k, v in error.field_errors.items())
         print(f"sopflow: error: {details or error}", file=sys.stderr)
@@ -361,6 +365,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

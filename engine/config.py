@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from engine.calendar import WorkingCalendar
 from engine.errors import ConfigError
+from engine.runtime.calendar import WorkingCalendar
 
 ENV_PREFIX = "SOPFLOW_"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"

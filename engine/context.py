@@ -10,16 +10,17 @@ from typing import TYPE_CHECKING, Any
 
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
-from engine.policy import Policy
+from engine.people.policy import Policy
 from engine.store import Database
 
 if TYPE_CHECKING:
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
-    from engine.diagram import ProcessModel
-    from engine.services import ServiceCall
+    from engine.diagrams.diagram import ProcessModel
 
-Handler = Callable[["ServiceCall"], dict[str, Any]]
+# A service-task handler takes an engine.runtime.services.ServiceCall (typed there as `Handler`); the context
+# only holds them, so it needs nothing of the services module.
+AnyHandler = Callable[[Any], dict[str, Any]]
 UrlChecker = Callable[[str], dict[str, Any]]
 TimerListener = Callable[[int, datetime], None]
 
@@ -59,11 +60,11 @@ class EngineContext:
     settings: Settings
     db: Database
     clock: Clock = field(default_factory=SystemClock)
-    handlers: dict[str, Handler] = field(default_factory=dict)
+    handlers: dict[str, AnyHandler] = field(default_factory=dict)
     workflows: WorkflowCache = field(default_factory=WorkflowCache)
     models: dict[int, ProcessModel] = field(default_factory=dict)
     timer_listeners: list[TimerListener] = field(default_factory=list)
-    url_checker: UrlChecker | None = None  # engine.outbound.Outbound(settings.website).check unless injected
+    url_checker: UrlChecker | None = None  # engine.runtime.outbound.Outbound(settings.website).check unless injected
     policy: Policy = field(init=False)
 
     def __post_init__(self) -> None:
@@ -79,10 +80,10 @@ class EngineContext:
         cls,
         settings: Settings,
         clock: Clock | None = None,
-        handlers: dict[str, Handler] | None = None,
+        handlers: dict[str, AnyHandler] | None = None,
         url_checker: UrlChecker | None = None,
     ) -> EngineContext:
-        from engine.outbound import Outbound
+        from engine.runtime.outbound import Outbound
 
         return cls(settings=settings, db=Database(settings.database_url), clock=clock or SystemClock(),
                    handlers=dict(handlers or {}), url_checker=url_checker or Outbound(settings.website).check)

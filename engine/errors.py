@@ -27,7 +27,7 @@ class InvalidDiagram(SopflowError):
 
 class InvalidTaskData(SopflowError):
     """Data submitted for a task does not satisfy what the step requires. `field_errors` maps a field to its
-    error; str() of each error is the English message (see engine.forms.FieldError)."""
+    error; str() of each error is the English message (see engine.diagrams.forms.FieldError)."""
 
     def __init__(self, message: str, field_errors: Mapping[str, object] | None = None, **params: object) -> None:
         super().__init__(message, **params)

@@ -206,7 +206,7 @@ class Event(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
-    # The global chain over all events in id order (see engine.events and EventChainHead).
+    # The global chain over all events in id order (see engine.audit.events and EventChainHead).
     global_prev_hash: Mapped[str] = mapped_column(String(64))
     global_hash: Mapped[str] = mapped_column(String(64))
 

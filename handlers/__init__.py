@@ -7,8 +7,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.context import Handler
-    from engine.services import ServiceCall
+    from engine.runtime.services import Handler, ServiceCall
 
 
 def _on_first_call(module: str, function: str) -> Handler:

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from engine.audit_evaluation import published_items
-from engine.services import ServiceCall
+from engine.audit.audit_evaluation import published_items
+from engine.runtime.services import ServiceCall
 from engine.store import Event, Instance, WorkItem
 
 OPEN = ("ready", "claimed")

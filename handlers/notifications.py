@@ -7,12 +7,12 @@ from typing import Any
 
 from babel.dates import format_datetime
 
-from engine.durations import words
-from engine.events import append_event
-from engine.outbox import deliver, enqueue
-from engine.services import ServiceCall
+from engine.audit.events import append_event
+from engine.diagrams.durations import words
+from engine.people.users import SYSTEM_ACTOR, users_with_role
+from engine.runtime.outbox import deliver, enqueue
+from engine.runtime.services import ServiceCall
 from engine.store import Definition, Notification, OutboxMail, WorkItem
-from engine.users import SYSTEM_ACTOR, users_with_role
 
 
 def _local(moment: datetime | None, call: ServiceCall) -> str:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.execution import begin_instance, latest_definition
-from engine.services import ServiceCall
+from engine.runtime.execution import begin_instance, latest_definition
+from engine.runtime.services import ServiceCall
 
 PROCESS, ENTRIES = "proses", "butir"
 

@@ -21,10 +21,12 @@ import yaml
 from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 
-from engine import definitions, offices, schema, users
+from engine import schema
 from engine.clock import ManualClock
 from engine.config import Settings, SmtpSettings, load_settings
 from engine.context import EngineContext
+from engine.diagrams import definitions
+from engine.people import offices, users
 from handlers import HANDLERS
 from tests.pg_server import free_port, postgres_server
 from tests.website import with_website

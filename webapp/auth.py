@@ -11,10 +11,10 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from engine import users
 from engine.errors import NotAllowed, NotFound
-from engine.login_throttle import ThrottleLimits, attempt_succeeded, begin_attempt
-from engine.policy import Ability
+from engine.people import users
+from engine.people.login_throttle import ThrottleLimits, attempt_succeeded, begin_attempt
+from engine.people.policy import Ability
 from engine.store import User
 from webapp.context import engine
 

@@ -1,4 +1,5 @@
-"""The `sopflow` command with the web app's subcommands: `serve` (waitress, timers in-process) and `token`."""
+"""The `sopflow` command: the engine's commands, given the service-task handlers, with the web app's
+subcommands `serve` (waitress, timers in-process) and `token`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def cmd_serve(ctx: EngineContext, args: argparse.Namespace) -> None:
     import waitress
 
     from engine.logs import configure_logging
-    from engine.scheduler import TimerScheduler
+    from engine.runtime.scheduler import TimerScheduler
     from webapp import create_app
 
     configure_logging(args.verbose)
@@ -33,14 +34,14 @@ def cmd_serve(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_token_create(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.tokens import create_token
+    from engine.people.tokens import create_token
 
     token = create_token(ctx, args.username, args.label, args.expires_days)
     print(token)
 
 
 def cmd_token_list(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.tokens import list_tokens, token_state
+    from engine.people.tokens import list_tokens, token_state
 
     now = ctx.clock.now()
     print("ID\tLABEL\tCREATED\tEXPIRES\tLAST USED\tSTATE")
@@ -51,7 +52,7 @@ def cmd_token_list(ctx: EngineContext, args: argparse.Namespace) -> None:
 
 
 def cmd_token_revoke(ctx: EngineContext, args: argparse.Namespace) -> None:
-    from engine.tokens import revoke_tokens
+    from engine.people.tokens import revoke_tokens
 
     count = revoke_tokens(ctx, args.username, label=args.label)
     print(f"{count} token(s) of {args.username} revoked")
@@ -82,6 +83,8 @@ def add_web_commands(sub: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if add_web_commands not in cli.PARSER_EXTENSIONS:
-        cli.PARSER_EXTENSIONS.append(add_web_commands)
-    return cli.main(argv)
+    """The composition root of the command line: the engine's commands with the service-task handlers and the
+    web app's own commands."""
+    from handlers import HANDLERS
+
+    return cli.main(argv, HANDLERS, [add_web_commands])

@@ -8,8 +8,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from engine.diagrams.validation import DiagramProblems
 from engine.errors import Busy, Bytes, InvalidDiagram, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
-from engine.validation import DiagramProblems
 from webapp.formatting import file_size
 
 STATUS_OF: tuple[tuple[type[SopflowError], int], ...] = (

@@ -10,9 +10,9 @@ from flask import Flask, g
 from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 
-from engine.durations import InvalidDuration, parse_iso
-from engine.forms import humanise
-from engine.versions import list_processes
+from engine.diagrams.durations import InvalidDuration, parse_iso
+from engine.diagrams.forms import humanise
+from engine.diagrams.versions import list_processes
 from webapp.context import engine
 
 DATE_TIME = "d MMMM yyyy HH.mm z"

@@ -8,8 +8,8 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
+from engine.diagrams.sop_document import SopRow, build_sop_document
 from engine.errors import NotFound
-from engine.sop_document import SopRow, build_sop_document
 from webapp.context import engine
 from webapp.formatting import role_label
 

@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
-from engine import passwords, users
-from engine.durations import Duration
+from engine.diagrams.durations import Duration
 from engine.errors import NotAllowed, SopflowError
-from engine.login_throttle import attempt_succeeded, begin_attempt
+from engine.people import passwords, users
+from engine.people.login_throttle import attempt_succeeded, begin_attempt
 from webapp.auth import WebUser, throttle_limits
 from webapp.context import engine
 from webapp.errors import status_of, translated

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine.services import ServiceCall
-from engine.timers import fire_due_timers
+from engine.runtime.services import ServiceCall
+from engine.runtime.timers import fire_due_timers
 from handlers import HANDLERS
 from tests.browser.conftest import LiveServer, open_menu
 from tests.conftest import ROOT

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from playwright.sync_api import Page, expect
 
-from engine import timers
+from engine.runtime import timers
 from tests.browser.conftest import LiveServer
 from tests.webapp.pages import open_task, plan_item, start_items
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine import drafts
+from engine.diagrams import drafts
 from tests.browser.conftest import LiveServer
 
 PROCESS = "ppid_publikasi_item"

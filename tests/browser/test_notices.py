@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine import notices
 from engine.context import EngineContext
-from engine.timers import fire_due_timers
+from engine.runtime import notices
+from engine.runtime.timers import fire_due_timers
 from handlers import HANDLERS
 from tests.browser.conftest import LiveServer
 from tests.conftest import Mailbox

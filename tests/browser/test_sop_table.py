@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from engine import task_list
-from engine.sop_generator import process_id_of
+from engine.diagrams.sop_generator import process_id_of
+from engine.runtime import task_list
 from tests.browser.conftest import LiveServer
 from tests.conftest import ROOT
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine import instances, task_list
 from engine.context import EngineContext
+from engine.runtime import instances, task_list
 from engine.store import Instance, WorkItem
 from tests.website import ADDRESS
 

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from engine.audit_chain import verify_all
-from engine.cli import main
+from engine.audit.audit_chain import verify_all
+from engine.audit.events import GENESIS, content_digest, global_digest
 from engine.context import EngineContext
-from engine.events import GENESIS, content_digest, global_digest
 from engine.store import Event, EventChainHead, Instance
 from tests.conftest import Mailbox
 from tests.engine.flow import start_with_plan
+from webapp.cli import main
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from engine import instances
-from engine.audit_chain import verify_all
+from engine.audit.audit_chain import verify_all
 from engine.context import EngineContext
+from engine.runtime import instances
 from engine.store import Event
 from tests.engine.flow import start_with_plan
 
@@ -59,7 +59,7 @@ def test_a_changed_payload_is_named_as_a_content_break_of_its_instance(ctx: Engi
 
 
 def test_a_rewritten_row_with_a_recomputed_hash_breaks_the_next_link(ctx: EngineContext) -> None:
-    from engine.events import content_digest
+    from engine.audit.events import content_digest
 
     plan = start_with_plan(ctx)
     history = instances.get_instance(ctx, plan.id).history

@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import text
 
-from engine.cli import main
 from engine.context import EngineContext
 from tests.engine.flow import item_instance, start_with_plan
+from webapp.cli import main
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from engine.audit_frames import replay_frames
+from engine.audit.audit_frames import replay_frames
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from tests.engine.flow import BELUM, STEP_2, complete, item_instance, start_with_plan, the_task
@@ -43,8 +43,8 @@ def test_the_completion_frame_lists_the_files_given_with_the_task_and_replay_ign
         ctx: EngineContext, tmp_path: Path) -> None:
     from dataclasses import replace
 
-    from engine import attachments, comments
-    from engine.audit_replay import replay_instance
+    from engine.audit.audit_replay import replay_instance
+    from engine.runtime import attachments, comments
 
     uploads = replace(ctx, settings=replace(ctx.settings, upload_dir=tmp_path))
     plan = start_with_plan(uploads)

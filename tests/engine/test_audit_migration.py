@@ -9,10 +9,10 @@ from alembic import command
 from sqlalchemy import JSON, column, create_engine, insert, table, text
 from sqlalchemy.exc import DBAPIError
 
-from engine.audit_chain import verify_all
+from engine.audit.audit_chain import verify_all
+from engine.audit.events import GENESIS, content_hash
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.events import GENESIS, content_hash
 from engine.schema import alembic_config
 from engine.store import UTCDateTime
 from tests.conftest import Mailbox, make_settings

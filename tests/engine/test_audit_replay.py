@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
-from engine import instances, task_list
-from engine.audit_replay import replay_instance
+from engine.audit.audit_replay import replay_instance
 from engine.clock import ManualClock
 from engine.context import EngineContext
+from engine.runtime import instances, task_list
 from engine.store import Instance
 from tests.engine.flow import (
     BELUM,
@@ -68,7 +68,7 @@ def test_a_running_item_and_a_cancelled_one_replay_to_their_stored_state(ctx: En
     clock.advance(timedelta(minutes=30))
     instances.cancel_instance(ctx, cancelled.id, "ppid.utama", "Item ditarik dari rencana.")
     clock.advance(timedelta(hours=2))  # step 3 breaches while it is claimed; nobody loads the instance
-    from engine.timers import fire_due_timers
+    from engine.runtime.timers import fire_due_timers
 
     fire_due_timers(ctx)
     for instance_id in (running.id, cancelled.id):
@@ -124,7 +124,7 @@ def test_a_deleted_completion_makes_the_replay_diverge_at_the_next_event(ctx: En
 
 def test_a_monitoring_run_started_by_its_timer_replays_with_its_recorded_service_result(
         ctx: EngineContext, clock: ManualClock) -> None:
-    from engine.timers import fire_due_timers
+    from engine.runtime.timers import fire_due_timers
     from tests.conftest import JAKARTA
 
     clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=JAKARTA))

@@ -7,14 +7,14 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from engine import instances, task_list
-from engine.audit_evaluation import evaluation_csv, monthly_evaluation, parse_month
-from engine.audit_records import instance_record
-from engine.audit_reports import breach_rates, heat_class, percentile, time_standard_report
+from engine.audit.audit_evaluation import evaluation_csv, monthly_evaluation, parse_month
+from engine.audit.audit_records import instance_record
+from engine.audit.audit_reports import breach_rates, heat_class, percentile, time_standard_report
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import SopflowError
-from engine.timers import fire_due_timers
+from engine.runtime import instances, task_list
+from engine.runtime.timers import fire_due_timers
 from tests.conftest import JAKARTA, START
 from tests.engine.flow import (
     BELUM,

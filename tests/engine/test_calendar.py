@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.calendar import WorkingCalendar
+from engine.runtime.calendar import WorkingCalendar
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 WORKING = WorkingCalendar(JAKARTA, working_time=True)

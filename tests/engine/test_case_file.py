@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from engine import attachments, instances
-from engine.case_file import CaseEntry, as_dict, case_file
+from engine.audit.events import instance_history
 from engine.context import EngineContext
+from engine.diagrams.forms import parse_field
 from engine.errors import NotAllowed, SopflowError
-from engine.events import instance_history
-from engine.forms import parse_field
+from engine.runtime import attachments, instances
+from engine.runtime.case_file import CaseEntry, as_dict, case_file
 from tests.engine.flow import (
     BELUM,
     PLAN,

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine.cli import main
 from tests.conftest import ROOT
+from webapp.cli import main
 
 
 @pytest.fixture
@@ -100,10 +100,10 @@ def test_console_script_is_installed(cli_env: Path) -> None:
 def test_standalone_scheduler_fires_what_fell_due_while_it_was_down(cli_env: Path, tmp_path: Path) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from engine import instances
     from engine.clock import ManualClock
     from engine.config import load_settings
     from engine.context import EngineContext
+    from engine.runtime import instances
     from engine.store import Event, Timer
     from handlers import HANDLERS
 

@@ -35,7 +35,7 @@ def test_validate_loads_no_web_pdf_or_database_model_code(tmp_path: Path) -> Non
     assert status == 0
     assert not set(WEB_AND_PDF) & packages
     assert not {"argon2", "apscheduler", "holidays"} & packages
-    assert not {"engine.store", "engine.execution", "engine.context"} & engine
+    assert not {"engine.store", "engine.runtime.execution", "engine.context"} & engine
 
 
 def test_tasks_loads_no_web_or_pdf_code(tmp_path: Path) -> None:

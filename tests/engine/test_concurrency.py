@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
-from engine import instances
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
 from engine.errors import TaskConflict
+from engine.runtime import instances
 from engine.store import Event, WorkItem
 from handlers import HANDLERS
 from tests.engine.flow import STEP_1, open_tasks, start_publication, the_task

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine import definitions
 from engine.context import EngineContext
+from engine.diagrams import definitions
+from engine.diagrams.validation import read_diagram
 from engine.errors import InvalidDiagram
 from engine.store import Definition, Event
-from engine.validation import read_diagram
 from tests.conftest import ROOT
 
 PUBLIKASI = (ROOT / "bpmn" / "ppid_publikasi.bpmn").read_bytes()
@@ -53,7 +53,7 @@ def test_identical_content_is_a_noop_and_a_change_is_a_new_version(ctx: EngineCo
 
 
 def test_new_instances_use_the_newest_version(ctx: EngineContext) -> None:
-    from engine import instances
+    from engine.runtime import instances
 
     renamed = _edited(b"Memberikan arahan kepada tim pengelola konten", b"Memberi arahan publikasi")
     definitions.deploy(ctx, renamed, "ppid.utama")

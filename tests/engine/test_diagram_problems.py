@@ -8,8 +8,8 @@ import re
 import pytest
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 
-from engine.diagram_problems import bpmn_problem
-from engine.validation import validate_diagram
+from engine.diagrams.diagram_problems import bpmn_problem
+from engine.diagrams.validation import validate_diagram
 from tests.hostile.payloads import ITEM_DIAGRAM
 from tests.hostile.test_diagrams import HOSTILE
 

@@ -1,6 +1,6 @@
 import pytest
 
-from engine.durations import InvalidDuration, parse_iso, parse_words, words
+from engine.diagrams.durations import InvalidDuration, parse_iso, parse_words, words
 
 
 @pytest.mark.parametrize(("text", "iso", "shown"), [

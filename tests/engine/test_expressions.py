@@ -8,10 +8,10 @@ import time
 import pytest
 from simpleeval import InvalidExpression, NumberTooHigh  # type: ignore[import-untyped]
 
-from engine.diagram_xml import Problem
-from engine.expressions import evaluate, expression_problem, known_names
-from engine.spiff import RestrictedScriptEngine, dump_workflow, load_workflow
-from engine.validation import validate_diagram
+from engine.diagrams.diagram_xml import Problem
+from engine.diagrams.expressions import evaluate, expression_problem, known_names
+from engine.diagrams.validation import validate_diagram
+from engine.runtime.spiff import RestrictedScriptEngine, dump_workflow, load_workflow
 from handlers import HANDLERS
 from tests.engine.test_validation import ITEM, SETTINGS, _edit
 

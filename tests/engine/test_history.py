@@ -8,9 +8,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
-from engine import instances
+from engine.audit.events import verify_chain
 from engine.context import EngineContext
-from engine.events import verify_chain
+from engine.runtime import instances
 from engine.store import Base
 from tests.engine.flow import start_with_plan
 

@@ -11,22 +11,23 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, func, inspect, select, update
 
-from engine import definitions, instances
-from engine.audit_replay import replay_instance
-from engine.cli import main
+from engine.audit.audit_replay import replay_instance
+from engine.audit.events import append_event
 from engine.clock import ManualClock
 from engine.context import EngineContext, WorkflowCache
+from engine.diagrams import definitions
+from engine.diagrams.migration import migrate_instance
 from engine.errors import NotAllowed, StepFailed
-from engine.events import append_event
-from engine.incidents import list_incidents, retry_incident
-from engine.migration import migrate_instance
+from engine.runtime import instances
+from engine.runtime.incidents import list_incidents, retry_incident
+from engine.runtime.services import ServiceCall
+from engine.runtime.timers import fire_due_timers, pending_timers
 from engine.schema import alembic_config
-from engine.services import ServiceCall
 from engine.store import Event, Instance, Notification, Timer, WorkItem
-from engine.timers import fire_due_timers, pending_timers
 from handlers import HANDLERS
 from tests.conftest import ROOT
 from tests.engine.flow import DISETUJUI, PLAN, STEP_2, complete, item_instance, reach_step, start_with_plan, the_task
+from webapp.cli import main
 
 ITEM = (ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_bytes()
 DIVIDES_BY_DATA = (b'keputusan_persetujuan == "disetujui" and 1 / (len(paraf_nama) - len(paraf_nama)) == 0')

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from engine import definitions, instances, task_list
 from engine.context import EngineContext
-from engine.durations import words
-from engine.interchange import export_diagram, import_diagram
-from engine.sop_document import build_sop_document
-from engine.validation import DiagramProblems
+from engine.diagrams import definitions
+from engine.diagrams.durations import words
+from engine.diagrams.interchange import export_diagram, import_diagram
+from engine.diagrams.sop_document import build_sop_document
+from engine.diagrams.validation import DiagramProblems
+from engine.runtime import instances, task_list
 from handlers import HANDLERS
 from tests.conftest import ROOT
 from tests.engine.test_validation import SETTINGS

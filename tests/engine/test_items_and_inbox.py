@@ -7,12 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import inbox, instances, notices, users
+from engine.audit.events import instance_history
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import NotAllowed, SopflowError
-from engine.events import instance_history
-from engine.inbox import InboxQuery, InstanceQuery
+from engine.people import users
+from engine.runtime import inbox, instances, notices
+from engine.runtime.inbox import InboxQuery, InstanceQuery
 from engine.store import Event, Instance
 from tests.engine.flow import PLAN, STEP_2, complete, item_instance, start_with_plan, the_task
 

@@ -11,7 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
-from engine.timers import fire_due_timers
+from engine.runtime.timers import fire_due_timers
 from handlers import HANDLERS
 from tests.engine.flow import reach_step
 from tests.server_log import server_log
@@ -32,10 +32,11 @@ def test_quiet_by_default_one_line_per_timer_and_failed_mail(settings: Settings,
     with server_log(verbose=False) as stream:
         _run_a_breach_with_the_mail_server_down(settings, clock)
     lines = stream.getvalue().splitlines()
-    fired = [line for line in lines if " INFO engine.timers: timer " in line and " fired: " in line]
+    fired = [line for line in lines if " INFO engine.runtime.timers: timer " in line and " fired: " in line]
     assert len(fired) == 2
     assert any(": event Melewati standar waktu of ppid_publikasi, instance " in line for line in fired)
-    assert any(" WARNING engine.outbox: mail " in line and " not delivered (attempt 1)" in line for line in lines)
+    assert any(" WARNING engine.runtime.outbox: mail " in line and " not delivered (attempt 1)" in line
+               for line in lines)
     assert not [line for line in lines if " spiff." in line or " apscheduler." in line]
     assert not [line for line in lines if line.startswith(("Traceback", " "))], lines
     assert len(lines) <= 4, lines
@@ -46,4 +47,4 @@ def test_verbose_adds_the_libraries_info(settings: Settings, clock: ManualClock)
         _run_a_breach_with_the_mail_server_down(settings, clock)
     text = stream.getvalue()
     assert " INFO spiff.workflow: " in text and " INFO apscheduler.scheduler: Adding job tentatively" in text
-    assert text.count(" INFO engine.timers: timer ") == 2
+    assert text.count(" INFO engine.runtime.timers: timer ") == 2

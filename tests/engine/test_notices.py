@@ -12,14 +12,15 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from engine import instances, notices, outbox, supervision, users
 from engine.clock import ManualClock
 from engine.config import Settings, load_settings
 from engine.context import EngineContext
 from engine.errors import ConfigError, NotAllowed, NotFound, TaskConflict
-from engine.scheduler import TimerScheduler
+from engine.people import users
+from engine.runtime import instances, notices, outbox, supervision
+from engine.runtime.scheduler import TimerScheduler
+from engine.runtime.timers import fire_due_timers
 from engine.store import Event, Instance, OutboxMail, PeriodStart, Timer
-from engine.timers import fire_due_timers
 from handlers import HANDLERS
 from tests.conftest import JAKARTA, PASSWORD, ROOT, Mailbox
 from tests.engine.flow import (

@@ -9,14 +9,15 @@ import pytest
 from alembic import command
 from sqlalchemy import column, create_engine, func, insert, inspect, select, table, text
 
-from engine import instances, offices, users
-from engine.cli import main
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData, NotFound, SopflowError
+from engine.people import offices, users
+from engine.runtime import instances
 from engine.schema import alembic_config
 from engine.store import Event, Instance, Office, User, UTCDateTime
 from tests.engine import flow
+from webapp.cli import main
 
 
 def _count(ctx: EngineContext, model: type[Office] | type[User] | type[Instance]) -> int:

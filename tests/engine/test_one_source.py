@@ -10,15 +10,15 @@ from datetime import timedelta
 
 from lxml import etree
 
-from engine import definitions
-from engine.audit_evaluation import monthly_evaluation
-from engine.audit_reports import time_standard_report
+from engine.audit.audit_evaluation import monthly_evaluation
+from engine.audit.audit_reports import time_standard_report
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.diagram_properties import REGISTRY
-from engine.diagram_xml import NS, properties_of
-from engine.interchange import import_diagram
-from engine.validation import validate_diagram
+from engine.diagrams import definitions
+from engine.diagrams.diagram_properties import REGISTRY
+from engine.diagrams.diagram_xml import NS, properties_of
+from engine.diagrams.interchange import import_diagram
+from engine.diagrams.validation import validate_diagram
 from handlers import HANDLERS
 from tests.conftest import ROOT, START
 from tests.engine.flow import (
@@ -154,8 +154,9 @@ def _seed_names() -> set[str]:
 # Still written in Python (issue 12 leftover, named in the closing note): the columns of a plan row (the
 # `items` field kind of step 1) and the one name the plan hands to each item besides its row.
 PLAN_ROW_VOCABULARY = {
-    ("engine/forms.py", "kelas_dip"), ("engine/forms.py", "ringkasan"), ("engine/case_file.py", "kelas_dip"),
-    ("engine/case_file.py", "ringkasan"), ("engine/expressions.py", "arahan_kerja"),
+    ("engine/diagrams/forms.py", "kelas_dip"), ("engine/diagrams/forms.py", "ringkasan"),
+    ("engine/runtime/case_file.py", "kelas_dip"), ("engine/runtime/case_file.py", "ringkasan"),
+    ("engine/diagrams/expressions.py", "arahan_kerja"),
 }
 
 

@@ -1,4 +1,4 @@
-"""engine.outbound against real HTTP servers on loopback: only configured hosts, one deadline, a capped body,
+"""engine.runtime.outbound against real HTTP servers on loopback: only configured hosts, one deadline, a capped body,
 a bounded number at once, redirects re-checked."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 
 from engine.config import WebsiteSettings
 from engine.errors import Busy
-from engine.outbound import NO_ANSWER, OFF_SITE, REDIRECT_OFF_SITE, TOO_MANY_REDIRECTS, Outbound
+from engine.runtime.outbound import NO_ANSWER, OFF_SITE, REDIRECT_OFF_SITE, TOO_MANY_REDIRECTS, Outbound
 from tests.pg_server import free_port
 
 BIG = 5 * 1024 * 1024

@@ -12,9 +12,9 @@ from sqlalchemy import select
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import NotAllowed
-from engine.passwords import check_reset_link, request_reset, reset_password
+from engine.people.passwords import check_reset_link, request_reset, reset_password
+from engine.people.users import authenticate
 from engine.store import OutboxMail, PasswordReset, User
-from engine.users import authenticate
 from tests.conftest import Mailbox
 
 NEW = "kata-sandi-baru-9"

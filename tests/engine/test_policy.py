@@ -6,17 +6,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import update
 
-from engine import inbox, instances, users
 from engine.context import EngineContext
 from engine.errors import NotAllowed
-from engine.inbox import InboxQuery, InstanceQuery
+from engine.people import users
+from engine.runtime import inbox, instances
+from engine.runtime.inbox import InboxQuery, InstanceQuery
 from engine.store import User
 from tests.conftest import PASSWORD
 from tests.engine.flow import STEP_2, complete, item_instance, start_with_plan, the_task
 
 
 def test_a_pembantu_without_an_office_sees_and_completes_nothing(ctx: EngineContext) -> None:
-    # Such an account can no longer be made (engine.users refuses it); one from before that rule may remain.
+    # Such an account can no longer be made (engine.people.users refuses it); one from before that rule may remain.
     users.create_user(ctx, "pembantu.tanpa", PASSWORD, ["ppid_pembantu"], "Tanpa kantor", "t@ppid.test",
                       "Dinas Kesehatan")
     with ctx.db.session() as session:

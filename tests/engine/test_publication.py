@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from engine import instances, task_list
+from engine.audit.events import verify_chain
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData, NotAllowed, SopflowError, TaskConflict
-from engine.events import verify_chain
+from engine.runtime import instances, task_list
 from tests.engine.flow import (
     DISETUJUI,
     PLAN,
@@ -207,7 +207,7 @@ def test_task_lists_filter_by_lane_opd_instance_and_overdue(ctx: EngineContext) 
 
 
 def test_cancel_withdraws_open_tasks_and_drops_timers(ctx: EngineContext) -> None:
-    from engine.timers import fire_due_timers, pending_timers
+    from engine.runtime.timers import fire_due_timers, pending_timers
 
     plan = start_with_plan(ctx, PLAN[:1])
     instance = item_instance(ctx, plan.id)
@@ -226,7 +226,7 @@ def test_cancel_withdraws_open_tasks_and_drops_timers(ctx: EngineContext) -> Non
 
 
 def test_a_task_claimed_by_one_person_cannot_be_completed_by_a_colleague(ctx: EngineContext) -> None:
-    from engine import users
+    from engine.people import users
 
     users.create_user(ctx, "plid.kedua", "rahasia-uji-456", ["plid_utama"], "PLID kedua", "plid2@ppid.test")
     instance = start_with_plan(ctx, PLAN[:1])

@@ -12,17 +12,18 @@ import pytest
 from lxml import etree
 from sqlalchemy import select
 
-from engine import definitions, instances, task_list
-from engine.calendar import WorkingCalendar
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.diagram_xml import NS
-from engine.sop_document import build_sop_document
-from engine.sop_generator import generate_diagram, process_id_of
-from engine.sop_table import InvalidTable, SopTable, read_file, read_table, template_csv, template_xlsx
+from engine.diagrams import definitions
+from engine.diagrams.diagram_xml import NS
+from engine.diagrams.sop_document import build_sop_document
+from engine.diagrams.sop_generator import generate_diagram, process_id_of
+from engine.diagrams.sop_table import InvalidTable, SopTable, read_file, read_table, template_csv, template_xlsx
+from engine.diagrams.timer_paths import BPMNDI_NS, DC_NS
+from engine.runtime import instances, task_list
+from engine.runtime.calendar import WorkingCalendar
+from engine.runtime.timers import fire_due_timers
 from engine.store import Event, Instance, WorkItem
-from engine.timer_paths import BPMNDI_NS, DC_NS
-from engine.timers import fire_due_timers
 from handlers import HANDLERS
 from tests.conftest import JAKARTA, ROOT
 from tests.engine.test_validation import SETTINGS

@@ -8,14 +8,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import instances, task_list
-from engine.audit_evaluation import monthly_evaluation
-from engine.audit_replay import replay_instance
+from engine.audit.audit_evaluation import monthly_evaluation
+from engine.audit.audit_replay import replay_instance
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import InvalidTaskData
+from engine.runtime import instances, task_list
+from engine.runtime.timers import fire_due_timers
 from engine.store import Event
-from engine.timers import fire_due_timers
 from tests.conftest import JAKARTA
 from tests.engine.flow import STEP_6, TIDAK_DAPAT_DIAKSES, complete, open_tasks, reach_step
 from tests.website import ADDRESS

@@ -13,13 +13,13 @@ from apscheduler.events import EVENT_JOB_EXECUTED
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
-from engine import instances, task_list
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
-from engine.scheduler import TimerScheduler
+from engine.runtime import instances, task_list
+from engine.runtime.scheduler import TimerScheduler
+from engine.runtime.timers import fire_due_timers, pending_timers
 from engine.store import Event, Notification, Timer
-from engine.timers import fire_due_timers, pending_timers
 from handlers import HANDLERS
 from tests.conftest import JAKARTA
 from tests.engine.flow import complete, reach_step, the_task

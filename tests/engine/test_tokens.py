@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from engine import tokens, users
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
+from engine.people import tokens, users
 from engine.store import ApiToken, Event
 from webapp.cli import main
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from engine import users
 from engine.context import EngineContext
 from engine.errors import NotAllowed, SopflowError
+from engine.people import users
 from engine.store import User
 from tests.conftest import PASSWORD
 

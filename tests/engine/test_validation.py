@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.cli import main
 from engine.config import Settings, load_settings
-from engine.diagram_xml import Problem
-from engine.validation import MAX_DIAGRAM_BYTES, validate_diagram
+from engine.diagrams.diagram_xml import Problem
+from engine.diagrams.validation import MAX_DIAGRAM_BYTES, validate_diagram
 from handlers import HANDLERS
 from tests.conftest import ROOT
+from webapp.cli import main
 
 ITEM = (ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_bytes()
 PUBLIKASI = (ROOT / "bpmn" / "ppid_publikasi.bpmn").read_bytes()

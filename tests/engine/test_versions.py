@@ -10,18 +10,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from engine import definitions, drafts, instances, migration, timers, versions
-from engine.audit_replay import replay_instance
-from engine.cli import main
+from engine.audit.audit_replay import replay_instance
 from engine.clock import ManualClock
 from engine.config import load_settings
 from engine.context import EngineContext
+from engine.diagrams import definitions, drafts, migration, versions
+from engine.diagrams.validation import DiagramProblems
 from engine.errors import InvalidDiagram, NotAllowed
+from engine.runtime import instances, timers
 from engine.store import Draft, Event, Instance, Timer
-from engine.validation import DiagramProblems
 from handlers import HANDLERS
 from tests.conftest import ROOT, START
 from tests.engine.flow import PLAN, STEP_2, complete, item_instance, start_with_plan, the_task
+from webapp.cli import main
 
 ITEM = (ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_bytes()
 PROCESS = "ppid_publikasi_item"

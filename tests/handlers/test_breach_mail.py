@@ -13,8 +13,8 @@ from sqlalchemy import select
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
+from engine.runtime.timers import fire_due_timers
 from engine.store import Event, Notification
-from engine.timers import fire_due_timers
 from handlers import HANDLERS
 from tests.conftest import Mailbox
 from tests.engine.flow import reach_step

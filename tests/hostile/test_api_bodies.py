@@ -7,7 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from engine.context import EngineContext
-from engine.tokens import create_token
+from engine.people.tokens import create_token
 from tests.engine import flow
 from tests.webapp.pages import snapshot
 from webapp.api.body import MAX_DEPTH, nesting_depth

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from engine.config import Settings
 from engine.context import EngineContext
+from engine.diagrams.validation import MAX_DOCUMENTATION_CHARS, MAX_NAME_CHARS
+from engine.people.tokens import create_token
 from engine.store import Definition, Draft
-from engine.tokens import create_token
-from engine.validation import MAX_DOCUMENTATION_CHARS, MAX_NAME_CHARS
 from tests.hostile.payloads import ITEM_DIAGRAM, TASK_2
 from tests.webapp.conftest import login, post
 from tests.webapp.pages import error_message, snapshot

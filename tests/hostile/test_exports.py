@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from engine import comments, instances, task_list
+from engine.audit.csv_safe import neutralise
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.csv_safe import neutralise
-from engine.timers import fire_due_timers
+from engine.runtime import comments, instances, task_list
+from engine.runtime.timers import fire_due_timers
 from tests.conftest import JAKARTA
 from tests.engine import flow
 from tests.webapp.conftest import login

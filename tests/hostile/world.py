@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine import comments, instances, users
-from engine.attachments import add_attachment
 from engine.context import EngineContext
-from engine.drafts import deploy_diagram
+from engine.diagrams.drafts import deploy_diagram
+from engine.people import users
+from engine.runtime import comments, instances
+from engine.runtime.attachments import add_attachment
 from tests.engine import flow
 from tests.hostile.payloads import PAYLOAD, SHORT, hostile_item_diagram
 from tests.webapp.pages import item_instances, open_task, pdf_bytes

@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from engine import task_list
 from engine.context import EngineContext
+from engine.runtime import task_list
 from engine.store import Attachment, Comment, Event, Instance, Notification, User, WorkItem
 from tests.engine import flow
 from tests.webapp.conftest import login, post

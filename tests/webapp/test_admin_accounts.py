@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from engine import tokens
 from engine.clock import ManualClock
 from engine.context import EngineContext
+from engine.people import tokens
 from tests.engine import flow
 from tests.webapp.conftest import post
 from tests.webapp.pages import People, error_message, field_error, flash_messages, page, snapshot, step_form

@@ -8,8 +8,8 @@ import io
 from PIL import Image
 from sqlalchemy import select
 
-from engine import office_logo
 from engine.context import EngineContext
+from engine.people import office_logo
 from engine.store import Event
 from tests.webapp.conftest import post
 from tests.webapp.pages import People, error_message, flash_messages, page

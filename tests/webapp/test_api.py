@@ -11,10 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from engine import task_list
 from engine.context import EngineContext
+from engine.people.tokens import create_token
+from engine.runtime import task_list
 from engine.store import Event, Instance, WorkItem
-from engine.tokens import create_token
 from tests.conftest import ROOT
 from tests.engine import flow
 from tests.webapp.conftest import login

@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import text
 
-from engine import instances, task_list
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.timers import fire_due_timers
+from engine.runtime import instances, task_list
+from engine.runtime.timers import fire_due_timers
 from tests.conftest import JAKARTA
 from tests.engine.flow import (
     BELUM,

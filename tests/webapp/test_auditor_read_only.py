@@ -9,8 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.routing import IntegerConverter
 
-from engine import task_list, tokens
 from engine.context import EngineContext
+from engine.people import tokens
+from engine.runtime import task_list
 from engine.store import Event, Notification
 from tests.engine.flow import start_with_plan
 from tests.webapp.conftest import csrf_token, login

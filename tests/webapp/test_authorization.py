@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from engine import attachments, instances
 from engine.context import EngineContext
+from engine.runtime import attachments, instances
 from tests.conftest import PASSWORD, ROOT
 from tests.engine import flow
 from tests.webapp.conftest import csrf_token, login, post
@@ -268,7 +268,7 @@ API_ROUTES: dict[str, Route] = {
 def test_each_role_gets_exactly_the_api_routes_it_may_use(
     client: FlaskClient, engine_ctx: EngineContext, world: World, username: str
 ) -> None:
-    from engine.tokens import create_token
+    from engine.people.tokens import create_token
 
     headers = {"Authorization": f"Bearer {create_token(engine_ctx, username, 'matriks')}"}
     wrong: list[str] = []

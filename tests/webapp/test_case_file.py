@@ -7,10 +7,11 @@ import io
 
 from flask import Flask
 
-from engine import instances, users
 from engine.context import EngineContext
+from engine.people import users
+from engine.people.tokens import create_token
+from engine.runtime import instances
 from engine.store import Instance
-from engine.tokens import create_token
 from tests.engine import flow
 from tests.webapp.conftest import login, post
 from tests.webapp.pages import (

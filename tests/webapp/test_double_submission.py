@@ -7,8 +7,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from engine import users
 from engine.context import EngineContext
+from engine.people import users
 from engine.store import Instance, WorkItem
 from tests.conftest import PASSWORD
 from tests.engine import flow

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine import task_list
 from engine.context import EngineContext
+from engine.runtime import task_list
 from engine.store import Event, Instance, WorkItem
 from tests.engine import flow
 from tests.webapp.conftest import post

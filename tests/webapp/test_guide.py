@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from flask import Flask
 
-from engine import users
 from engine.context import EngineContext
+from engine.people import users
 from tests.conftest import PASSWORD
 from tests.webapp.conftest import login
 from tests.webapp.pages import page, text_of

@@ -7,8 +7,8 @@ import ast
 from babel.messages.extract import extract_from_dir
 from flask.testing import FlaskClient
 
-from engine.forms import FieldError
-from engine.outbound import NO_ANSWER, NOT_HTTP, OFF_SITE, REDIRECT_OFF_SITE, TOO_MANY_REDIRECTS
+from engine.diagrams.forms import FieldError
+from engine.runtime.outbound import NO_ANSWER, NOT_HTTP, OFF_SITE, REDIRECT_OFF_SITE, TOO_MANY_REDIRECTS
 from tests.conftest import ROOT
 from tests.webapp.conftest import login, post
 from webapp.i18n import merged_catalog
@@ -21,8 +21,8 @@ KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None
 ENGINE_ERRORS = {"SopflowError", "NotAllowed", "NotFound", "TaskConflict", "InvalidTaskData", "InvalidDiagram",
                  "ConfigError", "StepFailed", "Busy", "InvalidDuration", "RefusedUpload", "FieldError",
                  "MigrationRefused"}
-ENGINE_TEMPLATE_SOURCES = sorted(path for folder in ("engine", "handlers") for path in (ROOT / folder).glob("*.py")
-                                 if not path.name.startswith("cli"))
+ENGINE_TEMPLATE_SOURCES = sorted(path for folder in ("engine", "handlers") for path in (ROOT / folder).rglob("*.py")
+                                 if not path.name.startswith("cli") and "migrations" not in path.parts)
 
 
 def _webapp_messages() -> set[str]:

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from engine import instances, users
 from engine.clock import ManualClock
 from engine.context import EngineContext
+from engine.people import users
+from engine.runtime import instances
 from engine.store import Instance
 from tests.conftest import PASSWORD
 from tests.webapp.pages import People, advance_item, open_task, page, plan_item, start_items

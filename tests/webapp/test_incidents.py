@@ -8,13 +8,13 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from engine import definitions
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.services import ServiceCall
+from engine.diagrams import definitions
+from engine.people.tokens import create_token
+from engine.runtime.services import ServiceCall
+from engine.runtime.timers import fire_due_timers
 from engine.store import Instance
-from engine.timers import fire_due_timers
-from engine.tokens import create_token
 from handlers import HANDLERS
 from tests.conftest import ROOT
 from tests.engine import flow

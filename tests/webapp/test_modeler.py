@@ -12,9 +12,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from engine import definitions, instances
 from engine.clock import ManualClock
 from engine.context import EngineContext
+from engine.diagrams import definitions
+from engine.runtime import instances
 from engine.store import Draft, Event
 from tests.conftest import ROOT
 from tests.webapp.conftest import csrf_token, login, post

@@ -1,4 +1,4 @@
-"""The modeler's time standard endpoint: the one parser (engine/durations.py) behind the panel's "45 menit",
+"""The modeler's time standard endpoint: the one parser (engine/diagrams/durations.py) behind the panel's "45 menit",
 for process owners only, CSRF-protected, with one Indonesian reason when the text is not a time standard."""
 
 from __future__ import annotations

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from engine import instances
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
+from engine.runtime import instances
+from engine.runtime.timers import fire_due_timers
 from engine.store import Instance, NoticePreference, OutboxMail
-from engine.timers import fire_due_timers
 from handlers import HANDLERS
 from tests.conftest import JAKARTA, Mailbox
 from tests.engine import flow

@@ -14,12 +14,12 @@ import lxml.html
 import pytest
 from flask.testing import FlaskClient
 
-from engine import comments, instances
-from engine.attachments import add_attachment
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.services import ServiceCall
-from engine.timers import fire_due_timers
+from engine.runtime import comments, instances
+from engine.runtime.attachments import add_attachment
+from engine.runtime.services import ServiceCall
+from engine.runtime.timers import fire_due_timers
 from tests.engine import flow
 from tests.hostile.payloads import ITEM_DIAGRAM
 from tests.webapp.conftest import post

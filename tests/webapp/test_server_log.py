@@ -59,7 +59,7 @@ def _serve_and_ask(tmp_path: Path, sqlite_template: Path, *flags: str) -> str:
 
 def test_serve_logs_one_line_per_request_error_and_nothing_else(tmp_path: Path, sqlite_template: Path) -> None:
     lines = [line.split(" ", 2)[2] for line in _serve_and_ask(tmp_path, sqlite_template).splitlines()]
-    timers = [line for line in lines if line.startswith("INFO engine.timers: timer ")]
+    timers = [line for line in lines if line.startswith("INFO engine.runtime.timers: timer ")]
     assert len(timers) == 1 and " fired: start " in timers[0]  # the monthly monitoring, overdue in the seed
     assert [line for line in lines if line not in timers] == [
         "INFO webapp.request_log: GET /tidak-ada -> 404",

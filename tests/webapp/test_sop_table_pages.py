@@ -11,10 +11,11 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from engine import definitions, instances, task_list
 from engine.context import EngineContext
-from engine.sop_generator import generate_diagram, process_id_of, table_lanes
-from engine.sop_table import COLUMNS, IDENTITY, file_cells, read_file
+from engine.diagrams import definitions
+from engine.diagrams.sop_generator import generate_diagram, process_id_of, table_lanes
+from engine.diagrams.sop_table import COLUMNS, IDENTITY, file_cells, read_file
+from engine.runtime import instances, task_list
 from engine.store import Draft, Event, Instance
 from tests.conftest import ROOT
 from tests.webapp.conftest import csrf_token, login, post

@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 
 from engine.context import EngineContext
-from engine.outbound import Outbound
+from engine.runtime.outbound import Outbound
 from tests.engine import flow
 from tests.pg_server import free_port
 from tests.webapp.conftest import post

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import attachments, instances, task_list, timers
 from engine.clock import ManualClock
 from engine.context import EngineContext
+from engine.runtime import attachments, instances, task_list, timers
 from engine.store import Event, Instance, WorkItem
 from tests.conftest import Mailbox
 from tests.engine import flow
@@ -67,7 +67,7 @@ def test_claim_makes_the_task_mine_and_release_puts_it_back_in_the_lane(
 def test_a_task_claimed_by_a_colleague_cannot_be_completed_by_me(
     people: People, engine_ctx: EngineContext, item: Instance
 ) -> None:
-    from engine import users
+    from engine.people import users
     from tests.conftest import PASSWORD
 
     users.create_user(engine_ctx, "pembantu.dinkes2", PASSWORD, ["ppid_pembantu"], "Dinkes 2", "d2@ppid.test", DINKES)

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from engine import outbox
-from engine.policy import Ability
+from engine.people.policy import Ability
+from engine.runtime import outbox
 from webapp.admin import bp
 from webapp.auth import requires
 from webapp.context import engine

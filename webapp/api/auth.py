@@ -11,9 +11,9 @@ from flask import g, jsonify, request
 from werkzeug.wrappers import Response
 
 from engine.errors import NotAllowed
-from engine.policy import Ability
+from engine.people.policy import Ability
+from engine.people.tokens import user_for_token
 from engine.store import User
-from engine.tokens import user_for_token
 from webapp.context import engine
 
 F = TypeVar("F", bound=Callable[..., Any])

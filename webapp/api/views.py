@@ -10,15 +10,15 @@ from flask import jsonify, request, url_for
 from flask_babel import gettext
 from werkzeug.wrappers import Response
 
-from engine import case_file, inbox, incidents, instance_view, task_list
-from engine import instances as instance_service
-from engine.diagram import StepSpec
-from engine.events import verify_chain
-from engine.forms import FormField
-from engine.inbox import SCOPES, InboxQuery, InstanceQuery
-from engine.policy import Ability
+from engine.audit.events import verify_chain
+from engine.diagrams.diagram import StepSpec
+from engine.diagrams.forms import FormField
+from engine.diagrams.validation import validate_diagram
+from engine.people.policy import Ability
+from engine.runtime import case_file, inbox, incidents, instance_view, task_list
+from engine.runtime import instances as instance_service
+from engine.runtime.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.store import Attachment, Event, Incident, Instance, WorkItem
-from engine.validation import validate_diagram
 from webapp.api import bp
 from webapp.api.auth import api_requires, api_user, authenticate
 from webapp.api.body import BodyRefused, parse_object

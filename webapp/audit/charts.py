@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
 
-from engine.audit_reports import Report
+from engine.audit.audit_reports import Report
 from webapp.formatting import duration, month_label
 
 ROW_HEIGHT = 34

@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from engine.audit_evaluation import Evaluation
-from engine.audit_reports import Report
-from engine.csv_safe import neutralise
-from engine.forms import humanise
+from engine.audit.audit_evaluation import Evaluation
+from engine.audit.audit_reports import Report
+from engine.audit.csv_safe import neutralise
+from engine.diagrams.forms import humanise
 from webapp.context import engine
 from webapp.formatting import duration, localtime
 

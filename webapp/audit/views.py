@@ -10,16 +10,16 @@ from flask import Response, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine.audit_chain import verify_all
-from engine.audit_evaluation import monthly_evaluation, parse_month
-from engine.audit_export import EventQuery, export_events, parse_date
-from engine.audit_frames import replay_frames
-from engine.audit_records import instance_record
-from engine.audit_replay import replay_instance
-from engine.audit_reports import breach_heat, time_standard_report
+from engine.audit.audit_chain import verify_all
+from engine.audit.audit_evaluation import monthly_evaluation, parse_month
+from engine.audit.audit_export import EventQuery, export_events, parse_date
+from engine.audit.audit_frames import replay_frames
+from engine.audit.audit_records import instance_record
+from engine.audit.audit_replay import replay_instance
+from engine.audit.audit_reports import breach_heat, time_standard_report
 from engine.errors import SopflowError
-from engine.inbox import InstanceQuery, list_instances
-from engine.policy import Ability
+from engine.people.policy import Ability
+from engine.runtime.inbox import InstanceQuery, list_instances
 from webapp.audit import bp
 from webapp.audit.charts import duration_chart
 from webapp.audit.exports import XLSX_MIMETYPE, Table, as_csv, as_xlsx, evaluation_table, report_table

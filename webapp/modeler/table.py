@@ -9,11 +9,11 @@ from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import sop_table
+from engine.diagrams import sop_table
+from engine.diagrams.sop_generator import draft_from_table, table_lanes
+from engine.diagrams.validation import DiagramProblems
 from engine.errors import SopflowError
-from engine.policy import Ability
-from engine.sop_generator import draft_from_table, table_lanes
-from engine.validation import DiagramProblems
+from engine.people.policy import Ability
 from webapp.auth import requires
 from webapp.context import engine
 from webapp.errors import status_of, translated

@@ -10,12 +10,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response as BaseResponse
 
-from engine import drafts, durations, interchange, migration, versions
-from engine.diagram_properties import panel_registry
+from engine.diagrams import drafts, durations, interchange, migration, versions
+from engine.diagrams.diagram_properties import panel_registry
+from engine.diagrams.sop_document import IDENTITY_FIELDS, IDENTITY_PREFIX, SECTION_FIELDS, build_sop_document
+from engine.diagrams.validation import DiagramProblems, validate_diagram
 from engine.errors import SopflowError
-from engine.policy import Ability
-from engine.sop_document import IDENTITY_FIELDS, IDENTITY_PREFIX, SECTION_FIELDS, build_sop_document
-from engine.validation import DiagramProblems, validate_diagram
+from engine.people.policy import Ability
 from webapp.admin.logo import logo_data_uri
 from webapp.auth import requires
 from webapp.context import engine

@@ -7,7 +7,7 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from engine.forms import ITEM_KEYS, FormField
+from engine.diagrams.forms import ITEM_KEYS, FormField
 
 ITEM_ROW = re.compile(r"^(?P<field>[a-z_]+)-(?P<index>\d{1,3})-(?P<key>[a-z_]+)$")
 

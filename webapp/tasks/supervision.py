@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from engine import notices, supervision
-from engine.policy import Ability
+from engine.people.policy import Ability
+from engine.runtime import notices, supervision
 from engine.store import OPEN_STATUSES, WorkItem
 from webapp.auth import requires
 from webapp.context import engine

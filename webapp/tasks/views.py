@@ -9,13 +9,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from engine import attachments, case_file, comments, inbox, incidents, instance_view, notices, offices, task_list
-from engine import instances as instance_service
-from engine.attachments import RefusedUpload
+from engine.diagrams.forms import DIP_CLASSES
 from engine.errors import InvalidInput, InvalidTaskData, NotAllowed, SopflowError, TaskConflict
-from engine.forms import DIP_CLASSES
-from engine.inbox import SCOPES, InboxQuery, InstanceQuery
-from engine.policy import Ability
+from engine.people import offices
+from engine.people.policy import Ability
+from engine.runtime import attachments, case_file, comments, inbox, incidents, instance_view, notices, task_list
+from engine.runtime import instances as instance_service
+from engine.runtime.attachments import RefusedUpload
+from engine.runtime.inbox import SCOPES, InboxQuery, InstanceQuery
 from engine.store import OPEN_STATUSES, WorkItem
 from webapp.auth import requires
 from webapp.context import engine

@@ -40,7 +40,7 @@ CREATE_APPEND_ONLY = {
 
 
 def global_digest(prev: str, event_hash: str) -> str:
-    """Must equal engine.events.global_digest (kept here so the migration never changes with the code)."""
+    """Must equal engine.audit.events.global_digest (kept here so the migration never changes with the code)."""
     return hashlib.sha256(f"{prev}:{event_hash}".encode("ascii")).hexdigest()
 
 

@@ -1,0 +1,1 @@
+"""Running instances: the stepping core and its SQL projection, tasks, timers, services, notices and the mail outbox."""

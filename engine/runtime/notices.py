@@ -1,0 +1,150 @@
+"""Notices: who hears about what, in the app and (for those who opted in) by e-mail.
+
+A task that becomes ready for a lane writes no notice row: the notifications page and the inbox read the open
+work items themselves, so a completion stays cheap. Rows are written for what concerns named people (a
+returned step, a task assigned to or taken back from someone, a reminder, a breach), and an outbox mail per
+ready task only when someone in its lane opted in to mail. A notice is done once its task is no longer open."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from engine.context import EngineContext
+from engine.people.policy import Policy
+from engine.people.users import record_administration
+from engine.runtime.outbox import enqueue
+from engine.store import NoticePreference, Notification, OutboxMail, User, UserRole, WorkItem
+
+NO_FLUSH = {"autoflush": False}
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    subject: str
+    body: str
+    task_id: str | None
+    instance_id: int | None
+    created_at: datetime
+    read_at: datetime | None
+    done: bool
+
+
+def lane_members(session: Session, policy: Policy, item: WorkItem, but: str | None = None) -> list[str]:
+    """Active people who may take the item (the policy's rule): its lane's role, of its office when the role is
+    confined to one."""
+    statement = select(User.username).join(UserRole).where(UserRole.role == item.role, User.active.is_(True))
+    if policy.confines(item.role):
+        if item.opd is None:
+            return []
+        statement = statement.where(User.opd == item.opd)
+    if but is not None:
+        statement = statement.where(User.username != but)
+    return list(session.execute(statement, execution_options=NO_FLUSH).scalars())
+
+
+def _mail_addresses(session: Session, usernames: list[str]) -> list[str]:
+    """The addresses of those among `usernames` who want their notices by e-mail."""
+    if not usernames:
+        return []
+    rows = session.execute(
+        select(User.email).join(NoticePreference, NoticePreference.username == User.username)
+        .where(NoticePreference.by_mail.is_(True), User.username.in_(usernames), User.email != ""),
+        execution_options=NO_FLUSH,
+    )
+    return sorted(rows.scalars())
+
+
+def notify(session: Session, usernames: list[str], item: WorkItem, subject: str, body: str,
+           now: datetime) -> OutboxMail | None:
+    """One in-app notice per person about a task, and one mail to those of them who opted in (to deliver
+    after the commit)."""
+    rows = [{"username": username, "instance_id": item.instance_id, "task_id": item.id, "subject": subject[:300],
+             "body": body, "created_at": now} for username in usernames]
+    if rows:
+        session.execute(insert(Notification), rows, execution_options=NO_FLUSH)
+    addresses = _mail_addresses(session, usernames)
+    return enqueue(session, addresses, subject, body, now) if addresses else None
+
+
+def _label(item: WorkItem) -> str:
+    return f"langkah {item.step or '-'} {item.name}" + (f" ({item.item_label})" if item.item_label else "")
+
+
+def notify_returned(session: Session, policy: Policy, item: WorkItem, now: datetime,
+                    returned_by: str) -> OutboxMail | None:
+    """Tell the lane of a step that became ready again (Belum sesuai, Dikembalikan), not the one who sent it."""
+    return notify(session, lane_members(session, policy, item, but=returned_by), item, f"Dikembalikan: {_label(item)}",
+                  "Item ini dikembalikan kepada Anda. Lihat alasannya pada formulir tugas.", now)
+
+
+# Built once: this runs for every task that becomes ready.
+_OPTED_IN_ANY_OFFICE = (
+    select(User.email).join(UserRole).join(NoticePreference, NoticePreference.username == User.username)
+    .where(NoticePreference.by_mail.is_(True), UserRole.role == bindparam("role"), User.active.is_(True),
+           User.username != bindparam("actor"), User.email != "")
+)
+_OPTED_IN_OF_OFFICE = _OPTED_IN_ANY_OFFICE.where((User.opd == bindparam("opd")) | User.opd.is_(None))
+
+
+def mail_lane(session: Session, item: WorkItem, now: datetime, actor: str) -> OutboxMail | None:
+    """A task became its lane's: mail only those of the lane who opted in (the app shows it from the inbox)."""
+    parameters = {"role": item.role, "actor": actor, "opd": item.opd}
+    statement = _OPTED_IN_ANY_OFFICE if item.opd is None else _OPTED_IN_OF_OFFICE
+    opted = session.execute(statement, parameters, execution_options=NO_FLUSH).scalars().all()
+    if not opted:
+        return None
+    subject = f"Tugas menunggu: {_label(item)}"
+    body = "Tugas ini menunggu di lajur Anda. Buka kotak masuk sopflow untuk mengambilnya."
+    return enqueue(session, sorted(opted), subject, body, now)
+
+
+def list_notifications(ctx: EngineContext, username: str, limit: int = 100) -> list[Notice]:
+    with ctx.db.session() as session:
+        rows = session.execute(
+            select(Notification, WorkItem.finished_at).outerjoin(WorkItem, WorkItem.id == Notification.task_id)
+            .where(Notification.username == username).order_by(Notification.id.desc()).limit(limit)
+        ).all()
+    return [Notice(n.id, n.subject, n.body, n.task_id, n.instance_id, n.created_at, n.read_at, finished is not None)
+            for n, finished in rows]
+
+
+def unread_count(ctx: EngineContext, username: str) -> int:
+    """Unread notices whose task is still open (a done task needs no more attention)."""
+    with ctx.db.session() as session:
+        return int(session.scalar(
+            select(func.count()).select_from(Notification)
+            .outerjoin(WorkItem, WorkItem.id == Notification.task_id)
+            .where(Notification.username == username, Notification.read_at.is_(None),
+                   WorkItem.finished_at.is_(None))
+        ) or 0)
+
+
+def mark_all_read(ctx: EngineContext, username: str) -> int:
+    with ctx.db.session() as session:
+        result = session.execute(
+            update(Notification).where(Notification.username == username, Notification.read_at.is_(None))
+            .values(read_at=ctx.clock.now())
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def wants_mail(ctx: EngineContext, username: str) -> bool:
+    with ctx.db.session() as session:
+        preference = session.get(NoticePreference, username)
+        return preference is not None and preference.by_mail
+
+
+def set_wants_mail(ctx: EngineContext, username: str, by_mail: bool) -> None:
+    """A person's own choice; recorded like every change."""
+    with ctx.db.session() as session:
+        preference = session.get(NoticePreference, username)
+        if preference is None:
+            preference = NoticePreference(username=username)
+            session.add(preference)
+        preference.by_mail, preference.updated_at = by_mail, ctx.clock.now()
+        record_administration(session, ctx, "notice_preference_changed", username, user=username, by_mail=by_mail)

@@ -1,0 +1,177 @@
+"""The SQL projection: the stepping core's effects written in the caller's transaction — events, work items,
+timers, notices and reminders, incidents — and the instance's queryable columns and state on `save`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from SpiffWorkflow.task import Task as SpiffTask
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from engine.audit.events import append_event
+from engine.context import EngineContext
+from engine.errors import SopflowError
+from engine.runtime.effects import (
+    Effect,
+    InstanceCompleted,
+    StepFailedHere,
+    TaskReady,
+    TaskWithdrawn,
+    TimersSettled,
+    TimerWaiting,
+    event_of,
+)
+from engine.runtime.incident_records import database_error, failure_reason, record_failure, undone_on_failure
+from engine.runtime.notices import mail_lane, notify_returned
+from engine.runtime.outbox import deliver_after_commit
+from engine.runtime.reminders import schedule_reminder
+from engine.runtime.services import ServiceCall
+from engine.runtime.stepping import Stepper
+from engine.store import OPEN_STATUSES, Instance, Timer, WorkItem
+
+
+def new_work_item(effect: TaskReady, instance: Instance, now: datetime) -> WorkItem:
+    step = effect.step
+    return WorkItem(
+        id=effect.task_id, instance_id=instance.id, process_id=instance.process_id, spec_id=step.spec_id,
+        name=step.name, step=step.step, lane=step.lane, role=effect.role, opd=effect.opd,
+        item_label=effect.item_label, dip_class=effect.dip_class, status="ready", time_standard=step.time_standard,
+        ready_at=now, due_at=effect.due_at,
+    )
+
+
+class SqlProjection:
+    """Writes one state change of one instance; `actor` and the stepper's `now` stamp every row and event."""
+
+    def __init__(self, ctx: EngineContext, session: Session, instance: Instance, actor: str,
+                 stepper: Stepper) -> None:
+        self.ctx, self.session, self.instance, self.actor, self.stepper = ctx, session, instance, actor, stepper
+        self.after_commit: list[Callable[[], None]] = []
+        self.new_timers: list[Timer] = []
+        self._open_items: list[WorkItem] | None = None
+        self._withdrawn: dict[str, WorkItem] = {}
+
+    @property
+    def now(self) -> datetime:
+        return self.stepper.now
+
+    def event(self, type: str, task_id: str | None = None, **payload: Any) -> None:
+        append_event(self.session, process_id=self.instance.process_id, type=type, actor=self.actor, at=self.now,
+                     instance=self.instance, task_id=task_id, payload=payload)
+
+    def open_items(self) -> list[WorkItem]:
+        """Open work items as this transaction sees them (changes not yet flushed included)."""
+        with self.session.no_autoflush:
+            rows = self.session.scalars(
+                select(WorkItem).where(WorkItem.instance_id == self.instance.id, WorkItem.status.in_(OPEN_STATUSES))
+            ).all()
+        unflushed = [o for o in self.session.new if isinstance(o, WorkItem) and o.instance_id == self.instance.id]
+        return [item for item in (*rows, *unflushed) if item.status in OPEN_STATUSES]
+
+    def open_task_ids(self) -> set[str]:
+        stored = self.open_items()
+        self._open_items = list(stored)
+        return {item.id for item in stored}
+
+    def call_service(self, task: SpiffTask, operation: str, params: dict[str, Any]) -> Any:
+        handler = self.ctx.handlers.get(operation)
+        if handler is None:
+            raise SopflowError("No handler is registered for the service operation %(operation)r.",
+                               operation=operation)
+        call = ServiceCall(self.ctx, self.session, self.instance, task, operation, params, self.actor, self.now,
+                           self.after_commit)
+        with undone_on_failure(self.session, self.instance, self.after_commit):
+            return handler(call)
+
+    def failure_message(self, error: Exception) -> str:
+        lost = database_error(error)
+        if lost is not None:
+            raise lost
+        return failure_reason(error)
+
+    def apply(self, effect: Effect) -> None:
+        match effect:
+            case TaskReady():
+                self._task_ready(effect)
+            case TaskWithdrawn():
+                self._task_withdrawn(effect)
+            case TimersSettled():
+                self._timers_settled(effect)
+            case TimerWaiting():
+                timer = Timer(kind="event", process_id=self.instance.process_id, instance_id=self.instance.id,
+                              spiff_task_id=effect.task_id, name=effect.name, due_at=effect.due_at, status="pending")
+                self.session.add(timer)
+                self.new_timers.append(timer)
+            case StepFailedHere():
+                record_failure(self.session, process_id=self.instance.process_id, instance=self.instance,
+                               element_id=effect.element_id, element_name=effect.element_name,
+                               message=effect.message, actor=self.actor, now=self.now, task_id=effect.task_id)
+            case InstanceCompleted():
+                self.instance.status, self.instance.finished_at = "completed", self.now
+                self._record(effect)
+            case _:
+                self._record(effect)
+
+    def _record(self, effect: Effect, name: str | None = None, lane: str | None = None) -> None:
+        logged = event_of(effect, name, lane)
+        if logged is not None:
+            type, task_id, payload = logged
+            self.event(type, task_id, **payload)
+
+    def _task_withdrawn(self, effect: TaskWithdrawn) -> None:
+        items = self._open_items if self._open_items is not None else self.open_items()
+        item = next(i for i in items if i.id == effect.task_id)
+        items.remove(item)
+        item.status, item.finished_at = "withdrawn", self.now
+        self._record(effect, item.name, item.lane)
+
+    def _task_ready(self, effect: TaskReady) -> None:
+        item = new_work_item(effect, self.instance, self.now)
+        mail = (notify_returned(self.session, self.ctx.policy, item, self.now, self.actor) if effect.returned
+                else mail_lane(self.session, item, self.now, self.actor))
+        if mail is not None:
+            self.after_commit.append(deliver_after_commit(self.ctx, mail))
+        self.session.add(item)
+        reminder = schedule_reminder(self.ctx, self.session, item)
+        if reminder is not None:
+            self.new_timers.append(reminder)
+        if self._open_items is None:
+            self._open_items = self.open_items()
+        else:
+            self._open_items.append(item)
+        self._record(effect)
+
+    def _timers_settled(self, effect: TimersSettled) -> None:
+        for task_ids, values in (
+            (effect.fired, {"status": "fired", "fired_at": self.now, "fired_by": self.actor}),
+            (effect.cancelled, {"status": "cancelled"}),
+        ):
+            if task_ids:
+                self.session.execute(
+                    update(Timer)
+                    .where(Timer.spiff_task_id.in_(task_ids), Timer.status == "pending")
+                    .values(**values)
+                    .execution_options(synchronize_session=False, autoflush=False)  # save() writes the instance once
+                )
+
+    def write_columns(self, state: str) -> None:
+        """The instance's columns lists read, and its workflow state; flushing checks the revision."""
+        instance = self.instance
+        open_items = sorted(
+            self._open_items if self._open_items is not None else self.open_items(),
+            key=lambda i: (i.due_at is None, i.due_at or self.now, i.name),
+        )
+        if instance.title is None:
+            labelled = next((i for i in open_items if i.item_label), None)
+            if labelled is not None:
+                instance.title, instance.opd = labelled.item_label, labelled.opd
+        instance.current_task = "; ".join(dict.fromkeys(i.name for i in open_items))[:500] or None
+        instance.current_lane = open_items[0].lane if open_items else None
+        instance.due_at = open_items[0].due_at if open_items else None
+        instance.last_actor = self.actor
+        instance.updated_at = self.now
+        instance.state = state
+        self.session.flush()

@@ -1,0 +1,172 @@
+"""Due times kept in the database and fired exactly once, however many schedulers share the database."""
+
+from __future__ import annotations
+
+import calendar as month_calendar
+import logging
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.config import Schedule
+from engine.context import EngineContext
+from engine.people.users import SYSTEM_ACTOR
+from engine.runtime.execution import InstanceRun, begin_instance, latest_definition
+from engine.runtime.incident_records import failure_reason, open_incident_of, record_failure, resolve
+from engine.runtime.outbox import deliver_after_commit
+from engine.runtime.periods import period_of, record_start, started_in
+from engine.runtime.reminders import KIND as REMINDER
+from engine.runtime.reminders import send_reminder
+from engine.store import Instance, Timer
+
+FIRE_ATTEMPTS = 3
+log = logging.getLogger(__name__)
+
+
+def next_monthly(schedule: Schedule, timezone: ZoneInfo, after: datetime) -> datetime:
+    """The first moment strictly after `after` on the schedule's day (clamped to short months) and hour."""
+    local = after.astimezone(timezone)
+    year, month = local.year, local.month
+    while True:
+        day = min(schedule.day, month_calendar.monthrange(year, month)[1])
+        candidate = datetime(year, month, day, schedule.hour, schedule.minute, tzinfo=timezone)
+        if candidate > local:
+            return candidate.astimezone(UTC)
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+
+
+def schedule_start_timer(ctx: EngineContext, session: Session, process_id: str, after: datetime) -> Timer | None:
+    """Make sure the timed process has one pending start; returns the new timer, or None if one existed."""
+    existing = session.scalars(
+        select(Timer).where(Timer.kind == "start", Timer.process_id == process_id, Timer.status == "pending")
+    ).first()
+    if existing is not None:
+        return None
+    schedule = ctx.settings.schedules[process_id]
+    timer = Timer(
+        kind="start",
+        process_id=process_id,
+        name=f"start {process_id}",
+        due_at=next_monthly(schedule, ctx.settings.calendar.timezone, after),
+        status="pending",
+    )
+    session.add(timer)
+    session.flush()
+    return timer
+
+
+def _claim(session: Session, timer_id: int, now: datetime, fired_by: str, retry: bool) -> bool:
+    """Atomic: of all processes running this UPDATE, exactly one sees a pending row (or, for the retry of
+    its incident, the failed row)."""
+    result = session.execute(
+        update(Timer)
+        .where(Timer.id == timer_id, Timer.status == ("failed" if retry else "pending"), Timer.due_at <= now)
+        .values(status="fired", fired_at=now, fired_by=fired_by)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _fire_once(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool) -> bool:
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        if not _claim(session, timer_id, now, fired_by, retry):
+            return False
+        timer = session.get(Timer, timer_id)
+        assert timer is not None
+        late = round((now - timer.due_at).total_seconds(), 3)
+        fired = (timer.kind, timer.name, timer.process_id, timer.instance_id)
+        execution: InstanceRun | None = None
+        next_timer: Timer | None = None
+        mail = None
+        if timer.kind == REMINDER:
+            mail = send_reminder(ctx, session, timer, now)
+            if timer.status == "cancelled":
+                return False
+        elif timer.kind == "start":
+            execution = _start_of_period(ctx, session, timer, late)
+            next_timer = schedule_start_timer(ctx, session, timer.process_id, now)
+        else:
+            instance = session.get(Instance, timer.instance_id) if timer.instance_id is not None else None
+            if instance is None or instance.status != "running":
+                timer.status = "cancelled"
+                return False
+            execution = InstanceRun.load(ctx, session, instance.id, SYSTEM_ACTOR, by_engine=True)
+            execution.fired_timer_tasks.add(str(timer.spiff_task_id))
+            execution.advance()
+            execution.save()
+        incident = open_incident_of(session, timer_id=timer_id) if retry else None
+        if incident is not None:
+            on_instance = execution.instance if execution is not None and timer.kind == "event" else None
+            resolve(session, incident, on_instance, fired_by, now)
+    if execution is not None:
+        execution.finish()
+    deliver_after_commit(ctx, mail)()
+    if next_timer is not None:
+        ctx.announce_timer(next_timer.id, next_timer.due_at)
+    log.info("timer %s fired: %s %s of %s, instance %s, %.0f s after its due time", timer_id, *fired, late)
+    return True
+
+
+def _start_of_period(ctx: EngineContext, session: Session, timer: Timer, late: float) -> InstanceRun | None:
+    """The period's start, unless a person started this month's instance by hand already."""
+    period = period_of(ctx, timer.due_at)
+    if started_in(session, timer.process_id, period) is not None:
+        return None
+    definition = latest_definition(session, timer.process_id)
+    execution = begin_instance(ctx, session, definition, SYSTEM_ACTOR, trigger="timer",
+                               due_at=timer.due_at.isoformat(), late_by_seconds=late)
+    record_start(session, timer.process_id, period, execution.instance.id, SYSTEM_ACTOR, execution.now)
+    return execution
+
+
+def fire_timer(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool = False) -> bool:
+    """Fire one due timer; False if it is not due, another process has fired or cancelled it, or the firing
+    failed: then the timer is set aside as failed, with an incident, until the incident is retried."""
+    for attempt in range(FIRE_ATTEMPTS):
+        try:
+            return _fire_once(ctx, timer_id, fired_by, retry)
+        except (StaleDataError, IntegrityError) as error:  # another process changed the instance or the period
+            if attempt == FIRE_ATTEMPTS - 1:
+                _firing_failed(ctx, timer_id, fired_by, error)
+        except Exception as error:
+            _firing_failed(ctx, timer_id, fired_by, error)
+            return False
+    return False
+
+
+def _firing_failed(ctx: EngineContext, timer_id: int, fired_by: str, error: Exception) -> None:
+    log.warning("timer %s failed to fire: %s", timer_id, error, exc_info=error)
+    now = ctx.clock.now()
+    with ctx.db.session() as session:
+        timer = session.get(Timer, timer_id)
+        if timer is None:
+            return
+        timer.status = "failed"
+        instance = session.get(Instance, timer.instance_id) if timer.instance_id is not None else None
+        record_failure(session, process_id=timer.process_id, instance=instance, element_id=timer.name,
+                       element_name=timer.name, message=failure_reason(error), actor=fired_by, now=now,
+                       timer_id=timer.id)
+
+
+def fire_due_timers(ctx: EngineContext, fired_by: str = SYSTEM_ACTOR) -> int:
+    """Fire every timer whose due time has passed, oldest first; returns how many this call fired."""
+    with ctx.db.session() as session:
+        due = list(
+            session.scalars(
+                select(Timer.id)
+                .where(Timer.status == "pending", Timer.due_at <= ctx.clock.now())
+                .order_by(Timer.due_at)
+            )
+        )
+    return sum(fire_timer(ctx, timer_id, fired_by) for timer_id in due)
+
+
+def pending_timers(ctx: EngineContext) -> list[tuple[int, datetime]]:
+    with ctx.db.session() as session:
+        rows = session.execute(select(Timer.id, Timer.due_at).where(Timer.status == "pending"))
+        return [(row.id, row.due_at) for row in rows]
