@@ -1,4 +1,5 @@
-"""What a service-task handler receives. Handlers live in handlers/ and are registered by name."""
+"""What a service-task handler receives, and all it needs of the engine: handlers (handlers/) import this module
+and the rows of engine.store, nothing else of the engine. They are registered by operation name."""
 
 from __future__ import annotations
 
@@ -10,9 +11,12 @@ from typing import Any
 from SpiffWorkflow.task import Task as SpiffTask
 from sqlalchemy.orm import Session
 
+from engine.audit.events import append_event
 from engine.context import EngineContext
+from engine.people.users import SYSTEM_ACTOR, users_with_role
+from engine.runtime.outbox import deliver, enqueue
 from engine.runtime.stepping import is_clocked_timer, timer_owner
-from engine.store import Instance
+from engine.store import Definition, Instance, Notification, OutboxMail, User, WorkItem
 
 
 @dataclass
@@ -36,6 +40,48 @@ class ServiceCall:
         while node is not None and not is_clocked_timer(node):
             node = node.parent
         return timer_owner(node) if node is not None else None
+
+    def timed_item(self) -> WorkItem | None:
+        """The work item of `timed_task`."""
+        task = self.timed_task()
+        return self.session.get(WorkItem, str(task.id)) if task is not None else None
+
+    def process_name(self) -> str:
+        definition = self.session.get(Definition, self.instance.definition_id)
+        return definition.name if definition is not None else self.instance.process_id
+
+    def supervisors(self) -> list[User]:
+        """The active holders of the configured supervisor role."""
+        return users_with_role(self.session, self.ctx.settings.supervisor_role)
+
+    def record(self, event_type: str, payload: dict[str, Any], task_id: str | None = None) -> None:
+        """An event in this instance's history, in this change's transaction."""
+        append_event(self.session, process_id=self.instance.process_id, type=event_type, actor=self.actor,
+                     at=self.now, instance=self.instance, task_id=task_id, payload=payload)
+
+    def notify(self, usernames: list[str], subject: str, body: str, task_id: str | None = None) -> None:
+        """In-app notifications, in this change's transaction."""
+        for username in usernames:
+            self.session.add(Notification(username=username, instance_id=self.instance.id, task_id=task_id,
+                                          subject=subject, body=body, created_at=self.now))
+
+    def mail_after_commit(self, recipients: list[str], subject: str, body: str) -> None:
+        """Mail through the outbox, sent once this change is committed; a failed first attempt is also recorded
+        in history (the outbox retries it)."""
+        ctx, process_id, instance_id = self.ctx, self.instance.process_id, self.instance.id
+        mail = enqueue(self.session, recipients, subject, body, self.now)
+
+        def deliver_now() -> None:
+            if deliver(ctx, mail.id):
+                return
+            with ctx.db.session() as session:
+                failed = session.get(OutboxMail, mail.id)
+                append_event(session, process_id=process_id, type="notification_failed", actor=SYSTEM_ACTOR,
+                             at=ctx.clock.now(),
+                             payload={"instance_id": instance_id, "recipients": recipients, "mail": mail.id,
+                                      "error": failed.last_error if failed is not None else None})
+
+        self.after_commit.append(deliver_now)
 
 
 Handler = Callable[[ServiceCall], dict[str, Any]]  # a service task's handler, by its operation name
