@@ -28,6 +28,7 @@ MONTHLY_EVALUATION = "evaluasi_bulanan"
 LOOP_BACK = "ya"
 # Property `hitungan_waktu` = `hari_kerja`: the step's time standard is whole days counted on working days.
 COUNTING, WORKING_DAYS = "hitungan_waktu", "hari_kerja"
+NOTE = "keterangan"  # the SOP table's Keterangan of a step, printed in the SOP document
 # Value of process property `mulai`: only the engine starts the process (one item per planned item).
 ENGINE_STARTED = "otomatis"
 
@@ -56,6 +57,7 @@ REGISTRY: tuple[PropertySpec, ...] = (
     PropertySpec("langkah", Kind.TEXT, (USER_TASK,), "Nomor langkah"),
     PropertySpec("kelengkapan", Kind.TEXT, (USER_TASK,), "Kelengkapan"),
     PropertySpec("output", Kind.TEXT, (USER_TASK,), "Output"),
+    PropertySpec(NOTE, Kind.TEXT, (USER_TASK,), "Keterangan"),
     PropertySpec("standar_waktu", Kind.DURATION, (USER_TASK,), "Standar waktu", required=True),
     PropertySpec(COUNTING, Kind.CHOICE, (USER_TASK,), "Hitungan standar waktu", choices=(WORKING_DAYS,)),
     PropertySpec("opd", Kind.EXPRESSION, (USER_TASK,), "OPD penanggung jawab"),

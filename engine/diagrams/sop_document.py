@@ -16,7 +16,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from engine.context import EngineContext
-from engine.diagrams.diagram_properties import COUNTING, WORKING_DAYS
+from engine.diagrams.diagram_properties import COUNTING, NOTE, WORKING_DAYS
 from engine.diagrams.diagram_xml import BPMN_NS, executable_processes, lanes_of, properties_of
 from engine.diagrams.durations import words
 from engine.diagrams.validation import screen
@@ -147,7 +147,7 @@ def _rows(xml: str, process_id: str) -> tuple[list[SopRow], dict[str, str], str]
             lane=lanes.get(task_id, (None, None))[1],
             symbol=symbol, required_input=properties.get("kelengkapan"), time_standard=standard,
             time_text=words(standard, properties.get(COUNTING) == WORKING_DAYS), output=properties.get("output"),
-            note=note, element_id=task_id,
+            note="; ".join(part for part in (properties.get(NOTE, ""), note) if part), element_id=task_id,
             process_id=process_id, branches=tuple(leads),
         ))
     identity = {k[len(IDENTITY_PREFIX):]: v for k, v in properties_of(process).items() if k.startswith(IDENTITY_PREFIX)}

@@ -14,7 +14,7 @@ from lxml import etree
 
 from engine.config import Settings
 from engine.context import EngineContext
-from engine.diagrams.diagram_properties import COUNTING, LOOP_BACK, WORKING_DAYS
+from engine.diagrams.diagram_properties import COUNTING, LOOP_BACK, NOTE, WORKING_DAYS
 from engine.diagrams.diagram_xml import BPMN_NS, SPIFF_NS
 from engine.diagrams.drafts import create_draft
 from engine.diagrams.sop_layout import Flow, Node, draw
@@ -111,7 +111,7 @@ def _task_properties(row: TableRow, first: bool, per_office: bool, sends_back: b
     """The row's properties; the first step names the case (its subject, shown in every list) and, when an
     office's own lane works on it later, its office (that lane sees its own office's cases only)."""
     values = [("langkah", str(row.number)), ("kelengkapan", row.requirement), ("output", row.output),
-              ("standar_waktu", row.duration.iso), ("judul", SUBJECT_FIELD)]
+              (NOTE, row.note), ("standar_waktu", row.duration.iso), ("judul", SUBJECT_FIELD)]
     if per_office:
         values.append(("opd", OFFICE_FIELD))
     if first:

@@ -91,6 +91,8 @@ def test_the_seed_table_runs_end_to_end_with_its_loop_and_a_breach(ctx: EngineCo
     assert [(r.number, r.activity, r.lane, r.time_text, r.output) for r in rows] == [
         (str(row.number), row.activity, row.lane, row.duration.words, row.output) for row in table.rows]
     assert rows[2].loop_names == ("Tidak",) and rows[1].loop_in
+    assert rows[2].note == "Belum sesuai: kembali ke langkah 2 dengan alasannya; Ya: ke langkah 4; Tidak: ke langkah 2"
+    assert rows[6].note == "Bersama PLID Utama"
 
 
 def test_requests_are_answered_in_working_days_across_the_weekend_and_holidays(settings: object) -> None:
