@@ -193,7 +193,8 @@ def completed_step_2(database_url: str) -> int:
     """Completed step-2 tasks as the database records them, to check that nothing was lost or doubled."""
     from sqlalchemy import func, select
 
-    from engine.store import Database, WorkItem
+    from engine.database import Database
+    from engine.store import WorkItem
 
     database = Database(database_url)
     with database.session() as session:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
+from engine.database import Database
 from engine.people.policy import Policy
-from engine.store import Database
 
 if TYPE_CHECKING:
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow

@@ -13,8 +13,8 @@ from engine.audit.audit_chain import verify_all
 from engine.audit.events import GENESIS, content_hash
 from engine.clock import ManualClock
 from engine.context import EngineContext
+from engine.database import UTCDateTime
 from engine.schema import alembic_config
-from engine.store import UTCDateTime
 from tests.conftest import Mailbox, make_settings
 
 

@@ -11,11 +11,12 @@ from sqlalchemy import column, create_engine, func, insert, inspect, select, tab
 
 from engine.clock import ManualClock
 from engine.context import EngineContext
+from engine.database import UTCDateTime
 from engine.errors import InvalidTaskData, NotFound, SopflowError
 from engine.people import offices, users
 from engine.runtime import instances
 from engine.schema import alembic_config
-from engine.store import Event, Instance, Office, User, UTCDateTime
+from engine.store import Event, Instance, Office, User
 from tests.engine import flow
 from webapp.cli import main
 

@@ -8,7 +8,7 @@ Create Date: 2026-11-24
 import sqlalchemy as sa
 from alembic import op
 
-from engine.store import UTCDateTime
+from engine.database import UTCDateTime
 
 revision = "0001"
 down_revision = None

@@ -8,7 +8,7 @@ Create Date: 2026-11-25
 import sqlalchemy as sa
 from alembic import op
 
-from engine.store import UTCDateTime
+from engine.database import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"

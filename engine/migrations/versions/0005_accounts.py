@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from engine.clock import SystemClock
-from engine.store import UTCDateTime
+from engine.database import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"

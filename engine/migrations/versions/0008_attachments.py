@@ -9,7 +9,7 @@ Create Date: 2026-12-04
 import sqlalchemy as sa
 from alembic import op
 
-from engine.store import UTCDateTime
+from engine.database import UTCDateTime
 
 revision = "0008"
 down_revision = "0007"
