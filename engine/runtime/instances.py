@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -70,15 +71,24 @@ def start_instance(ctx: EngineContext, process_id: str, actor: str = SYSTEM_ACTO
     return execution.instance
 
 
-def startable_processes(ctx: EngineContext, person: Person) -> list[tuple[str, str]]:
-    """(process id, name) of every deployed process `person` may start by hand: neither started by the engine nor
-    by its own calendar (those have their own controls), and the role of its start lane."""
+@dataclass(frozen=True)
+class Startable:
+    process_id: str
+    name: str
+    version: int
+    deployed_at: datetime
+
+
+def startable_processes(ctx: EngineContext, person: Person) -> list[Startable]:
+    """The deployed processes `person` may start by hand, newest versions: neither started by the engine nor by
+    their own calendar (those have their own controls), and the person has the role of the start lane."""
     with ctx.db.session() as session:
         process_ids = sorted(set(session.scalars(select(Definition.process_id))))
-        models = [process_model(ctx, session, latest_definition(session, pid).id) for pid in process_ids]
-    return [(model.process_id, model.name) for model in models if model.start_cycle is None
-            and not model.engine_started and ctx.policy.may_work(person, ctx.policy.lane_roles.get(
-                model.start_lane or ""), None)]
+        newest = [latest_definition(session, pid) for pid in process_ids]
+        models = [(definition, process_model(ctx, session, definition.id)) for definition in newest]
+    return [Startable(model.process_id, model.name, definition.version, definition.deployed_at)
+            for definition, model in models if model.start_cycle is None and not model.engine_started
+            and ctx.policy.may_work(person, ctx.policy.lane_roles.get(model.start_lane or ""), None)]
 
 
 def _open_item(session: Session, task_id: str) -> WorkItem:
