@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
     from engine.diagram import ProcessModel
+    from engine.plans import PlanWorker
     from engine.services import ServiceCall
 
 Handler = Callable[["ServiceCall"], dict[str, Any]]
@@ -64,6 +65,7 @@ class EngineContext:
     models: dict[int, ProcessModel] = field(default_factory=dict)
     timer_listeners: list[TimerListener] = field(default_factory=list)
     url_checker: UrlChecker | None = None  # engine.outbound.Outbound(settings.website).check unless injected
+    plan_worker: PlanWorker | None = None  # starts a plan's queued items in the background (web app, scheduler)
     policy: Policy = field(init=False)
 
     def __post_init__(self) -> None:

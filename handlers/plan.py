@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.execution import begin_instance, latest_definition
+from engine.execution import latest_definition
+from engine.plans import queue_plan
 from engine.services import ServiceCall
 
 PROCESS, ENTRIES = "proses", "butir"
@@ -12,21 +13,15 @@ PROCESS, ENTRIES = "proses", "butir"
 
 def start_item_instances(call: ServiceCall) -> dict[str, Any]:
     """Start the process named by parameter `proses` once for each entry of parameter `butir` (the diagram says
-    which field of the plan that is), in the same transaction as the plan's step: each child gets its entry as
-    `item` and every other parameter under its own name, then has its own tasks, deadlines, loops and history."""
+    which field of the plan that is): each child gets its entry as `item` and every other parameter under its own
+    name, then has its own tasks, deadlines, loops and history. The first batch starts in the plan's step's
+    transaction, the rest in the background (engine/plans.py)."""
     definition = latest_definition(call.session, str(call.params[PROCESS]))
     shared = {name: value for name, value in call.params.items() if name not in (PROCESS, ENTRIES)}
-    started = []
-    for item in call.params.get(ENTRIES) or []:
-        child = begin_instance(
-            call.ctx,
-            call.session,
-            definition,
-            call.actor,
-            data={"item": item, **shared},
-            parent_id=call.instance.id,
-            trigger="plan",
-        )
-        call.after_commit.append(child.finish)
-        started.append(child.instance.id)
-    return {"instans": started}
+    entries = list(call.params.get(ENTRIES) or [])
+    children = queue_plan(call.ctx, call.session, call.instance, definition, call.actor, entries, shared)
+    call.after_commit.extend(child.finish for child in children)
+    worker = call.ctx.plan_worker
+    if len(children) < len(entries) and worker is not None:
+        call.after_commit.append(worker.wake)
+    return {"jumlah_item": len(entries)}
