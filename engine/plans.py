@@ -20,6 +20,7 @@ from engine.context import EngineContext
 from engine.events import append_event
 from engine.execution import InstanceRun, begin_instance
 from engine.store import Definition, Instance, PlanItem, PlanRun
+from engine.users import get_user
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,11 @@ def start_queued(ctx: EngineContext) -> int:
             continue  # the plan changed meanwhile (a comment): its batch was rolled back; claim it again
 
 
-def progress(ctx: EngineContext, plan_id: int) -> Progress | None:
-    """How many of the plan's items have started, or None for an instance that is no plan."""
+def progress(ctx: EngineContext, plan_id: int, viewer: str) -> Progress | None:
+    """How many of the plan's items have started, or None for an instance that is no plan; for whoever may see
+    the plan."""
     with ctx.db.session() as session:
+        ctx.policy.viewable_instance(session, get_user(session, viewer), plan_id)
         row = session.execute(select(PlanRun.started, PlanRun.total).where(PlanRun.plan_id == plan_id)).first()
     return Progress(row.started, row.total) if row is not None else None
 
