@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -25,6 +26,9 @@ from engine.users import get_user
 log = logging.getLogger(__name__)
 
 ITEMS_STARTED = "plan_items_started"
+# Between two batches the worker lets the database go this long: a writer waiting for SQLite's lock retries
+# every 100 ms at most, so it gets its turn instead of finding the next batch holding the lock again.
+BREATHER_SECONDS = 0.1
 _ITEMS = cast(Table, PlanItem.__table__)
 _SET_INSTANCE = (
     update(_ITEMS)
@@ -103,8 +107,9 @@ def _start_items(ctx: EngineContext, session: Session, run: PlanRun, plan: Insta
     return children
 
 
-def start_queued(ctx: EngineContext) -> int:
-    """Start every queued item of every plan, a batch per transaction; how many started."""
+def start_queued(ctx: EngineContext, pause: float = 0.0) -> int:
+    """Start every queued item of every plan, a batch per transaction, `pause` seconds between batches; how many
+    started."""
     started = 0
     while True:
         with ctx.db.session() as session:
@@ -116,6 +121,7 @@ def start_queued(ctx: EngineContext) -> int:
             started += start_batch(ctx, plan_id)
         except StaleDataError:
             continue  # the plan changed meanwhile (a comment): its batch was rolled back; claim it again
+        time.sleep(pause)
 
 
 def progress(ctx: EngineContext, plan_id: int, viewer: str) -> Progress | None:
@@ -160,6 +166,6 @@ class PlanWorker:
                     return
                 self._wanted = False
             try:
-                start_queued(self.ctx)
+                start_queued(self.ctx, BREATHER_SECONDS)
             except Exception:
                 log.exception("queued plan items could not be started; they are tried again at the next wake")
