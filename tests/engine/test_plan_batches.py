@@ -10,10 +10,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from engine import plans
+from engine.config import load_settings
 from engine.context import EngineContext
+from engine.errors import ConfigError
 from engine.store import Event, Instance, PlanItem, PlanRun
 from tests.engine.flow import start_with_plan
 
@@ -113,3 +116,11 @@ def test_after_a_crash_the_remaining_items_start_at_the_next_run_and_none_twice(
         linked = session.scalar(select(func.count(func.distinct(PlanItem.instance_id)))
                                 .where(PlanItem.plan_id == plan.id))
     assert linked == 120
+
+
+def test_the_batch_size_is_configured_and_must_be_at_least_one() -> None:
+    config = ROOT / "config.yaml"
+    assert load_settings(config, environ={}).plan_batch_size == 50
+    assert load_settings(config, environ={"SOPFLOW_PLANS_BATCH_SIZE": "20"}).plan_batch_size == 20
+    with pytest.raises(ConfigError, match="plans.batch_size must be 1 or more, not 0"):
+        load_settings(config, environ={"SOPFLOW_PLANS_BATCH_SIZE": "0"})
