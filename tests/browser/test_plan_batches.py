@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from engine import plans
+from engine.store import WorkItem
 from tests.browser.conftest import LiveServer
 from tests.webapp.pages import item_instances
 
@@ -65,8 +66,6 @@ def test_the_planner_sees_the_items_start_batch_by_batch_until_all_are_listed(
 
 
 def _plan_of(server: LiveServer, task_url: str) -> int:
-    from engine.store import WorkItem
-
     with server.ctx.db.session() as session:
         item = session.get(WorkItem, task_url.rstrip("/").rsplit("/", 1)[-1])
         assert item is not None

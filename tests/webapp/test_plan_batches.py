@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 from engine import plans
 from engine.context import EngineContext
-from engine.store import Instance
+from engine.store import Instance, WorkItem
 from engine.tokens import create_token
 from tests.engine.flow import STEP_1
 from tests.webapp.conftest import post
@@ -32,12 +32,6 @@ def start_plan(ctx: EngineContext, planner: Any, count: int) -> int:
     task_id = started.headers["Location"].rsplit("/", 1)[-1]
     answer = submit(planner, task_id, {**STEP_1, "rencana_unggahan": planned(count)})
     assert answer.status_code == 302, error_message(answer)
-    return int(open_task_plan(ctx, task_id))
-
-
-def open_task_plan(ctx: EngineContext, task_id: str) -> int:
-    from engine.store import WorkItem
-
     with ctx.db.session() as session:
         item = session.get(WorkItem, task_id)
         assert item is not None
