@@ -90,6 +90,7 @@ class Settings:
     diagram_max_bytes: int = 2 * 1024 * 1024
     password_reset: PasswordResetSettings = PasswordResetSettings()
     office: OfficeIdentity = OfficeIdentity()
+    plan_batch_size: int = 50  # a plan's items start this many per transaction (engine/runtime/plans.py)
 
     def role_for_lane(self, lane: str | None) -> str | None:
         return self.lane_roles.get(lane) if lane else None
@@ -104,7 +105,7 @@ ENV_TYPES: dict[str, type] = {
     "calendar_hours": list, "calendar_extra_holidays": list,
     "uploads_max_bytes": int, "uploads_allowed_extensions": list, "scheduler_resync_seconds": int,
     "password_reset_valid_minutes": int, "password_reset_per_account_per_hour": int,
-    "password_reset_per_address_per_hour": int,
+    "password_reset_per_address_per_hour": int, "plans_batch_size": int,
 }
 
 
@@ -192,6 +193,13 @@ def _percent(value: Any) -> float:
     return percent / 100
 
 
+def _positive(name: str, value: Any) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{name} must be 1 or more, not {number}")
+    return number
+
+
 def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
     """Read the YAML file (SOPFLOW_CONFIG, else the repository's config.yaml) and apply the environment."""
     environ = dict(os.environ if environ is None else environ)
@@ -247,6 +255,7 @@ def load_settings(path: str | Path | None = None, environ: dict[str, str] | None
             diagram_max_bytes=int((raw.get("diagrams") or {}).get("max_bytes", 2 * 1024 * 1024)),
             password_reset=_password_reset(raw.get("password_reset") or {}),
             office=_office(raw.get("instansi") or {}, base),
+            plan_batch_size=_positive("plans.batch_size", (raw.get("plans") or {}).get("batch_size", 50)),
         )
     except KeyError as error:
         raise ConfigError("Configuration %(path)s lacks the setting %(name)r", path=config_path,

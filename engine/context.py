@@ -6,7 +6,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from engine.clock import Clock, SystemClock
 from engine.config import Settings
@@ -22,6 +22,12 @@ if TYPE_CHECKING:
 # only holds them, so it needs nothing of the services module.
 AnyHandler = Callable[[Any], dict[str, Any]]
 UrlChecker = Callable[[str], dict[str, Any]]
+
+
+class Waker(Protocol):
+    def wake(self) -> None: ...
+
+
 TimerListener = Callable[[int, datetime], None]
 
 
@@ -65,6 +71,7 @@ class EngineContext:
     models: dict[int, ProcessModel] = field(default_factory=dict)
     timer_listeners: list[TimerListener] = field(default_factory=list)
     url_checker: UrlChecker | None = None  # engine.runtime.outbound.Outbound(settings.website).check unless injected
+    plan_worker: Waker | None = None  # engine.runtime.plans.PlanWorker: starts a plan's queued items in the background
     policy: Policy = field(init=False)
 
     def __post_init__(self) -> None:

@@ -379,3 +379,33 @@ class PasswordReset(Base):
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- Plans started in batches (engine/runtime/plans.py) ---
+
+
+class PlanRun(Base):
+    """A plan's items still to start: `started` of `total` are running; the rest start a batch per
+    transaction, so a big plan never holds the database for long."""
+
+    __tablename__ = "plan_runs"
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("instances.id"), primary_key=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definitions.id"))
+    actor: Mapped[str] = mapped_column(String(80))
+    shared: Mapped[dict[str, Any]] = mapped_column(JSON)
+    total: Mapped[int] = mapped_column(Integer)
+    started: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class PlanItem(Base):
+    """One planned item, in the plan's order, and the instance started for it."""
+
+    __tablename__ = "plan_items"
+
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan_runs.plan_id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item: Mapped[dict[str, Any]] = mapped_column(JSON)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("instances.id"))

@@ -13,6 +13,7 @@ from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from engine.context import EngineContext
+from engine.runtime.plans import PlanWorker
 from webapp.auth import init_auth
 from webapp.context import EXTENSION_KEY
 from webapp.errors import init_errors
@@ -75,6 +76,7 @@ def create_app(ctx: EngineContext, overrides: dict[str, Any] | None = None) -> F
     app.config.update(overrides or {})
     app.url_map.converters["int"] = DatabaseInteger
     app.extensions[EXTENSION_KEY] = ctx
+    ctx.plan_worker = ctx.plan_worker or PlanWorker(ctx)
     csrf.init_app(app)
     init_i18n(app, ctx.settings.timezone)
     init_formatting(app)

@@ -26,8 +26,11 @@ def cmd_serve(ctx: EngineContext, args: argparse.Namespace) -> None:
         scheduler = TimerScheduler(ctx)
         scheduler.start()
     print(f"sopflow on http://{args.host}:{args.port}/ (timers {'off' if scheduler is None else 'on'})", flush=True)
+    app = create_app(ctx)
+    if ctx.plan_worker is not None:
+        ctx.plan_worker.wake()  # items a crash left queued (engine/runtime/plans.py)
     try:
-        waitress.serve(create_app(ctx), host=args.host, port=args.port, threads=args.threads, ident="sopflow")
+        waitress.serve(app, host=args.host, port=args.port, threads=args.threads, ident="sopflow")
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

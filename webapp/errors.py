@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -21,6 +22,14 @@ STATUS_OF: tuple[tuple[type[SopflowError], int], ...] = (
     (InvalidDiagram, 422),
     (SopflowError, 400),
 )
+
+
+RETRY_AFTER_SECONDS = 5
+_BUSY = ("database is locked", "database is busy", "database table is locked")
+
+
+def is_busy(error: OperationalError) -> bool:
+    return any(text in str(error.orig) for text in _BUSY)
 
 
 def status_of(error: SopflowError) -> int:
@@ -71,6 +80,14 @@ def init_errors(app: Flask) -> None:
     def csrf_error(error: CSRFError) -> tuple[Response | str, int]:
         return error_response(400, _("The form has expired or did not come from this site (CSRF). "
                                      "Reload the page and try again."))
+
+    @app.errorhandler(OperationalError)
+    def database_busy(error: OperationalError) -> tuple[Response | str, int, dict[str, str]]:
+        """SQLite let no writer in within its busy timeout: nothing was saved, and trying again works."""
+        if not is_busy(error):
+            raise error
+        body, status = error_response(503, _("Busy, try again in a moment. Nothing was saved."))
+        return body, status, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> tuple[Response | str, int]:

@@ -100,6 +100,7 @@ def event_labels() -> dict[str, str]:
     """What each event type is called in timelines and on the replay page."""
     return {
         "instance_started": _("Started"),
+        "plan_items_started": _("Plan items started"),
         "task_ready": _("Task ready"),
         "task_claimed": _("Task claimed"),
         "task_released": _("Task released"),

@@ -16,6 +16,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from engine.context import EngineContext
 from engine.runtime.outbox import deliver_due
+from engine.runtime.plans import PlanWorker
 from engine.runtime.timers import fire_timer, pending_timers
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,12 @@ class TimerScheduler:
             id="resync",
             replace_existing=True,
         )
+        # A plan's items that a crash or another process left queued start here (engine/runtime/plans.py).
+        self.ctx.plan_worker = self.ctx.plan_worker or PlanWorker(self.ctx)
+        self._scheduler.add_job(self.ctx.plan_worker.wake, IntervalTrigger(
+            seconds=self.ctx.settings.scheduler_resync_seconds), id="plans", replace_existing=True)
         self._scheduler.start(paused=paused)
+        self.ctx.plan_worker.wake()
 
     def shutdown(self, wait: bool = True) -> None:
         if self.schedule in self.ctx.timer_listeners:

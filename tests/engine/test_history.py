@@ -34,7 +34,8 @@ def test_every_instance_history_is_an_intact_chain_and_edits_are_detected(ctx: E
     instance = start_with_plan(ctx)
     history = instances.get_instance(ctx, instance.id).history
     assert [e.type for e in history] == [
-        "instance_started", "task_ready", "task_completed", "service_completed", "instance_completed"]
+        "instance_started", "task_ready", "task_completed", "plan_items_started", "service_completed",
+        "instance_completed"]
     assert verify_chain(history) is None
     history[2].payload = {**history[2].payload, "data": {"arahan_kerja": "diubah"}}
     assert verify_chain(history) == history[2].id

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("tasks", __name__)
 
-from webapp.tasks import supervision, views  # noqa: E402,F401  (registers the routes)
+from webapp.tasks import plans, supervision, views  # noqa: E402,F401  (registers the routes)

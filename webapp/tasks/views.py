@@ -24,6 +24,7 @@ from webapp.errors import translated
 from webapp.formatting import process_name
 from webapp.tasks import bp
 from webapp.tasks.binding import choice_label, form_data
+from webapp.tasks.plans import plan_progress
 from webapp.tasks.supervision import periodic_panel, supervision_panel
 
 MAX_PAGE = 100_000
@@ -307,7 +308,8 @@ def _render_publication(instance_id: int, refused: InvalidInput | None = None) -
                            may_cancel=current_user.can(Ability.SUPERVISE)
                            and view.instance.status == "running",
                            errors={refused.field: translated(refused)} if refused else {},
-                           values=request.form if refused else {}), 400 if refused else 200
+                           values=request.form if refused else {},
+                           plan=plan_progress(instance_id)), 400 if refused else 200
 
 
 @bp.post("/publications/<int:instance_id>/comments")
