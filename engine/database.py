@@ -10,8 +10,12 @@ from typing import Any
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+
+class Base(DeclarativeBase):
+    """The metadata every table belongs to (engine/store.py, engine/people/records.py)."""
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -15,7 +15,7 @@ from engine.errors import NotAllowed, NotFound
 from engine.people import users
 from engine.people.login_throttle import ThrottleLimits, attempt_succeeded, begin_attempt
 from engine.people.policy import Ability
-from engine.store import User
+from engine.people.records import User
 from webapp.context import engine
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -18,9 +18,10 @@ from engine.diagrams.diagram_xml import BPMN_NS, Problem
 from engine.diagrams.validation import DiagramProblems, screen
 from engine.errors import InvalidDiagram, NotAllowed, NotFound, TaskConflict
 from engine.people.policy import Ability
+from engine.people.records import User
 from engine.people.users import SYSTEM_ACTOR, get_user
 from engine.runtime.execution import latest_definition
-from engine.store import Definition, Draft, User
+from engine.store import Definition, Draft
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,8 @@
 from alembic import context
 from sqlalchemy import create_engine
 
-from engine.store import Base
+import engine.store  # noqa: F401  (registers every table on the metadata)
+from engine.database import Base
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or ""

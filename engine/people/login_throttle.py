@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
-from engine.store import LoginAttempt
+from engine.people.records import LoginAttempt
 
 MAX_ADDRESS = 64
 

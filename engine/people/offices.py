@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from engine.context import EngineContext
 from engine.errors import NotFound, SopflowError
 from engine.people.administration import SYSTEM_ACTOR, record_administration
-from engine.store import Office
+from engine.people.records import Office
 
 MAX_NAME = 200
 MAX_SHORT_NAME = 40

@@ -20,9 +20,10 @@ from engine.context import EngineContext
 from engine.diagrams.durations import Duration
 from engine.errors import NotAllowed, SopflowError
 from engine.people.administration import record_administration
+from engine.people.records import PasswordReset, User
 from engine.people.users import authenticate, check_password, hash_password
 from engine.runtime.outbox import deliver, enqueue
-from engine.store import OutboxMail, PasswordReset, User
+from engine.store import OutboxMail
 
 WINDOW = timedelta(hours=1)
 MAX_ADDRESS = 64

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
 from engine.people.administration import SYSTEM_ACTOR, record_administration
+from engine.people.records import ApiToken, User
 from engine.people.users import get_user
-from engine.store import ApiToken, User
 
 PREFIX = "sfw_"
 DEFAULT_DAYS = 90

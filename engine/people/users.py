@@ -17,7 +17,7 @@ from engine.people.administration import SYSTEM_ACTOR as SYSTEM_ACTOR  # where t
 from engine.people.administration import record_administration
 from engine.people.offices import check_office
 from engine.people.policy import ADMIN
-from engine.store import ApiToken, User, UserRole
+from engine.people.records import ApiToken, User, UserRole
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 _hasher = PasswordHasher()

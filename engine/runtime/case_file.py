@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 from engine.context import EngineContext
 from engine.diagrams.diagram import ProcessModel
 from engine.diagrams.forms import ITEM_DATE_KEYS, ITEM_KEYS, FormField, humanise
+from engine.people.records import User
 from engine.people.users import get_user
 from engine.runtime.execution import process_model
-from engine.store import Attachment, Event, Instance, User, WorkItem
+from engine.store import Attachment, Event, Instance, WorkItem
 
 # A plan row's keys that no form field of the item's diagram names: English msgids, translated for display.
 ITEM_KEY_LABELS = {"judul": "Title", "ringkasan": "Summary", "kelas_dip": "DIP class", "opd": "Responsible OPD",

@@ -9,8 +9,9 @@ from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
+from engine.people.records import User
 from engine.people.users import get_user
-from engine.store import OPEN_STATUSES, Instance, User, WorkItem
+from engine.store import OPEN_STATUSES, Instance, WorkItem
 
 SCOPES = ("all", "mine", "unclaimed", "overdue")
 

@@ -11,8 +11,9 @@ from engine.audit.events import instance_history
 from engine.context import EngineContext
 from engine.diagrams.diagram import ProcessModel
 from engine.errors import NotFound
+from engine.people.records import User
 from engine.runtime.execution import process_model
-from engine.store import Definition, Event, Instance, User
+from engine.store import Definition, Event, Instance
 
 
 class InstanceLog(NamedTuple):

@@ -20,12 +20,13 @@ from engine.diagrams.forms import FieldError, ItemRules, validate_submission
 from engine.errors import InvalidInput, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.people.offices import active_office_names
 from engine.people.policy import Ability, Person
+from engine.people.records import User
 from engine.people.users import SYSTEM_ACTOR, get_user
 from engine.runtime.execution import InstanceRun, begin_instance, latest_definition, process_model
 from engine.runtime.incident_records import close_with_instance
 from engine.runtime.spiff import load_workflow
 from engine.runtime.stepping import enter_step_data
-from engine.store import OPEN_STATUSES, Definition, Event, Instance, User, WorkItem
+from engine.store import OPEN_STATUSES, Definition, Event, Instance, WorkItem
 
 T = TypeVar("T")
 

@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.people.policy import Policy
+from engine.people.records import NoticePreference, User, UserRole
 from engine.people.users import record_administration
 from engine.runtime.outbox import enqueue
-from engine.store import NoticePreference, Notification, OutboxMail, User, UserRole, WorkItem
+from engine.store import Notification, OutboxMail, WorkItem
 
 NO_FLUSH = {"autoflush": False}
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from engine.audit.events import append_event
 from engine.context import EngineContext
+from engine.people.records import User
 from engine.people.users import SYSTEM_ACTOR, users_with_role
 from engine.runtime.outbox import deliver, enqueue
 from engine.runtime.stepping import is_clocked_timer, timer_owner
-from engine.store import Definition, Instance, Notification, OutboxMail, User, WorkItem
+from engine.store import Definition, Instance, Notification, OutboxMail, WorkItem
 
 
 @dataclass

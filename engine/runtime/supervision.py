@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 from engine.context import EngineContext
 from engine.errors import NotAllowed, SopflowError, TaskConflict
 from engine.people.policy import Ability
+from engine.people.records import User
 from engine.people.users import SYSTEM_ACTOR
 from engine.runtime.execution import InstanceRun, begin_instance, latest_definition
 from engine.runtime.instances import _actor, _check_lane, _conflict_safe, _open_item
 from engine.runtime.notices import lane_members, notify
 from engine.runtime.outbox import deliver_after_commit
 from engine.runtime.periods import period_of, record_start, started_in
-from engine.store import Instance, User, WorkItem
+from engine.store import Instance, WorkItem
 
 ALREADY_STARTED = "%(name)s of %(period)s has already been started; a month has one."
 

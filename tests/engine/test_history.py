@@ -10,8 +10,8 @@ from sqlalchemy.exc import DBAPIError
 
 from engine.audit.events import verify_chain
 from engine.context import EngineContext
+from engine.database import Base
 from engine.runtime import instances
-from engine.store import Base
 from tests.engine.flow import start_with_plan
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.people.login_throttle import ThrottleLimits, attempt_succeeded, begin_attempt
-from engine.store import LoginAttempt
+from engine.people.records import LoginAttempt
 
 LIMITS = ThrottleLimits(per_account_and_address=5, per_account=8, window=timedelta(minutes=5))
 

@@ -14,9 +14,10 @@ from engine.context import EngineContext
 from engine.database import UTCDateTime
 from engine.errors import InvalidTaskData, NotFound, SopflowError
 from engine.people import offices, users
+from engine.people.records import Office, User
 from engine.runtime import instances
 from engine.schema import alembic_config
-from engine.store import Event, Instance, Office, User
+from engine.store import Event, Instance
 from tests.engine import flow
 from webapp.cli import main
 

@@ -13,8 +13,9 @@ from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import NotAllowed
 from engine.people.passwords import check_reset_link, request_reset, reset_password
+from engine.people.records import PasswordReset, User
 from engine.people.users import authenticate
-from engine.store import OutboxMail, PasswordReset, User
+from engine.store import OutboxMail
 from tests.conftest import Mailbox
 
 NEW = "kata-sandi-baru-9"

@@ -9,9 +9,9 @@ from sqlalchemy import update
 from engine.context import EngineContext
 from engine.errors import NotAllowed
 from engine.people import users
+from engine.people.records import User
 from engine.runtime import inbox, instances
 from engine.runtime.inbox import InboxQuery, InstanceQuery
-from engine.store import User
 from tests.conftest import PASSWORD
 from tests.engine.flow import STEP_2, complete, item_instance, start_with_plan, the_task
 

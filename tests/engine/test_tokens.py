@@ -12,7 +12,8 @@ from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
 from engine.people import tokens, users
-from engine.store import ApiToken, Event
+from engine.people.records import ApiToken
+from engine.store import Event
 from webapp.cli import main
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine.context import EngineContext
 from engine.errors import NotAllowed, SopflowError
 from engine.people import users
-from engine.store import User
+from engine.people.records import User
 from tests.conftest import PASSWORD
 
 

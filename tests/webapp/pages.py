@@ -15,8 +15,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from engine.context import EngineContext
+from engine.people.records import User
 from engine.runtime import task_list
-from engine.store import Attachment, Comment, Event, Instance, Notification, User, WorkItem
+from engine.store import Attachment, Comment, Event, Instance, Notification, WorkItem
 from tests.engine import flow
 from tests.webapp.conftest import login, post
 from tests.website import ensure_website

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
+from engine.people.records import NoticePreference
 from engine.runtime import instances
 from engine.runtime.timers import fire_due_timers
-from engine.store import Instance, NoticePreference, OutboxMail
+from engine.store import Instance, OutboxMail
 from handlers import HANDLERS
 from tests.conftest import JAKARTA, Mailbox
 from tests.engine import flow

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.store import Event, OutboxMail, PasswordReset
+from engine.people.records import PasswordReset
+from engine.store import Event, OutboxMail
 from tests.conftest import PASSWORD, Mailbox
 from tests.webapp.conftest import csrf_token, login, post
 from tests.webapp.pages import flash_messages, text_of

@@ -12,8 +12,8 @@ from werkzeug.wrappers import Response
 
 from engine.errors import NotAllowed
 from engine.people.policy import Ability
+from engine.people.records import User
 from engine.people.tokens import user_for_token
-from engine.store import User
 from webapp.context import engine
 
 F = TypeVar("F", bound=Callable[..., Any])
