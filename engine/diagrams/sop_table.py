@@ -33,7 +33,7 @@ IDENTITY = (*IDENTITY_FIELDS, *SECTION_FIELDS)  # key after "sop." -> label of t
 END = "selesai"  # a Ya/Tidak target that ends the procedure
 MAX_ROWS = 200
 MAX_BYTES = 1024 * 1024
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "sop"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "sop"
 
 
 @dataclass(frozen=True)

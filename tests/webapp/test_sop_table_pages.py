@@ -164,3 +164,16 @@ def test_a_deployed_table_is_started_from_the_publications_page_by_its_first_lan
     with engine_ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Instance).where(
             Instance.process_id == process_id)) == 1
+
+
+def test_the_downloaded_xlsx_example_uploads_back_into_the_same_table(client: FlaskClient) -> None:
+    login(client, "pemilik.proses")
+    workbook = client.get("/modeler/tabel/contoh/layanan_permohonan_informasi.xlsx").data
+    response = post(client, "/modeler/tabel/unggah", {"file": (io.BytesIO(workbook), "permohonan.xlsx")},
+                    content_type="multipart/form-data")
+    assert response.status_code == 200
+    shown = page(response)
+    assert shown.xpath('//input[@id="sop-name"]/@value') == ["Layanan Permohonan Informasi Publik"]
+    assert shown.xpath('//div[@data-row]//input[@name="waktu"]/@value') == [
+        "30 menit", "10 hari kerja", "7 hari kerja", "1 hari kerja", "30 menit"]
+    assert shown.xpath('(//div[@data-row])[2]//select[@name="tidak"]/option[@selected]/@value') == ["4"]
