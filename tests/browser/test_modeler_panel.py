@@ -31,6 +31,7 @@ def _shot(page: Page, name: str) -> None:
 
 
 def _saved_draft(page: Page, live_server: LiveServer) -> str:
+    page.evaluate("document.getElementById('modeler-status').textContent = ''")  # an earlier save's line
     page.click("#save-draft")
     expect(page.locator("#modeler-status")).to_have_text("Draf tersimpan.")
     return drafts.open_diagram(live_server.ctx, PROCESS).xml
