@@ -123,7 +123,7 @@ class Policy:
         """The instance, if `person` may see it; another office's item reads as NotAllowed, never as data."""
         instance = session.get(Instance, instance_id)
         if instance is None:
-            raise NotFound("Publication %(id)s does not exist.", id=instance_id)
+            raise NotFound("Instance %(id)s does not exist.", id=instance_id)
         if not self.may_view(person, instance.opd):
             raise NotAllowed("This item belongs to another office.")
         return instance

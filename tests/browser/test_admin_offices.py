@@ -63,7 +63,7 @@ def test_the_admin_adds_an_office_that_ppid_utama_picks_in_a_plan_row(
     _shot(admin, width, "01-opd-ditambahkan")
 
     utama = open_as("ppid.utama")
-    utama.goto(f"{live_server.url}/publications")
+    utama.goto(f"{live_server.url}/instances")
     utama.locator("#start-ppid_publikasi").click()
     expect(utama.locator("h1")).to_contain_text("Langkah 1")
     office_choice = utama.locator('[name="rencana_unggahan-0-opd"]')

@@ -48,7 +48,7 @@ def test_each_step_reads_the_case_file_and_files_never_lose_the_form(
     live_server: LiveServer, sign_in: SignIn, tmp_path: Path, width: int
 ) -> None:
     utama = as_user(sign_in, "ppid.utama", width)
-    utama.goto(f"{live_server.url}/publications")
+    utama.goto(f"{live_server.url}/instances")
     utama.locator("#start-ppid_publikasi").click()
     utama.locator('[name="rencana_unggahan-0-judul"]').fill(TITLE)
     utama.locator('[name="rencana_unggahan-0-kelas_dip"]').select_option("berkala")

@@ -60,14 +60,14 @@ def test_hostile_diagram_and_text_never_run_script_in_the_browser(
               for name in ("ppid.utama", "pembantu.dinkes", "pemilik.proses", "auditor", "admin")}
     try:
         utama = people["ppid.utama"]
-        page = utama.visit(f"/publications/{world.item_id}")
+        page = utama.visit(f"/instances/{world.item_id}")
         expect(page.locator("#diagram[data-ready='1']")).to_have_count(1)
         expect(page.locator(f'#diagram [data-element-id="{TASK_2}"]').first).to_contain_text("Menyiapkan data")
         expect(page.locator("#comments")).to_contain_text(PAYLOAD)
         expect(page.locator("h1")).to_contain_text(PAYLOAD)
         screenshot(page, f"item-{width}")
         utama.assert_nothing_ran()
-        page = utama.visit(f"/publications/{world.cancelled_id}")
+        page = utama.visit(f"/instances/{world.cancelled_id}")
         expect(page.locator("#timeline")).to_contain_text(PAYLOAD)
         utama.assert_nothing_ran()
 

@@ -48,7 +48,7 @@ def test_an_admin_retries_an_incident_after_the_handler_is_fixed(
     assert box is not None and box["x"] + box["width"] <= width  # reachable without scrolling sideways
     screenshot(page, f"incidents-open-{width}")
 
-    page.goto(f"{base}/publications/{item.id}")
+    page.goto(f"{base}/instances/{item.id}")
     expect(page.locator("#instance-incident")).to_contain_text(
         "Insiden terbuka #1 pada langkah Catat pelanggaran standar waktu")
     expect(page.get_by_text("Insiden dibuka")).to_be_visible()
@@ -62,7 +62,7 @@ def test_an_admin_retries_an_incident_after_the_handler_is_fixed(
     expect(page.locator("#no-incidents")).to_have_text("Tidak ada insiden terbuka.")
     screenshot(page, f"incidents-resolved-{width}")
     assert open_task(ctx, item.id).breached_at is not None
-    page.goto(f"{base}/publications/{item.id}")
+    page.goto(f"{base}/instances/{item.id}")
     expect(page.locator("#instance-incident")).to_have_count(0)
     expect(page.get_by_text("Insiden selesai")).to_be_visible()
 

@@ -30,7 +30,7 @@ def test_a_breach_notice_and_the_item_page_show_labels_not_codes(
     assert not ISO_DURATION.search(shown) and "ppid_publikasi" not in shown
     screenshot(page, f"notifications-{width}")
 
-    page.goto(f"{live_server.url}/publications/{world.looped_id}")
+    page.goto(f"{live_server.url}/instances/{world.looped_id}")
     expect(page.locator("main")).to_contain_text("Pengolahan per item informasi publik · versi 1")
     expect(page.locator("main")).to_contain_text(re.compile(r"dimulai 23 November 2026 09\.\d\d WIB"))
     shown = page.locator("main").inner_text()

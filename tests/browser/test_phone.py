@@ -108,8 +108,8 @@ def test_every_staff_page_fits_the_screen_with_thumb_sized_targets(
     pages = {
         "kotak-masuk": "/tasks",
         "langkah-2": f"/tasks/{world['task']}",
-        "item": f"/publications/{world['late'].id}",
-        "publikasi": "/publications",
+        "item": f"/instances/{world['late'].id}",
+        "publikasi": "/instances",
         "notifikasi": "/notifications",
         "pengaturan-notifikasi": "/notifications/settings",
     }
@@ -118,7 +118,7 @@ def test_every_staff_page_fits_the_screen_with_thumb_sized_targets(
         expect(page.locator("h1")).to_be_visible()
         assert_fits(page, width)
         shots(page, name)
-    utama = visit("ppid.utama", f"/publications/{world['late'].id}")  # the cancel form and its dialog
+    utama = visit("ppid.utama", f"/instances/{world['late'].id}")  # the cancel form and its dialog
     assert_fits(utama, width)
     page.locator("form[action='/logout'] button").first.evaluate("button => button.form.submit()")
     expect(page.get_by_label("Nama pengguna")).to_be_visible()
@@ -146,8 +146,8 @@ def test_the_header_folds_behind_a_menu_button_on_the_phone_only(
     expect(page.get_by_role("button", name="Keluar")).to_be_visible()
     assert_fits(page, width)
     shots(page, "menu-terbuka")
-    page.locator("#site-menu nav a", has_text="Publikasi").click()
-    expect(page.locator("h1")).to_have_text("Publikasi")
+    page.locator("#site-menu nav a", has_text="Instans proses").click()
+    expect(page.locator("h1")).to_have_text("Instans proses")
 
 
 def test_the_inbox_is_a_card_per_task_on_the_phone(
@@ -197,7 +197,7 @@ def test_a_pembantu_completes_step_2_with_a_file_on_the_phone(
     page.locator("#complete").click()
     expect(page.locator(".flash-success")).to_contain_text("Langkah 2 selesai")
     assert_fits(page, width)
-    item = visit("pembantu.dinkes", f"/publications/{world['late'].id}")
+    item = visit("pembantu.dinkes", f"/instances/{world['late'].id}")
     expect(item.locator("#attachments")).to_contain_text("sk-kepala-dinas.pdf")
     expect(item.locator("#timeline")).to_contain_text("Berkas dilampirkan")
 
@@ -207,7 +207,7 @@ def test_a_300_character_word_never_widens_a_page(
 ) -> None:
     long_item: Instance = world["long"]
     for name, path in (("kotak-masuk", "/tasks"), ("langkah", f"/tasks/{world['long_task']}"),
-                       ("item", f"/publications/{long_item.id}"), ("daftar", f"/publications?q={LONG_TITLE[:30]}")):
+                       ("item", f"/instances/{long_item.id}"), ("daftar", f"/instances?q={LONG_TITLE[:30]}")):
         page = visit("pembantu.dinkes", path)
         expect(page.get_by_text(LONG_TITLE[:150], exact=False).first).to_be_attached()
         measured = page.evaluate(MEASURE)
@@ -219,7 +219,7 @@ def test_cancelling_asks_first_and_no_keeps_the_item_running(
     visit: Visit, live_server: LiveServer, world: dict[str, Any], width: str, shots: Callable[[Page, str], Path]
 ) -> None:
     item: Instance = world["late"]
-    page = visit("ppid.utama", f"/publications/{item.id}")
+    page = visit("ppid.utama", f"/instances/{item.id}")
     page.get_by_role("button", name="Batalkan publikasi ini").click()
     expect(page.locator('[data-field="reason"] .field-error')).to_have_text("Pembatalan memerlukan alasan.")
     page.locator('#cancel-form [name="reason"]').fill("Dokumen ditarik OPD.")
@@ -243,7 +243,7 @@ def test_an_empty_comment_is_answered_beside_the_field_and_the_language_switch_s
     visit: Visit, world: dict[str, Any], width: str, shots: Callable[[Page, str], Path]
 ) -> None:
     item: Instance = world["late"]
-    page = visit("pembantu.dinkes", f"/publications/{item.id}")
+    page = visit("pembantu.dinkes", f"/instances/{item.id}")
     page.get_by_role("button", name="Kirim").click()
     expect(page.locator('[data-field="body"] .field-error')).to_have_text("Komentar tidak boleh kosong.")
     expect(page.locator("h1")).to_contain_text(TITLE)
@@ -252,7 +252,7 @@ def test_an_empty_comment_is_answered_beside_the_field_and_the_language_switch_s
     if width == "phone":
         page.locator("#menu-toggle").click()
     page.get_by_role("button", name="English").click()
-    expect(page).to_have_url(f"{page.url.split('/publications')[0]}/publications/{item.id}")
+    expect(page).to_have_url(f"{page.url.split('/instances')[0]}/instances/{item.id}")
     expect(page.locator("#comments h2")).to_have_text("Comments")
 
 

@@ -28,8 +28,8 @@ def test_the_planner_sees_the_items_start_batch_by_batch_until_all_are_listed(
     ctx.plan_worker = None  # the test plays the background worker, one batch at a time
     utama = sign_in("ppid.utama")
     utama.set_viewport_size({"width": width, "height": 900})
-    utama.goto(f"{live_server.url}/publications")
-    utama.locator("#start-publication").click()
+    utama.goto(f"{live_server.url}/instances")
+    utama.locator("#start-ppid_publikasi").click()
     for _ in range(len(TITLES) - 3):
         utama.locator('[data-add-row="rencana_unggahan"]').click()
     for index, title in enumerate(TITLES):
@@ -43,7 +43,7 @@ def test_the_planner_sees_the_items_start_batch_by_batch_until_all_are_listed(
     expect(utama.locator(".flash-success")).to_contain_text("Langkah 1 selesai")
 
     plan_id = _plan_of(live_server, plan_url)
-    utama.goto(f"{live_server.url}/publications/{plan_id}")
+    utama.goto(f"{live_server.url}/instances/{plan_id}")
     progress = utama.locator("#plan-progress")
     expect(progress).to_contain_text("2 dari 5 item dimulai")
     expect(progress.locator("progress")).to_have_attribute("value", "2")

@@ -53,7 +53,7 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
 ) -> None:
     # Step 1, PPID Utama: a plan of one item.
     utama = sign_in("ppid.utama")
-    utama.goto(f"{live_server.url}/publications")
+    utama.goto(f"{live_server.url}/instances")
     utama.locator("#start-ppid_publikasi").click()
     expect(utama.locator("h1")).to_contain_text("Langkah 1")
     utama.locator('[name="rencana_unggahan-0-judul"]').fill(TITLE)
@@ -107,9 +107,9 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
 
     # Step 3 again: Sesuai, every box ticked. The instance page marks steps 2 done and 3 active meanwhile.
     open_from_inbox(plid, live_server, "3")
-    item_link = plid.get_by_role("link", name=re.compile(r"Publikasi #\d+"))
+    item_link = plid.get_by_role("link", name=re.compile(r"Instans #\d+"))
     item_id = int(re.findall(r"\d+", item_link.inner_text())[0])
-    plid.goto(f"{live_server.url}/publications/{item_id}")
+    plid.goto(f"{live_server.url}/instances/{item_id}")
     marks = diagram_marks(plid)
     assert marks["Task_2_Siapkan_Data"] == "mark-done" and marks["Task_3_Verifikasi"] == "mark-active"
     screenshot(plid, "05-halaman-item-di-langkah-3")
@@ -152,7 +152,7 @@ def test_a_publication_goes_from_plan_to_public_page_through_the_three_lanes(
     complete_step(plid, live_server, "6")
 
     # The item page: finished, every step done on the diagram, the attachment and its checksum listed.
-    plid.goto(f"{live_server.url}/publications/{item_id}")
+    plid.goto(f"{live_server.url}/instances/{item_id}")
     expect(plid.locator("h1")).to_contain_text("selesai")
     marks = diagram_marks(plid)
     steps = ["Task_2_Siapkan_Data", "Task_3_Verifikasi", "Task_4_Unggah", "Task_5_Persetujuan",
@@ -196,6 +196,6 @@ def test_a_task_past_its_time_standard_shows_the_overdue_badge_in_the_inbox_and_
     expect(badge).to_have_text("Terlambat 5 menit")
     expect(utama.locator("#count-overdue")).to_have_text("1")
     screenshot(utama, "01-kotak-masuk-terlambat")
-    utama.goto(f"{live_server.url}/publications/{plan.id}")
+    utama.goto(f"{live_server.url}/instances/{plan.id}")
     assert diagram_marks(utama) == {"Task_1_Arahan": "mark-overdue"}
     screenshot(utama, "02-diagram-terlambat")

@@ -75,7 +75,7 @@ def test_the_process_owner_turns_the_seed_table_into_a_deployed_process(
     # PPID Utama starts it from the publications page and lands on its first step.
     utama = sign_in("ppid.utama")
     utama.set_viewport_size({"width": width, "height": 900})
-    utama.goto(f"{base}/publications")
+    utama.goto(f"{base}/instances")
     screenshot(utama, f"mulai-{width}")
     utama.click(f"#start-{process_id}")
     expect(utama.locator(".flash-success")).to_have_text(f"{NAME} dimulai.")

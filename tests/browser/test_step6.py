@@ -55,7 +55,7 @@ def test_step_6_refuses_a_404_and_sends_the_item_back_to_step_4_with_the_reason(
         f"Dikembalikan di langkah 6 (Dapat diakses? Tidak) Alasan dikembalikan ke langkah 4: {REASON}")
     plid.screenshot(path=str(SCREENSHOTS / f"{width}-02-kembali-ke-langkah-4.png"), full_page=True)
 
-    plid.goto(f"{live_server.url}/publications/{instance_id}")  # the diagram draws the new decision and loop
+    plid.goto(f"{live_server.url}/instances/{instance_id}")  # the diagram draws the new decision and loop
     marks = diagram_marks(plid)
     assert (marks.get("Task_6_Pastikan_Tayang"), marks.get("Task_4_Unggah")) == ("mark-done", "mark-active")
     expect(plid.locator('#diagram [data-element-id="Gateway_Dapat_Diakses"]')).to_have_count(1)

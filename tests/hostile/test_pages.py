@@ -37,12 +37,12 @@ def shown(client: FlaskClient, path: str, *texts: str) -> str:
 def test_hostile_text_is_shown_as_text_on_every_page_that_shows_it(world: World, people: Any) -> None:
     utama, pembantu = people("ppid.utama"), people("pembantu.dinkes")
     auditor, owner, admin = people("auditor"), people("pemilik.proses"), people("admin")
-    item = f"/publications/{world.item_id}"
+    item = f"/instances/{world.item_id}"
     html = shown(utama, item, PAYLOAD, HOSTILE_FILENAME, HOSTILE_TASK_NAME)  # title, comment, file, step name
     assert html.count("pwn-img") >= 2  # the payload is on the page, as text
-    shown(utama, f"/publications/{world.cancelled_id}", PAYLOAD, f"Dibatalkan {SHORT}")  # cancel reason
-    shown(utama, f"/publications/{world.plan_id}", PAYLOAD, f"Dibatalkan {SHORT}")  # the plan's rows
-    shown(utama, "/publications", PAYLOAD)
+    shown(utama, f"/instances/{world.cancelled_id}", PAYLOAD, f"Dibatalkan {SHORT}")  # cancel reason
+    shown(utama, f"/instances/{world.plan_id}", PAYLOAD, f"Dibatalkan {SHORT}")  # the plan's rows
+    shown(utama, "/instances", PAYLOAD)
     shown(pembantu, f"/tasks/{world.step_3_id}", PAYLOAD)  # step 3 shows the item's title
     shown(pembantu, "/tasks", HOSTILE_DISPLAY_NAME)  # own name in the header
     users_page = lxml.html.fromstring(shown(admin, "/admin/users"))
@@ -72,7 +72,7 @@ def test_step_form_values_come_back_as_values(world: World, people: Any, engine_
     assert doc.xpath('//input[@name="pejabat_penguasa"]/@value') == [PAYLOAD]
 
 
-@pytest.mark.parametrize("path", ["/no-such-page", "/publications/999999", "/tasks/nope", "/admin/users"])
+@pytest.mark.parametrize("path", ["/no-such-page", "/instances/999999", "/tasks/nope", "/admin/users"])
 def test_error_pages_carry_the_policy_and_no_script(people: Any, path: str) -> None:
     response = people("pembantu.dinkes").get(path)
     assert response.status_code in (403, 404)

@@ -88,7 +88,7 @@ def test_only_the_admin_reaches_the_offices_and_tokens_pages(people: People) -> 
 
 def _plan_page_refusal(people: People, engine_ctx: EngineContext, row: dict[str, str]) -> Any:
     utama = people("ppid.utama")
-    started = post(utama, "/publications", {"process": "ppid_publikasi"})
+    started = post(utama, "/instances", {"process": "ppid_publikasi"})
     before = snapshot(engine_ctx)
     response = post(utama, f"{started.headers['Location']}/complete",
                     step_form({**flow.STEP_1, "rencana_unggahan": [flow.PLAN[0], row]}))

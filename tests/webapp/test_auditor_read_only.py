@@ -67,5 +67,5 @@ def test_the_auditor_may_read_every_audit_page(client: FlaskClient, engine_ctx: 
     login(client, "auditor")
     for path in ("/audit/", "/audit/verify", f"/audit/instances/{plan.id}/replay",
                  f"/audit/instances/{plan.id}/replay/check", f"/audit/instances/{plan.id}/record",
-                 "/audit/report", "/audit/evaluation", f"/publications/{plan.id}"):
+                 "/audit/report", "/audit/evaluation", f"/instances/{plan.id}"):
         assert client.get(path).status_code == 200, path

@@ -119,14 +119,14 @@ ROUTES: dict[str, Route] = {
                                                      data=lambda w: {"reason": "Salah berkas."}),
     "download a Dinkes attachment": Route("GET", lambda w: f"/attachments/{w.attachment_id}",
                                           EVERYONE - {"pembantu.disdik"}),
-    "publications": Route("GET", lambda w: "/publications", EVERYONE),
-    "start a publication": Route("POST", lambda w: "/publications", frozenset({"ppid.utama"}), ok=302, changes=True,
+    "publications": Route("GET", lambda w: "/instances", EVERYONE),
+    "start a publication": Route("POST", lambda w: "/instances", frozenset({"ppid.utama"}), ok=302, changes=True,
                                  data=lambda w: {"process": "ppid_publikasi"}),
-    "page of a Dinkes item": Route("GET", lambda w: f"/publications/{w.item_id}", EVERYONE - {"pembantu.disdik"}),
-    "comment on a Dinkes item": Route("POST", lambda w: f"/publications/{w.item_id}/comments",
+    "page of a Dinkes item": Route("GET", lambda w: f"/instances/{w.item_id}", EVERYONE - {"pembantu.disdik"}),
+    "comment on a Dinkes item": Route("POST", lambda w: f"/instances/{w.item_id}/comments",
                                       frozenset({"ppid.utama", "plid.utama", "pembantu.dinkes"}), ok=302,
                                       data=lambda w: {"body": "Mohon dilengkapi."}, changes=True),
-    "cancel a Dinkes item": Route("POST", lambda w: f"/publications/{w.cancel_id}/cancel", frozenset({"ppid.utama"}),
+    "cancel a Dinkes item": Route("POST", lambda w: f"/instances/{w.cancel_id}/cancel", frozenset({"ppid.utama"}),
                                   ok=302, data=lambda w: {"reason": "Rencana berubah."}, changes=True),
     "notifications": Route("GET", lambda w: "/notifications", EVERYONE),
     "mark notifications read": Route("POST", lambda w: "/notifications/read", EVERYONE - {"auditor"}, ok=302,
@@ -200,7 +200,7 @@ def test_another_office_sees_none_of_dinkes_items_in_lists(
 ) -> None:
     login(client, "pembantu.disdik")
     inbox = text_of(client.get("/tasks?scope=all"))
-    publications = text_of(client.get("/publications"))
+    publications = text_of(client.get("/instances"))
     notifications = text_of(client.get("/notifications"))
     for listing in (inbox, publications):
         assert "Item pendidikan" in listing
@@ -219,7 +219,7 @@ def test_another_office_cannot_act_on_or_download_a_dinkes_item(
         post(client, f"/tasks/{world.claim_task}/claim"),
         post(client, f"/tasks/{world.complete_task}/complete", dict(flow.STEP_2)),
         client.get(f"/attachments/{world.attachment_id}"),
-        client.get(f"/publications/{world.item_id}"),
+        client.get(f"/instances/{world.item_id}"),
     ]
     assert [r.status_code for r in refused] == [403] * len(refused)
     assert all("laporan.pdf" not in r.get_data(as_text=True) for r in refused)

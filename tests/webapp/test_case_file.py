@@ -89,7 +89,7 @@ def test_step_5_sees_the_address_as_a_link_and_the_api_has_the_case_file(
     links = page(response).xpath('//section[@id="case-file"]//a/@href')
     assert flow.STEP_4["tautan_unggahan"] in links
     assert "Sesuai" in _case_text(response)
-    item_page = people("ppid.utama").get(f"/publications/{item.id}")
+    item_page = people("ppid.utama").get(f"/instances/{item.id}")
     assert flow.STEP_4["tautan_unggahan"] in page(item_page).xpath('//section[@id="case-file"]//a/@href')
     token = create_token(engine_ctx, "ppid.utama", "test")
     api = people("ppid.utama").get(f"/api/v1/tasks/{step_5.id}", headers={"Authorization": f"Bearer {token}"})
@@ -140,7 +140,7 @@ def test_removing_an_attachment_needs_a_reason_and_leaves_it_struck_through(
     assert struck.xpath(".//s/a")[0].text_content() == "salah.pdf" and "Salah berkas." in struck.text_content()
     assert "benar.pdf" in text_of(shown)
     assert people("auditor").get(f"/attachments/{attachment_id}").status_code == 200
-    assert "Salah berkas." in text_of(people("auditor").get(f"/publications/{item.id}"))
+    assert "Salah berkas." in text_of(people("auditor").get(f"/instances/{item.id}"))
 
 
 def test_submit_helper_still_completes_with_the_multipart_form(people: People, engine_ctx: EngineContext,

@@ -51,7 +51,7 @@ def test_a_plan_row_missing_its_date_is_named_in_indonesian_and_every_row_is_kep
     people: People, engine_ctx: EngineContext
 ) -> None:
     utama = people("ppid.utama")
-    started = post(utama, "/publications", {"process": "ppid_publikasi"})
+    started = post(utama, "/instances", {"process": "ppid_publikasi"})
     assert started.status_code == 302 and "/tasks/" in started.headers["Location"]
     task_path = started.headers["Location"]
     rows = [plan_item("Profil dinas", DINKES), {**plan_item("Data sekolah", "Dinas Pendidikan"), "tanggal_target": ""}]

@@ -60,7 +60,7 @@ def test_the_incidents_page_lists_and_retries_for_admin_and_process_owner_only(
     assert "Catat pelanggaran standar waktu" in shown
     assert "server yang dihubungi langkah ini tidak menjawab" in shown
     assert f"#{item.id} Laporan keuangan semester I" in shown and "terbuka" in shown
-    page = text_of(people("pembantu.dinkes").get(f"/publications/{item.id}"))
+    page = text_of(people("pembantu.dinkes").get(f"/instances/{item.id}"))
     assert "Insiden terbuka #1 pada langkah Catat pelanggaran standar waktu" in page
 
     again = post(owner, "/incidents/1/retry", follow_redirects=True)
@@ -70,7 +70,7 @@ def test_the_incidents_page_lists_and_retries_for_admin_and_process_owner_only(
     fixed = post(people("admin"), "/incidents/1/retry", follow_redirects=True)
     assert flash_messages(fixed) == ["Insiden #1 selesai: langkahnya dijalankan ulang dan item berlanjut."]
     assert "Tidak ada insiden terbuka." in text_of(fixed)
-    assert "Insiden terbuka" not in text_of(people("pembantu.dinkes").get(f"/publications/{item.id}"))
+    assert "Insiden terbuka" not in text_of(people("pembantu.dinkes").get(f"/instances/{item.id}"))
 
 
 def test_the_incidents_api_lists_and_retries_for_admin_and_process_owner_only(

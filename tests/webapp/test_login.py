@@ -44,10 +44,10 @@ def test_the_session_cookie_is_httponly_and_samesite_lax(client: FlaskClient) ->
 
 
 def test_login_returns_to_the_page_asked_for_but_never_to_another_site(client: FlaskClient) -> None:
-    asked = client.get("/publications")
+    asked = client.get("/instances")
     assert asked.status_code == 302 and asked.headers["Location"].startswith("/login?next=")
     back = _attempt(client, "auditor", PASSWORD, asked.headers["Location"])
-    assert back.headers["Location"] == "/publications"
+    assert back.headers["Location"] == "/instances"
     other = client.application.test_client()
     away = _attempt(other, "auditor", PASSWORD, "/login?next=//evil.example/phish")
     assert away.headers["Location"] == "/"

@@ -26,7 +26,7 @@ def test_a_too_long_comment_comes_back_on_the_item_page_with_the_text_kept(
 ) -> None:
     before = snapshot(engine_ctx)
     typed = "Mohon dicek ulang. " * 250
-    refused = post(people("pembantu.dinkes"), f"/publications/{item.id}/comments", {"body": typed})
+    refused = post(people("pembantu.dinkes"), f"/instances/{item.id}/comments", {"body": typed})
     assert refused.status_code == 400
     assert field_error(refused, "body") == "Komentar paling banyak 4000 karakter."
     assert field_value(refused, "body") == typed
@@ -38,7 +38,7 @@ def test_a_blank_cancel_reason_is_answered_beside_the_field_and_the_item_keeps_r
     people: People, engine_ctx: EngineContext, item: Instance
 ) -> None:
     before = snapshot(engine_ctx)
-    refused = post(people("ppid.utama"), f"/publications/{item.id}/cancel", {"reason": "   "})
+    refused = post(people("ppid.utama"), f"/instances/{item.id}/cancel", {"reason": "   "})
     assert refused.status_code == 400
     assert field_error(refused, "reason") == "Pembatalan memerlukan alasan."
     assert page(refused).xpath('//form[@id="cancel-form"][@data-confirm="confirm-cancel"]')
@@ -65,12 +65,12 @@ def test_switching_language_after_a_refused_post_stays_on_the_item_page(
     people: People, item: Instance
 ) -> None:
     pembantu = people("pembantu.dinkes")
-    refused = post(pembantu, f"/publications/{item.id}/comments", {"body": ""},
-                   headers={"Referer": f"http://localhost/publications/{item.id}"})
+    refused = post(pembantu, f"/instances/{item.id}/comments", {"body": ""},
+                   headers={"Referer": f"http://localhost/instances/{item.id}"})
     [back] = page(refused).xpath('//input[@name="next"]/@value')
-    assert back == f"http://localhost/publications/{item.id}"
+    assert back == f"http://localhost/instances/{item.id}"
     switched = post(pembantu, "/language/en", {"next": back})
-    assert switched.status_code == 302 and switched.headers["Location"] == f"/publications/{item.id}"
+    assert switched.status_code == 302 and switched.headers["Location"] == f"/instances/{item.id}"
     shown = pembantu.get(switched.headers["Location"])
     assert shown.status_code == 200 and "Comments" in text_of(shown)
 
@@ -87,15 +87,15 @@ def test_the_language_switch_climbs_from_a_post_only_address_and_never_leaves_th
         return str(answer.headers["Location"])
 
     assert target(f"{task}/complete") == task
-    assert target(f"/publications/{item.id}/comments") == f"/publications/{item.id}"
-    assert target("/publications?status=running&q=laporan") == "/publications?status=running&q=laporan"
+    assert target(f"/instances/{item.id}/comments") == f"/instances/{item.id}"
+    assert target("/instances?status=running&q=laporan") == "/instances?status=running&q=laporan"
     for elsewhere in ("https://evil.example/tasks", "//evil.example/tasks", "/\\evil.example", "javascript:alert(1)",
                       "/no/such/page"):
         assert target(elsewhere) == "/", elsewhere
-    referred = post(pembantu, "/language/id", headers={"Referer": f"http://localhost/publications/{item.id}/cancel"})
-    assert referred.headers["Location"] == f"/publications/{item.id}"
+    referred = post(pembantu, "/language/id", headers={"Referer": f"http://localhost/instances/{item.id}/cancel"})
+    assert referred.headers["Location"] == f"/instances/{item.id}"
 
 
 def open_task_id(client: FlaskClient, item: Instance) -> str:
-    [task_id] = page(client.get(f"/publications/{item.id}")).xpath('//table[@id="steps"]//a/@href')
+    [task_id] = page(client.get(f"/instances/{item.id}")).xpath('//table[@id="steps"]//a/@href')
     return str(task_id).rsplit("/", 1)[1]

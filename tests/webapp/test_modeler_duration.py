@@ -39,5 +39,5 @@ def test_only_process_owners_may_ask_and_only_with_the_csrf_token(client: FlaskC
     assert client.post(URL, data={"text": "45 menit"}).status_code == 400
     client.get("/logout")
     login(client, "ppid.utama")
-    response = client.post(URL, data={"text": "45 menit"}, headers={"X-CSRFToken": csrf_token(client, "/publications")})
+    response = client.post(URL, data={"text": "45 menit"}, headers={"X-CSRFToken": csrf_token(client, "/instances")})
     assert response.status_code == 403

@@ -88,15 +88,15 @@ def test_the_supervisor_starts_a_missed_monthly_monitoring_once(
 ) -> None:
     clock.set(datetime(2026, 12, 2, 8, 0, tzinfo=JAKARTA))
     utama = people("ppid.utama")
-    assert page(utama.get("/publications")).xpath('//button[@id="start-ppid_monitoring"]')
-    assert not page(people("plid.utama").get("/publications")).xpath('//*[@id="periodic"]')
+    assert page(utama.get("/instances")).xpath('//button[@id="start-ppid_monitoring"]')
+    assert not page(people("plid.utama").get("/instances")).xpath('//*[@id="periodic"]')
     refused = post(people("plid.utama"), "/periodic/ppid_monitoring/start")
     assert refused.status_code == 403
     unknown = post(utama, "/periodic/tidak_ada/start")
     assert unknown.status_code == 400 and error_message(unknown)
     started = post(utama, "/periodic/ppid_monitoring/start", follow_redirects=True)
     assert "Monitoring bulan ini sudah dimulai." in text_of(started)
-    listed = page(utama.get("/publications"))
+    listed = page(utama.get("/instances"))
     assert not listed.xpath('//button[@id="start-ppid_monitoring"]')
     assert "sudah dimulai bulan ini" in " ".join(listed.xpath('//*[@id="periodic"]//text()'))
     second = post(utama, "/periodic/ppid_monitoring/start")

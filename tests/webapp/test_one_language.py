@@ -121,11 +121,11 @@ def _pages(world: World) -> dict[str, list[str]]:
     item, plan, cancelled = world.looped_id, world.plan_id, world.cancelled_id
     tasks = [f"/tasks/{task_id}" for task_id in world.step_ids.values()]
     return {
-        "ppid.utama": ["/tasks", "/publications", f"/publications/{item}", f"/publications/{plan}",
-                       f"/publications/{cancelled}", "/notifications", "/notifications/settings",
+        "ppid.utama": ["/tasks", "/instances", f"/instances/{item}", f"/instances/{plan}",
+                       f"/instances/{cancelled}", "/notifications", "/notifications/settings",
                        f"/tasks/{world.step_ids[1]}", f"/tasks/{world.step_ids[5]}", f"/tasks/{world.completed_task}"],
-        "pembantu.dinkes": ["/tasks", f"/tasks/{world.step_ids[2]}", f"/publications/{item}", "/notifications"],
-        "plid.utama": ["/tasks", *tasks[2:5], f"/publications/{item}", "/notifications"],
+        "pembantu.dinkes": ["/tasks", f"/tasks/{world.step_ids[2]}", f"/instances/{item}", "/notifications"],
+        "plid.utama": ["/tasks", *tasks[2:5], f"/instances/{item}", "/notifications"],
         "auditor": ["/audit/", "/audit/report", "/audit/report?by=month", "/audit/evaluation",
                     f"/audit/instances/{item}/record", f"/audit/instances/{item}/replay", "/audit/verify",
                     f"/audit/instances/{cancelled}/record"],
@@ -150,10 +150,10 @@ def test_every_page_of_every_role_is_in_indonesian_without_raw_codes(world: Worl
 
 
 def test_error_pages_are_in_indonesian(world: World, people: Any, engine_ctx: EngineContext) -> None:
-    other_office = people("pembantu.disdik").get(f"/publications/{world.looped_id}")
+    other_office = people("pembantu.disdik").get(f"/instances/{world.looped_id}")
     assert other_office.status_code == 403
     assert_one_language(other_office, "403 another office")
-    missing = people("ppid.utama").get("/publications/99999")
+    missing = people("ppid.utama").get("/instances/99999")
     assert missing.status_code == 404
     assert_one_language(missing, "404")
     dinkes = people("pembantu.dinkes")
@@ -162,10 +162,10 @@ def test_error_pages_are_in_indonesian(world: World, people: Any, engine_ctx: En
     stale = submit(dinkes, task, flow.STEP_2)
     assert stale.status_code == 409
     assert_one_language(stale, "409 stale submission")
-    empty = post(people("plid.utama"), f"/publications/{world.looped_id}/comments", {"body": "  "})
+    empty = post(people("plid.utama"), f"/instances/{world.looped_id}/comments", {"body": "  "})
     assert empty.status_code in (200, 400, 422)  # an inline answer on the same page is as good
     assert_one_language(empty, "empty comment")
-    closed = post(people("ppid.utama"), f"/publications/{world.cancelled_id}/cancel", {"reason": "Lagi."})
+    closed = post(people("ppid.utama"), f"/instances/{world.cancelled_id}/cancel", {"reason": "Lagi."})
     assert closed.status_code == 400
     assert_one_language(closed, "cancelling a cancelled item")
 

@@ -27,7 +27,7 @@ def planned(count: int) -> list[dict[str, str]]:
 
 def start_plan(ctx: EngineContext, planner: Any, count: int) -> int:
     """PPID Utama starts a plan and completes its step 1 with `count` items, through the pages."""
-    started = post(planner, "/publications")
+    started = post(planner, "/instances", {"process": "ppid_publikasi"})
     assert started.status_code == 302
     task_id = started.headers["Location"].rsplit("/", 1)[-1]
     answer = submit(planner, task_id, {**STEP_1, "rencana_unggahan": planned(count)})
@@ -52,22 +52,22 @@ def test_the_plan_page_shows_how_many_items_have_started_until_all_have(
     engine_ctx.plan_worker = None  # no background worker yet: the test starts the batches itself
     planner = people("ppid.utama")
     plan_id = start_plan(engine_ctx, planner, 8)
-    shown = page(planner.get(f"/publications/{plan_id}"))
+    shown = page(planner.get(f"/instances/{plan_id}"))
     assert " ".join(shown.xpath('//*[@id="plan-progress"]//p')[0].text_content().split()) == "3 dari 8 item dimulai"
     assert shown.xpath('//*[@id="plan-progress"]//progress/@value') == ["3"]
     assert len(shown.xpath('//*[@id="children"]//tr')) == 3
-    assert planner.get(f"/publications/{plan_id}/progress").get_json() == {
+    assert planner.get(f"/instances/{plan_id}/progress").get_json() == {
         "started": 3, "total": 8, "done": False, "text": "3 dari 8 item dimulai"}
     assert plans.start_batch(engine_ctx, plan_id) == 3
-    assert people("plid.utama").get(f"/publications/{plan_id}/progress").get_json()["text"] == "6 dari 8 item dimulai"
+    assert people("plid.utama").get(f"/instances/{plan_id}/progress").get_json()["text"] == "6 dari 8 item dimulai"
     plans.start_queued(engine_ctx)
-    shown = page(planner.get(f"/publications/{plan_id}"))
+    shown = page(planner.get(f"/instances/{plan_id}"))
     assert "Semua 8 item sudah dimulai." in shown.xpath('//*[@id="plan-progress"]')[0].text_content()
     assert len(shown.xpath('//*[@id="children"]//tr')) == 8
     assert shown.xpath('//*[@data-event="plan_items_started"]/text()')[1].strip() == "Item rencana dimulai"
     item = item_instances(engine_ctx, plan_id)[0]
-    assert planner.get(f"/publications/{item.id}/progress").status_code == 404
-    assert planner.get("/publications/999999/progress").status_code == 404
+    assert planner.get(f"/instances/{item.id}/progress").status_code == 404
+    assert planner.get("/instances/999999/progress").status_code == 404
 
 
 def test_other_peoples_changes_never_fail_while_a_big_plan_starts(

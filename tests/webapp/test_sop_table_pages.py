@@ -153,13 +153,13 @@ def test_a_deployed_table_is_started_from_the_publications_page_by_its_first_lan
     definitions.deploy(engine_ctx, generate_diagram(table, office_lanes), "pemilik.proses", note="dari tabel")
     process_id = process_id_of(table.name)
     plid, pembantu = people("plid.utama"), people("pembantu.dinkes")
-    offered = page(plid.get("/publications")).xpath('//section[@id="start"]//button/@id')
+    offered = page(plid.get("/instances")).xpath('//section[@id="start"]//button/@id')
     assert offered == [f"start-{process_id}"]  # the plan starts in PPID Utama's lane, the request in PLID's
-    assert page(pembantu.get("/publications")).xpath('//section[@id="start"]') == []
-    refused = post(pembantu, "/publications", {"process": process_id})
+    assert page(pembantu.get("/instances")).xpath('//section[@id="start"]') == []
+    refused = post(pembantu, "/instances", {"process": process_id})
     assert refused.status_code == 403
-    assert post(plid, "/publications", {}).status_code == 400
-    started = post(plid, "/publications", {"process": process_id})
+    assert post(plid, "/instances", {}).status_code == 400
+    started = post(plid, "/instances", {"process": process_id})
     assert started.status_code == 302 and "/tasks/" in started.headers["Location"]
     with engine_ctx.db.session() as session:
         assert session.scalar(select(func.count()).select_from(Instance).where(

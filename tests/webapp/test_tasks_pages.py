@@ -89,10 +89,10 @@ def test_the_instance_page_shows_steps_timeline_files_comments_and_the_diagram_m
     attachments.add_attachment(engine_ctx, item.id, None, "laporan.pdf", pdf_bytes(), "pembantu.dinkes")
     advance_item(engine_ctx, item.id, 3)
     plid = people("plid.utama")
-    sent = post(plid, f"/publications/{item.id}/comments", {"body": "Mohon lampirkan SK."})
-    assert sent.status_code == 302 and sent.headers["Location"].endswith(f"/publications/{item.id}#comments")
+    sent = post(plid, f"/instances/{item.id}/comments", {"body": "Mohon lampirkan SK."})
+    assert sent.status_code == 302 and sent.headers["Location"].endswith(f"/instances/{item.id}#comments")
 
-    shown = plid.get(f"/publications/{item.id}")
+    shown = plid.get(f"/instances/{item.id}")
     doc = page(shown)
     assert json.loads(doc.xpath('//script[@id="diagram-marks"]')[0].text_content()) == {
         "Task_2_Siapkan_Data": "done", "Task_3_Verifikasi": "active"}
@@ -110,7 +110,7 @@ def test_the_instance_page_shows_steps_timeline_files_comments_and_the_diagram_m
 
 def test_an_empty_comment_is_refused_with_a_message(people: People, engine_ctx: EngineContext, item: Instance) -> None:
     before = snapshot(engine_ctx)
-    refused = post(people("pembantu.dinkes"), f"/publications/{item.id}/comments", {"body": "   "})
+    refused = post(people("pembantu.dinkes"), f"/instances/{item.id}/comments", {"body": "   "})
     assert refused.status_code == 400 and field_error(refused, "body") == "Komentar tidak boleh kosong."
     assert snapshot(engine_ctx) == before
 
@@ -119,17 +119,17 @@ def test_ppid_utama_cancels_an_item_with_a_reason_and_its_task_leaves_the_inboxe
     people: People, engine_ctx: EngineContext, item: Instance
 ) -> None:
     utama = people("ppid.utama")
-    assert "Batalkan" in text_of(utama.get(f"/publications/{item.id}"))
-    done = post(utama, f"/publications/{item.id}/cancel", {"reason": "Dokumen ditarik OPD."})
+    assert "Batalkan" in text_of(utama.get(f"/instances/{item.id}"))
+    done = post(utama, f"/instances/{item.id}/cancel", {"reason": "Dokumen ditarik OPD."})
     assert done.status_code == 302
     shown = utama.get(done.headers["Location"])
     assert "dibatalkan" in page(shown).xpath("string(//h1)")
     assert "Dokumen ditarik OPD." in page(shown).xpath('string(//ol[@id="timeline"])')
     assert task_list.list_tasks(engine_ctx, task_list.TaskFilter(instance_id=item.id)) == []
     assert "Laporan keuangan semester I" not in text_of(people("pembantu.dinkes").get("/tasks"))
-    again = post(utama, f"/publications/{item.id}/cancel", {"reason": "Lagi."})
+    again = post(utama, f"/instances/{item.id}/cancel", {"reason": "Lagi."})
     assert again.status_code == 400 and "sudah dibatalkan" in error_message(again)
-    assert not page(shown).xpath(f'//form[@action="/publications/{item.id}/cancel"]')
+    assert not page(shown).xpath(f'//form[@action="/instances/{item.id}/cancel"]')
 
 
 def test_the_publications_list_filters_by_status_and_searches_title_and_office(
@@ -141,7 +141,7 @@ def test_the_publications_list_filters_by_status_and_searches_title_and_office(
     auditor = people("auditor")
 
     def titles(query: str) -> list[str]:
-        rows = page(auditor.get(f"/publications{query}")).xpath('//table[@id="instances"]/tbody/tr')
+        rows = page(auditor.get(f"/instances{query}")).xpath('//table[@id="instances"]/tbody/tr')
         return [" ".join(row.xpath("./td")[min(1, len(row) - 1)].text_content().split()) for row in rows]
 
     assert titles("") == ["Data sekolah", "Profil kesehatan", "Rencana unggahan"]
@@ -198,8 +198,8 @@ def test_notifications_list_the_waiting_task_and_mark_all_read_clears_the_count(
     assert page(pembantu.get("/notifications")).xpath('string(//*[@id="count-notifications"])') == "0"
 
 
-@pytest.mark.parametrize("path", ["/tasks/00000000-0000-0000-0000-000000000000", "/publications/9999",
-                                  "/publications/99999999999999999999", "/attachments/tidak-ada"])
+@pytest.mark.parametrize("path", ["/tasks/00000000-0000-0000-0000-000000000000", "/instances/9999",
+                                  "/instances/99999999999999999999", "/attachments/tidak-ada"])
 def test_an_unknown_id_answers_404_with_a_page(people: People, path: str) -> None:
     response = people("ppid.utama").get(path)
     assert response.status_code == 404 and error_message(response)
@@ -211,7 +211,7 @@ def test_hostile_text_in_a_plan_is_shown_as_text_never_run(people: People, engin
     task = open_task(engine_ctx, item.id)
     reasons = "</script><script>alert(3)</script>"
     for client, path in ((people("pembantu.dinkes"), "/tasks"), (people("pembantu.dinkes"), f"/tasks/{task.id}"),
-                         (people("ppid.utama"), f"/publications/{item.id}"), (people("ppid.utama"), "/publications")):
+                         (people("ppid.utama"), f"/instances/{item.id}"), (people("ppid.utama"), "/instances")):
         body = client.get(path).get_data(as_text=True)
         assert "<img src=x" not in body and "<script>alert" not in body, path
         assert "&lt;img src=x" in body, path
@@ -232,7 +232,7 @@ def test_the_auditor_reads_notifications_without_a_button_it_may_not_use(people:
     assert page(people("admin").get("/notifications")).xpath('//form[@action="/notifications/read"]')
 
 
-@pytest.mark.parametrize("path", ["/tasks", "/publications"])
+@pytest.mark.parametrize("path", ["/tasks", "/instances"])
 @pytest.mark.parametrize(("number", "first_page"), [("-3", True), ("0", True), ("dua", True), ("2", False),
                                                     ("99999999999999999999", False)])
 def test_any_page_number_in_a_list_answers_a_page(
@@ -254,7 +254,7 @@ def test_a_breached_time_standard_notifies_ppid_utama_in_the_app_and_marks_the_s
     breach = [li for li in notes.xpath('//ul[@id="notifications"]/li') if f"/tasks/{step_2.id}" in
               " ".join(li.xpath(".//a/@href"))]
     assert breach and "Laporan keuangan semester I" in breach[0].text_content()
-    shown = page(utama.get(f"/publications/{item.id}"))
+    shown = page(utama.get(f"/instances/{item.id}"))
     marks = json.loads(shown.xpath('//script[@id="diagram-marks"]')[0].text_content())
     assert marks == {"Task_2_Siapkan_Data": "overdue"}
     row = shown.xpath(f'//table[@id="steps"]//tr[.//a[@href="/tasks/{step_2.id}"]]')[0]
@@ -269,7 +269,7 @@ def test_the_plan_page_lists_each_item_it_started_with_its_office_and_current_st
     first, second = start_items(engine_ctx, plan_item("Profil kesehatan", DINKES),
                                 plan_item("Data sekolah", "Dinas Pendidikan"))
     assert first.parent_id is not None and first.parent_id == second.parent_id
-    shown = page(people("auditor").get(f"/publications/{first.parent_id}"))
+    shown = page(people("auditor").get(f"/instances/{first.parent_id}"))
     rows = [[" ".join(td.text_content().split()) for td in tr.xpath("./td")]
             for tr in shown.xpath('//section[h2="Item dalam rencana ini"]//tr')]
     step_2 = "Menyiapkan dan mengidentifikasi data informasi publik sesuai klasifikasi DIP"

@@ -26,7 +26,7 @@ def plan_progress(instance_id: int) -> dict[str, Any] | None:
     return {"started": progress.started, "total": progress.total, "done": progress.done, "text": text}
 
 
-@bp.get("/publications/<int:instance_id>/progress")
+@bp.get("/instances/<int:instance_id>/progress")
 @login_required  # type: ignore[misc]
 def progress(instance_id: int) -> Response:
     shown = plan_progress(instance_id)

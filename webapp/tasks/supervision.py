@@ -60,7 +60,7 @@ def take_back(task_id: str) -> Response:
 def start_periodic(process_id: str) -> Response:
     instance = supervision.start_period_by_hand(engine(), process_id, current_user.username)
     flash(_("This month's monitoring was started."), "success")
-    return redirect(url_for("tasks.publication", instance_id=instance.id))
+    return redirect(url_for("tasks.instance", instance_id=instance.id))
 
 
 @bp.get("/notifications/settings")

@@ -1,4 +1,4 @@
-"""Staff pages: inbox, a form per step, attachments, publications and their page, notifications."""
+"""Staff pages: inbox, a form per step, attachments, instances and their page, notifications."""
 
 from __future__ import annotations
 
@@ -241,7 +241,7 @@ def remove_attachment(attachment_id: str) -> Response | tuple[str, int]:
             raise
         return _render_task(task_id, errors={f"remove-{attachment_id}": translated(problem)}, status=400)
     if removed.task_id is None:
-        return redirect(url_for("tasks.publication", instance_id=removed.instance_id))
+        return redirect(url_for("tasks.instance", instance_id=removed.instance_id))
     refused = _store_files(instance_service.get_task(ctx, removed.task_id), _received_files())
     if refused is not None:
         return refused
@@ -257,7 +257,7 @@ def download(attachment_id: str) -> Response:
                      download_name=stored.attachment.filename)
 
 
-@bp.get("/publications")
+@bp.get("/instances")
 @login_required  # type: ignore[misc]
 def instances() -> str:
     ctx = engine()
@@ -275,7 +275,7 @@ def instances() -> str:
                            periodic=periodic_panel())
 
 
-@bp.post("/publications")
+@bp.post("/instances")
 @requires(Ability.WORK)
 def start() -> Response:
     ctx = engine()
@@ -287,16 +287,16 @@ def start() -> Response:
     flash(_("%(name)s was started.", name=process_name(process_id)), "success")
     if first:
         return redirect(url_for("tasks.task", task_id=first[0].id))
-    return redirect(url_for("tasks.publication", instance_id=instance.id))
+    return redirect(url_for("tasks.instance", instance_id=instance.id))
 
 
-@bp.get("/publications/<int:instance_id>")
+@bp.get("/instances/<int:instance_id>")
 @login_required  # type: ignore[misc]
-def publication(instance_id: int) -> tuple[str, int]:
-    return _render_publication(instance_id)
+def instance(instance_id: int) -> tuple[str, int]:
+    return _render_instance(instance_id)
 
 
-def _render_publication(instance_id: int, refused: InvalidInput | None = None) -> tuple[str, int]:
+def _render_instance(instance_id: int, refused: InvalidInput | None = None) -> tuple[str, int]:
     """The item page; after a refused comment or cancellation, with the message beside the field and what was
     typed kept (HTTP 400)."""
     ctx = engine()
@@ -312,26 +312,26 @@ def _render_publication(instance_id: int, refused: InvalidInput | None = None) -
                            plan=plan_progress(instance_id)), 400 if refused else 200
 
 
-@bp.post("/publications/<int:instance_id>/comments")
+@bp.post("/instances/<int:instance_id>/comments")
 @requires(Ability.WORK)
 def comment(instance_id: int) -> Response | tuple[str, int]:
     try:
         comments.add_comment(engine(), instance_id, request.form.get("body", ""), current_user.username)
     except InvalidInput as refused:
-        return _render_publication(instance_id, refused)
-    return redirect(url_for("tasks.publication", instance_id=instance_id) + "#comments")
+        return _render_instance(instance_id, refused)
+    return redirect(url_for("tasks.instance", instance_id=instance_id) + "#comments")
 
 
-@bp.post("/publications/<int:instance_id>/cancel")
+@bp.post("/instances/<int:instance_id>/cancel")
 @requires(Ability.SUPERVISE)
 def cancel(instance_id: int) -> Response | tuple[str, int]:
     try:
         instance_service.cancel_instance(engine(), instance_id, current_user.username,
                                          request.form.get("reason", ""))
     except InvalidInput as refused:
-        return _render_publication(instance_id, refused)
-    flash(_("The publication was cancelled."), "success")
-    return redirect(url_for("tasks.publication", instance_id=instance_id))
+        return _render_instance(instance_id, refused)
+    flash(_("The instance was cancelled."), "success")
+    return redirect(url_for("tasks.instance", instance_id=instance_id))
 
 
 @bp.get("/notifications")
