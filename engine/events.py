@@ -123,9 +123,14 @@ _MOVE_HEAD = (
 )
 
 
+_COLUMNS = tuple(c.key for c in Event.__table__.columns if c.key != "id")
+_INSERT_EVENTS = insert(Event).returning(Event.id, sort_by_parameter_order=True)
+
+
 @orm_event.listens_for(Session, "before_commit")
 def _write_pending_events(session: Session) -> None:
-    """Lock the chain head (last, after the transaction's own rows), link the events, write them."""
+    """Lock the chain head (last, after the transaction's own rows), link the events, write them in one
+    statement (Core: an event needs no identity map)."""
     pending: list[Event] = session.info.pop(_PENDING, [])
     if not pending:
         return
@@ -136,8 +141,9 @@ def _write_pending_events(session: Session) -> None:
     for event in pending:
         event.global_prev_hash = head
         event.global_hash = head = global_digest(head, event.hash)
-    session.add_all(pending)
-    session.flush()
+    ids = connection.execute(_INSERT_EVENTS, [{key: getattr(e, key) for key in _COLUMNS} for e in pending]).scalars()
+    for event, event_id in zip(pending, ids, strict=True):
+        event.id = event_id
     if head_row is None:
         connection.execute(insert(EventChainHead).values(id=1, hash=head, last_event_id=pending[-1].id))
     else:

@@ -149,6 +149,11 @@ def _server_checks(ctx: EngineContext, task_id: str, data: dict[str, Any], actor
     PPID website and equal the earlier address (`periksa_tautan.sama_dengan`) or the form says why it differs
     (`periksa_tautan.alasan_beda`). Only for whoever may complete the task."""
     with ctx.db.session() as session:
+        where = session.execute(select(Instance.definition_id, WorkItem.spec_id).join(
+            Instance, Instance.id == WorkItem.instance_id).where(WorkItem.id == task_id)).first()
+        checked = where and process_model(ctx, session, where[0]).steps.get(where[1])
+        if not checked or checked.url_check_field is None:
+            return {}  # most steps check nothing; the transaction reports a missing task
         item = session.get(WorkItem, task_id)
         instance = session.get(Instance, item.instance_id) if item is not None else None
         if item is None or instance is None or item.status not in OPEN_STATUSES:
