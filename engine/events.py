@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -117,14 +117,14 @@ def append_event(
 _LOCK_HEAD = (
     update(EventChainHead).where(EventChainHead.id == 1).values(hash=EventChainHead.hash).returning(EventChainHead.hash)
 )
+# The newest id is this transaction's last event: every writer of events holds the head's lock meanwhile.
 _MOVE_HEAD = (
     update(EventChainHead).where(EventChainHead.id == 1)
-    .values(hash=bindparam("head"), last_event_id=bindparam("last_id"))
+    .values(hash=bindparam("head"), last_event_id=select(func.max(Event.id)).scalar_subquery())
 )
 
 
 _COLUMNS = tuple(c.key for c in Event.__table__.columns if c.key != "id")
-_INSERT_EVENTS = insert(Event).returning(Event.id, sort_by_parameter_order=True)
 
 
 @orm_event.listens_for(Session, "before_commit")
@@ -141,13 +141,12 @@ def _write_pending_events(session: Session) -> None:
     for event in pending:
         event.global_prev_hash = head
         event.global_hash = head = global_digest(head, event.hash)
-    ids = connection.execute(_INSERT_EVENTS, [{key: getattr(e, key) for key in _COLUMNS} for e in pending]).scalars()
-    for event, event_id in zip(pending, ids, strict=True):
-        event.id = event_id
+    connection.execute(insert(Event), [{key: getattr(e, key) for key in _COLUMNS} for e in pending])
     if head_row is None:
-        connection.execute(insert(EventChainHead).values(id=1, hash=head, last_event_id=pending[-1].id))
+        connection.execute(insert(EventChainHead).values(id=1, hash=head,
+                                                         last_event_id=select(func.max(Event.id)).scalar_subquery()))
     else:
-        connection.execute(_MOVE_HEAD, {"head": head, "last_id": pending[-1].id})
+        connection.execute(_MOVE_HEAD, {"head": head})
 
 
 @orm_event.listens_for(Session, "after_transaction_end")
