@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session, SessionTransaction
 
@@ -66,6 +67,24 @@ def _json_safe(payload: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+@dataclass
+class PendingEvent:
+    """An event recorded in a transaction, written (with its global link) when the transaction commits; a plain
+    object, not an ORM one: the insert needs no identity map."""
+
+    instance_id: int | None
+    process_id: str
+    type: str
+    occurred_at: datetime
+    actor: str
+    task_id: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str = ""
+    global_prev_hash: str = ""
+    global_hash: str = ""
+
+
 def append_event(
     session: Session,
     *,
@@ -76,10 +95,10 @@ def append_event(
     instance: Instance | None = None,
     task_id: str | None = None,
     payload: dict[str, Any] | None = None,
-) -> Event:
+) -> PendingEvent:
     """Record an event in the session's transaction; it is written, and joins the global chain, when the
-    transaction commits (so its `id` is known only then)."""
-    pending: list[Event] = session.info.setdefault(_PENDING, [])
+    transaction commits."""
+    pending: list[PendingEvent] = session.info.setdefault(_PENDING, [])
     if instance is not None:
         if instance.id is None:
             session.flush()
@@ -96,7 +115,7 @@ def append_event(
                 .limit(1)
             ).first()
             prev_hash = last or GENESIS
-    event = Event(
+    event = PendingEvent(
         instance_id=instance.id if instance is not None else None,
         process_id=process_id,
         type=type,
@@ -117,16 +136,21 @@ def append_event(
 _LOCK_HEAD = (
     update(EventChainHead).where(EventChainHead.id == 1).values(hash=EventChainHead.hash).returning(EventChainHead.hash)
 )
+# The newest id is this transaction's last event: every writer of events holds the head's lock meanwhile.
 _MOVE_HEAD = (
     update(EventChainHead).where(EventChainHead.id == 1)
-    .values(hash=bindparam("head"), last_event_id=bindparam("last_id"))
+    .values(hash=bindparam("head"), last_event_id=select(func.max(Event.id)).scalar_subquery())
 )
+
+
+_COLUMNS = tuple(c.key for c in Event.__table__.columns if c.key != "id")
 
 
 @orm_event.listens_for(Session, "before_commit")
 def _write_pending_events(session: Session) -> None:
-    """Lock the chain head (last, after the transaction's own rows), link the events, write them."""
-    pending: list[Event] = session.info.pop(_PENDING, [])
+    """Lock the chain head (last, after the transaction's own rows), link the events, write them in one
+    statement (Core: an event needs no identity map)."""
+    pending: list[PendingEvent] = session.info.pop(_PENDING, [])
     if not pending:
         return
     session.flush()
@@ -136,12 +160,12 @@ def _write_pending_events(session: Session) -> None:
     for event in pending:
         event.global_prev_hash = head
         event.global_hash = head = global_digest(head, event.hash)
-    session.add_all(pending)
-    session.flush()
+    connection.execute(insert(Event), [{key: getattr(e, key) for key in _COLUMNS} for e in pending])
     if head_row is None:
-        connection.execute(insert(EventChainHead).values(id=1, hash=head, last_event_id=pending[-1].id))
+        connection.execute(insert(EventChainHead).values(id=1, hash=head,
+                                                         last_event_id=select(func.max(Event.id)).scalar_subquery()))
     else:
-        connection.execute(_MOVE_HEAD, {"head": head, "last_id": pending[-1].id})
+        connection.execute(_MOVE_HEAD, {"head": head})
 
 
 @orm_event.listens_for(Session, "after_transaction_end")

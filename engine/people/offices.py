@@ -20,8 +20,11 @@ def list_offices(ctx: EngineContext) -> list[Office]:
         return list(session.scalars(select(Office).order_by(Office.name)))
 
 
+_ACTIVE_NAMES = select(Office.name).where(Office.active.is_(True)).order_by(Office.name)  # on every completion
+
+
 def active_office_names(session: Session) -> list[str]:
-    return list(session.scalars(select(Office.name).where(Office.active.is_(True)).order_by(Office.name)))
+    return list(session.scalars(_ACTIVE_NAMES))
 
 
 def active_offices(ctx: EngineContext) -> list[str]:

@@ -7,7 +7,8 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload
 
 from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
@@ -85,15 +86,23 @@ def token_state(token: ApiToken, now: datetime) -> str:
     return "live"
 
 
+# Built once: it runs on every API request.
+_TOKEN_USER = (
+    select(ApiToken, User).join(User, User.id == ApiToken.user_id).options(joinedload(User.role_rows))
+    .where(ApiToken.token_hash == bindparam("digest"))
+)
+
+
 def user_for_token(ctx: EngineContext, token: str) -> User:
-    """The active user a live token belongs to (its use recorded); NotAllowed for any other token."""
+    """The active user a live token belongs to (its use recorded); NotAllowed for any other token. One query:
+    the token, its user and the user's roles (this runs on every API request; a revocation counts at once)."""
     now = ctx.clock.now()
     with ctx.db.session() as session:
-        row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token)))
-        if row is None or token_state(row, now) != "live":
+        found = session.execute(_TOKEN_USER, {"digest": _digest(token)}).unique().first()
+        if found is None or token_state(found[0], now) != "live":
             raise NotAllowed("unknown, expired or revoked API token")
-        user = session.get(User, row.user_id)
-        if user is None or not user.active:
+        row, user = found
+        if not user.active:
             raise NotAllowed("the token's user is not active")
         if row.last_used_at is None or now - row.last_used_at >= LAST_USE_PRECISION:
             row.last_used_at = now

@@ -8,7 +8,7 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from engine.context import EngineContext
@@ -166,11 +166,12 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+_USER_WITH_ROLES = select(User).options(joinedload(User.role_rows)).where(User.username == bindparam("username"))
+
+
 def get_user(session: Session, username: str) -> User:
     """The active user with their roles, in one query (it runs on every action)."""
-    user = session.scalars(
-        select(User).options(joinedload(User.role_rows)).where(User.username == username)
-    ).unique().first()
+    user = session.scalars(_USER_WITH_ROLES, {"username": username}).unique().first()
     if user is None or not user.active:
         raise NotFound("There is no active user %(user)r.", user=username)
     return user

@@ -10,7 +10,7 @@ from typing import Any
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from engine.audit.events import GENESIS
 from engine.context import EngineContext, LiveWorkflow
@@ -128,7 +128,8 @@ class InstanceRun:
     def load(
         cls, ctx: EngineContext, session: Session, instance_id: int, actor: str, by_engine: bool = False
     ) -> InstanceRun:
-        instance = session.get(Instance, instance_id)
+        # The stored state is read only when the live workflow is not in memory (it is most of the row).
+        instance = session.get(Instance, instance_id, options=[defer(Instance.state)])
         if instance is None:
             raise NotFound("There is no item %(id)s.", id=instance_id)
         if instance.status != "running":

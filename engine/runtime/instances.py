@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -157,6 +157,12 @@ def _address_problem(result: dict[str, Any]) -> FieldError | None:
     return None
 
 
+_STEP_OF_TASK = (
+    select(Instance.definition_id, WorkItem.spec_id).join(Instance, Instance.id == WorkItem.instance_id)
+    .where(WorkItem.id == bindparam("task_id"))
+)
+
+
 def _server_checks(ctx: EngineContext, task_id: str, data: dict[str, Any], actor: str) -> dict[str, Any]:
     """What the server observes itself before a step completes (outside the transaction: it may take
     seconds). For a step with `periksa_tautan`, once its form is valid, the address is requested and the
@@ -164,6 +170,10 @@ def _server_checks(ctx: EngineContext, task_id: str, data: dict[str, Any], actor
     PPID website and equal the earlier address (`periksa_tautan.sama_dengan`) or the form says why it differs
     (`periksa_tautan.alasan_beda`). Only for whoever may complete the task."""
     with ctx.db.session() as session:
+        where = session.execute(_STEP_OF_TASK, {"task_id": task_id}).first()
+        checked = where and process_model(ctx, session, where[0]).steps.get(where[1])
+        if not checked or checked.url_check_field is None:
+            return {}  # most steps check nothing; the transaction reports a missing task
         item = session.get(WorkItem, task_id)
         instance = session.get(Instance, item.instance_id) if item is not None else None
         if item is None or instance is None or item.status not in OPEN_STATUSES:

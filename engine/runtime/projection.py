@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.task import Task as SpiffTask
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from engine.audit.events import append_event
@@ -31,6 +31,17 @@ from engine.runtime.reminders import schedule_reminder
 from engine.runtime.services import ServiceCall
 from engine.runtime.stepping import Stepper
 from engine.store import OPEN_STATUSES, Instance, Timer, WorkItem
+
+# Built once: they run on every change.
+_OPEN_ITEMS = select(WorkItem).where(WorkItem.instance_id == bindparam("instance_id"),
+                                     WorkItem.status.in_(OPEN_STATUSES))
+_SETTLE_TIMERS = (
+    update(Timer)
+    .where(Timer.spiff_task_id.in_(bindparam("task_ids", expanding=True)), Timer.status == "pending")
+    .execution_options(synchronize_session=False, autoflush=False)  # save() writes the instance once
+)
+_CANCEL_TIMERS = _SETTLE_TIMERS.values(status="cancelled")
+_FIRE_TIMERS = _SETTLE_TIMERS.values(status="fired", fired_at=bindparam("when"), fired_by=bindparam("who"))
 
 
 def new_work_item(effect: TaskReady, instance: Instance, now: datetime) -> WorkItem:
@@ -65,9 +76,7 @@ class SqlProjection:
     def open_items(self) -> list[WorkItem]:
         """Open work items as this transaction sees them (changes not yet flushed included)."""
         with self.session.no_autoflush:
-            rows = self.session.scalars(
-                select(WorkItem).where(WorkItem.instance_id == self.instance.id, WorkItem.status.in_(OPEN_STATUSES))
-            ).all()
+            rows = self.session.scalars(_OPEN_ITEMS, {"instance_id": self.instance.id}).all()
         unflushed = [o for o in self.session.new if isinstance(o, WorkItem) and o.instance_id == self.instance.id]
         return [item for item in (*rows, *unflushed) if item.status in OPEN_STATUSES]
 
@@ -145,17 +154,10 @@ class SqlProjection:
         self._record(effect)
 
     def _timers_settled(self, effect: TimersSettled) -> None:
-        for task_ids, values in (
-            (effect.fired, {"status": "fired", "fired_at": self.now, "fired_by": self.actor}),
-            (effect.cancelled, {"status": "cancelled"}),
-        ):
-            if task_ids:
-                self.session.execute(
-                    update(Timer)
-                    .where(Timer.spiff_task_id.in_(task_ids), Timer.status == "pending")
-                    .values(**values)
-                    .execution_options(synchronize_session=False, autoflush=False)  # save() writes the instance once
-                )
+        if effect.fired:
+            self.session.execute(_FIRE_TIMERS, {"task_ids": list(effect.fired), "when": self.now, "who": self.actor})
+        if effect.cancelled:
+            self.session.execute(_CANCEL_TIMERS, {"task_ids": list(effect.cancelled)})
 
     def write_columns(self, state: str) -> None:
         """The instance's columns lists read, and its workflow state; flushing checks the revision."""

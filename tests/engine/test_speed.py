@@ -1,0 +1,119 @@
+"""What the faster paths must keep: a token checked in one statement and refused at once when revoked (also by
+another process), and a completion's state, work items and events written together or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import event, select
+
+from engine.audit import audit_chain
+from engine.config import Settings
+from engine.context import EngineContext
+from engine.errors import NotAllowed
+from engine.people import tokens
+from engine.store import Event, EventChainHead, Instance, WorkItem
+from tests.engine.flow import STEP_2, complete, reach_step
+
+
+@contextmanager
+def statements(ctx: EngineContext) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        seen.append(statement)
+
+    event.listen(ctx.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def failing(ctx: EngineContext, prefix: str) -> Iterator[None]:
+    """The database refuses the first statement starting with `prefix` (a lost disk, a constraint)."""
+
+    def refuse(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith(prefix):
+            raise RuntimeError(f"injected failure at {prefix}")
+
+    event.listen(ctx.db.engine, "before_cursor_execute", refuse)
+    try:
+        yield
+    finally:
+        event.remove(ctx.db.engine, "before_cursor_execute", refuse)
+
+
+def test_a_token_its_user_and_roles_are_one_statement(ctx: EngineContext) -> None:
+    token = tokens.create_token(ctx, "plid.utama", "ci")
+    tokens.user_for_token(ctx, token)  # records the first use
+    with statements(ctx) as seen:
+        user = tokens.user_for_token(ctx, token)
+    assert len(seen) == 1 and seen[0].lstrip().upper().startswith("SELECT")
+    assert user.username == "plid.utama" and user.roles == frozenset({"plid_utama"})
+
+
+def test_a_token_revoked_by_another_process_is_refused_at_once(ctx: EngineContext, settings: Settings) -> None:
+    token = tokens.create_token(ctx, "plid.utama", "ci")
+    for _ in range(3):
+        assert tokens.user_for_token(ctx, token).username == "plid.utama"
+    other = EngineContext.create(settings, clock=ctx.clock)
+    try:
+        assert tokens.revoke_tokens(other, "plid.utama", label="ci") == 1
+    finally:
+        other.db.dispose()
+    with pytest.raises(NotAllowed, match="revoked"):
+        tokens.user_for_token(ctx, token)
+
+
+def _stored(ctx: EngineContext, instance_id: int, task_id: str) -> tuple[int, str, str, int, str]:
+    with ctx.db.session() as session:
+        instance = session.get(Instance, instance_id)
+        item = session.get(WorkItem, task_id)
+        head = session.get(EventChainHead, 1)
+        events = len(session.scalars(select(Event.id)).all())
+        assert instance is not None and item is not None and head is not None
+        return instance.revision, instance.state, item.status, events, head.hash
+
+
+@pytest.mark.parametrize("where", ["INSERT INTO EVENTS", "UPDATE INSTANCES", "INSERT INTO WORK_ITEMS"])
+def test_a_completion_failing_anywhere_leaves_neither_state_nor_events(ctx: EngineContext, where: str) -> None:
+    instance_id, task = reach_step(ctx, 2)
+    before = _stored(ctx, instance_id, task.id)
+    with failing(ctx, where), pytest.raises(RuntimeError, match="injected"):
+        complete(ctx, task, STEP_2)
+    assert _stored(ctx, instance_id, task.id) == before
+    complete(ctx, task, STEP_2)  # the workflow kept in memory was not advanced by the failed attempt
+    revision, _, status, events, _ = _stored(ctx, instance_id, task.id)
+    assert (revision, status) == (before[0] + 1, "completed") and events > before[3]
+    with ctx.db.session() as session:
+        completed = session.scalars(select(Event).where(Event.instance_id == instance_id,
+                                                        Event.type == "task_completed")).all()
+    assert [e.task_id for e in completed] == [task.id]
+    assert audit_chain.verify_all(ctx).intact
+
+
+def test_a_completion_writes_its_events_in_one_statement_and_one_flush(ctx: EngineContext) -> None:
+    instance_id, task = reach_step(ctx, 2)
+    flushes: list[int] = []
+    from sqlalchemy.orm import Session
+
+    def counted(*_: object) -> None:
+        flushes.append(1)
+
+    event.listen(Session, "after_flush", counted)
+    try:
+        with statements(ctx) as seen:
+            complete(ctx, task, STEP_2)
+    finally:
+        event.remove(Session, "after_flush", counted)
+    inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT INTO EVENTS")]
+    assert len(inserts) == 1
+    assert len(flushes) == 1
+    with ctx.db.session() as session:
+        head = session.get(EventChainHead, 1)
+        newest = session.scalars(select(Event).order_by(Event.id.desc()).limit(1)).one()
+    assert head is not None and (head.last_event_id, head.hash) == (newest.id, newest.global_hash)
