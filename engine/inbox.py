@@ -1,14 +1,18 @@
-"""The task inbox: a person's own tasks and their lanes' tasks, overdue first, filtered, paged, counted."""
+"""The task inbox: a person's own tasks and their lanes' tasks, earliest deadline (so overdue) first, filtered,
+keyset-paged, counted in one pass."""
 
 from __future__ import annotations
 
+import json
+from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
+from engine.errors import InvalidInput
 from engine.store import OPEN_STATUSES, Instance, User, WorkItem
 from engine.users import get_user
 
@@ -17,11 +21,15 @@ SCOPES = ("all", "mine", "unclaimed", "overdue")
 
 @dataclass(frozen=True)
 class InboxQuery:
+    """`after` / `before`: a cursor from a previous page (keyset paging: a row added meanwhile is neither skipped
+    nor shown twice)."""
+
     username: str
     scope: str = "all"
     lane: str | None = None
     opd: str | None = None
-    page: int = 1
+    after: str | None = None
+    before: str | None = None
     per_page: int = 25
 
 
@@ -36,14 +44,28 @@ class InboxCounts:
 class InboxPage:
     items: list[WorkItem]
     total: int
-    page: int
     per_page: int
     counts: InboxCounts
     now: datetime
+    next: str | None = None  # cursor of the following page, None on the last
+    previous: str | None = None  # cursor of the page before, None on the first
 
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+
+Key = tuple[datetime | None, datetime, str]  # due_at (None last), ready_at, id: the inbox order, unique
+
+
+def cursor(item: WorkItem) -> str:
+    parts = [item.due_at.isoformat() if item.due_at else "", item.ready_at.isoformat(), item.id]
+    return urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
+
+
+def read_cursor(text: str) -> Key:
+    """The key a cursor names; InvalidInput when it is not one this module wrote."""
+    try:
+        due, ready, item_id = json.loads(urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        return (datetime.fromisoformat(due) if due else None, datetime.fromisoformat(ready), str(item_id))
+    except (ValueError, TypeError) as bad:
+        raise InvalidInput("The page link is not valid; start again from the first page.", field="after") from bad
 
 
 def _visible(ctx: EngineContext, user: User) -> Select[tuple[WorkItem]]:
@@ -51,41 +73,85 @@ def _visible(ctx: EngineContext, user: User) -> Select[tuple[WorkItem]]:
     return select(WorkItem).where(WorkItem.status.in_(OPEN_STATUSES), ctx.policy.work_filter(user))
 
 
-def _count(session: Session, statement: Select[tuple[WorkItem]]) -> int:
-    return int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
+def _scoped(statement: Select[tuple[WorkItem]], query: InboxQuery, username: str,
+            now: datetime) -> Select[tuple[WorkItem]]:
+    conditions = {
+        "mine": [WorkItem.claimed_by == username],
+        "unclaimed": [WorkItem.claimed_by.is_(None)],
+        "overdue": [WorkItem.due_at <= now],
+    }.get(query.scope, [])
+    if query.lane:
+        conditions.append(WorkItem.lane == query.lane)
+    if query.opd:
+        conditions.append(WorkItem.opd == query.opd)
+    return statement.where(*conditions)
+
+
+def _counts(session: Session, visible: Select[tuple[WorkItem]], scoped: Select[tuple[WorkItem]], username: str,
+            now: datetime) -> tuple[InboxCounts, int]:
+    """The three badges and the filtered total in one pass over the visible rows."""
+    shown = scoped.whereclause
+    statement = visible.with_only_columns(
+        func.count(),
+        func.sum(case((WorkItem.claimed_by == username, 1), else_=0)),
+        func.sum(case((WorkItem.due_at <= now, 1), else_=0)),
+        func.sum(case((shown, 1), else_=0)) if shown is not None else func.count(),
+    )
+    lanes, mine, overdue, total = session.execute(statement).one()
+    return InboxCounts(int(mine or 0), int(lanes or 0), int(overdue or 0)), int(total or 0)
+
+
+def _page(session: Session, statement: Select[tuple[WorkItem]], key: Key | None, forward: bool,
+          size: int) -> list[WorkItem]:
+    """Up to `size` rows after (or, backwards, before) `key` in the inbox order: dated rows by (due_at, ready_at,
+    id), then undated ones by (ready_at, id); each part reads in an index's order."""
+    dated = statement.where(WorkItem.due_at.is_not(None))
+    undated = statement.where(WorkItem.due_at.is_(None))
+    dated_key = tuple_(WorkItem.due_at, WorkItem.ready_at, WorkItem.id)
+    undated_key = tuple_(WorkItem.ready_at, WorkItem.id)
+    parts: list[Select[tuple[WorkItem]]] = []
+    if forward:
+        if key is None or key[0] is not None:
+            parts.append((dated.where(dated_key > tuple_(*key)) if key else dated)
+                         .order_by(WorkItem.due_at, WorkItem.ready_at, WorkItem.id))
+        parts.append((undated.where(undated_key > tuple_(*key[1:])) if key and key[0] is None else undated)
+                     .order_by(WorkItem.ready_at, WorkItem.id))
+    else:
+        if key is None or key[0] is None:
+            parts.append((undated.where(undated_key < tuple_(*key[1:])) if key else undated)
+                         .order_by(WorkItem.ready_at.desc(), WorkItem.id.desc()))
+        parts.append((dated.where(dated_key < tuple_(*key)) if key and key[0] is not None else dated)
+                     .order_by(WorkItem.due_at.desc(), WorkItem.ready_at.desc(), WorkItem.id.desc()))
+    rows: list[WorkItem] = []
+    for part in parts:
+        if len(rows) < size:
+            rows.extend(session.scalars(part.limit(size - len(rows))))
+    return rows if forward else rows[::-1]
 
 
 def inbox(ctx: EngineContext, query: InboxQuery) -> InboxPage:
     now = ctx.clock.now()
+    key = read_cursor(query.before or query.after or "") if (query.before or query.after) else None
+    forward = not query.before
     with ctx.db.session() as session:
         user = get_user(session, query.username)
         visible = _visible(ctx, user)
-        overdue = visible.where(WorkItem.due_at <= now)
-        counts = InboxCounts(
-            mine=_count(session, visible.where(WorkItem.claimed_by == user.username)),
-            lanes=_count(session, visible),
-            overdue=_count(session, overdue),
-        )
-        statement = {
-            "mine": visible.where(WorkItem.claimed_by == user.username),
-            "unclaimed": visible.where(WorkItem.claimed_by.is_(None)),
-            "overdue": overdue,
-        }.get(query.scope, visible)
-        if query.lane:
-            statement = statement.where(WorkItem.lane == query.lane)
-        if query.opd:
-            statement = statement.where(WorkItem.opd == query.opd)
-        total = _count(session, statement)
-        page = max(1, query.page)
-        is_overdue = case((WorkItem.due_at <= now, 0), else_=1)
-        ordered = statement.order_by(is_overdue, WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.ready_at)
-        items = list(session.scalars(ordered.offset((page - 1) * query.per_page).limit(query.per_page)))
-    return InboxPage(items, total, page, query.per_page, counts, now)
+        scoped = _scoped(visible, query, user.username, now)
+        counts, total = _counts(session, visible, scoped, user.username, now)
+        rows = _page(session, scoped, key, forward, query.per_page + 1)
+    more = len(rows) > query.per_page
+    items = (rows[:query.per_page] if forward else rows[-query.per_page:]) if more else rows
+    has_next = more if forward else key is not None
+    has_previous = key is not None if forward else more
+    return InboxPage(items, total, query.per_page, counts, now,
+                     next=cursor(items[-1]) if items and has_next else None,
+                     previous=cursor(items[0]) if items and has_previous else None)
 
 
 def inbox_count(ctx: EngineContext, username: str) -> int:
     with ctx.db.session() as session:
-        return _count(session, _visible(ctx, get_user(session, username)))
+        visible = _visible(ctx, get_user(session, username))
+        return int(session.scalar(visible.with_only_columns(func.count())) or 0)
 
 
 def known_offices(ctx: EngineContext) -> list[str]:

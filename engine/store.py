@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    text,
 )
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
@@ -145,6 +146,10 @@ class WorkItem(Base):
         Index("ix_work_items_status_lane", "status", "lane"),
         Index("ix_work_items_status_opd", "status", "opd"),
         Index("ix_work_items_status_due", "status", "due_at"),
+        # The inbox: open rows of a role in its order, with what its counts read (migration 0012).
+        Index("ix_work_items_open_role_due", "role", "due_at", "ready_at", "id", "claimed_by", "opd", "lane",
+              sqlite_where=text("status IN ('ready', 'claimed')"),
+              postgresql_where=text("status IN ('ready', 'claimed')")),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

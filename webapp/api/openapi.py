@@ -166,8 +166,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "items": {"type": "array", "items": _ref("Task")},
             "total": {"type": "integer"},
-            "page": {"type": "integer"},
-            "pages": {"type": "integer"},
+            "next": {"type": ["string", "null"]},
+            "previous": {"type": ["string", "null"]},
             "per_page": {"type": "integer"},
             "counts": {"type": "object", "properties": {"mine": {"type": "integer"}, "lanes": {"type": "integer"},
                                                         "overdue": {"type": "integer"}}},
@@ -338,7 +338,11 @@ PATHS: dict[str, Any] = {
         [{"name": "scope", "in": "query", "schema": {"type": "string", "enum": ["all", "mine", "unclaimed",
                                                                                 "overdue"], "default": "all"}},
          {"name": "lane", "in": "query", "schema": {"type": "string"}},
-         {"name": "opd", "in": "query", "schema": {"type": "string"}}, PAGE, PER_PAGE])},
+         {"name": "opd", "in": "query", "schema": {"type": "string"}},
+         {"name": "after", "in": "query", "schema": {"type": "string"},
+          "description": "The `next` cursor of the page before: the page after it."},
+         {"name": "before", "in": "query", "schema": {"type": "string"},
+          "description": "The `previous` cursor of the page after: the page before it."}, PER_PAGE])},
     "/tasks/{task_id}": {"get": _operation(
         "One task: the step's fields, required input, output and time standard, and the task's data",
         _json(_ref("TaskDetail"), "The task."), READ_ERRORS, [TASK_ID])},
