@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -168,6 +169,7 @@ def child(tree: Path, size: int, requests: int) -> dict[str, Any]:  # noqa: PLR0
                 times.append(elapsed)
         result[name] = round(statistics.median(times), 2)
     ctx.db.dispose()
+    shutil.rmtree(workdir)
     return result
 
 

@@ -8,12 +8,13 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, case, func, or_, select, tuple_
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
+from sqlalchemy.orm import Session, defer
 
 from engine.context import EngineContext
 from engine.errors import InvalidInput
-from engine.store import OPEN_STATUSES, Instance, User, WorkItem
+from engine.store import Instance, User, WorkItem
+from engine.task_list import is_open
 from engine.users import get_user
 
 SCOPES = ("all", "mine", "unclaimed", "overdue")
@@ -70,11 +71,11 @@ def read_cursor(text: str) -> Key:
 
 def _visible(ctx: EngineContext, user: User) -> Select[tuple[WorkItem]]:
     """Open items the user may work on (the policy's rule)."""
-    return select(WorkItem).where(WorkItem.status.in_(OPEN_STATUSES), ctx.policy.work_filter(user))
+    return select(WorkItem).where(is_open(), ctx.policy.work_filter(user))
 
 
-def _scoped(statement: Select[tuple[WorkItem]], query: InboxQuery, username: str,
-            now: datetime) -> Select[tuple[WorkItem]]:
+def _scope(query: InboxQuery, username: str, now: datetime) -> list[ColumnElement[bool]]:
+    """What the chosen scope and filters add to the visible rows."""
     conditions = {
         "mine": [WorkItem.claimed_by == username],
         "unclaimed": [WorkItem.claimed_by.is_(None)],
@@ -84,18 +85,17 @@ def _scoped(statement: Select[tuple[WorkItem]], query: InboxQuery, username: str
         conditions.append(WorkItem.lane == query.lane)
     if query.opd:
         conditions.append(WorkItem.opd == query.opd)
-    return statement.where(*conditions)
+    return conditions
 
 
-def _counts(session: Session, visible: Select[tuple[WorkItem]], scoped: Select[tuple[WorkItem]], username: str,
+def _counts(session: Session, visible: Select[tuple[WorkItem]], scope: list[ColumnElement[bool]], username: str,
             now: datetime) -> tuple[InboxCounts, int]:
     """The three badges and the filtered total in one pass over the visible rows."""
-    shown = scoped.whereclause
     statement = visible.with_only_columns(
         func.count(),
         func.sum(case((WorkItem.claimed_by == username, 1), else_=0)),
         func.sum(case((WorkItem.due_at <= now, 1), else_=0)),
-        func.sum(case((shown, 1), else_=0)) if shown is not None else func.count(),
+        func.sum(case((and_(*scope), 1), else_=0)) if scope else func.count(),
     )
     lanes, mine, overdue, total = session.execute(statement).one()
     return InboxCounts(int(mine or 0), int(lanes or 0), int(overdue or 0)), int(total or 0)
@@ -136,9 +136,9 @@ def inbox(ctx: EngineContext, query: InboxQuery) -> InboxPage:
     with ctx.db.session() as session:
         user = get_user(session, query.username)
         visible = _visible(ctx, user)
-        scoped = _scoped(visible, query, user.username, now)
-        counts, total = _counts(session, visible, scoped, user.username, now)
-        rows = _page(session, scoped, key, forward, query.per_page + 1)
+        scope = _scope(query, user.username, now)
+        counts, total = _counts(session, visible, scope, user.username, now)
+        rows = _page(session, visible.where(*scope), key, forward, query.per_page + 1)
     more = len(rows) > query.per_page
     items = (rows[:query.per_page] if forward else rows[-query.per_page:]) if more else rows
     has_next = more if forward else key is not None
@@ -176,7 +176,8 @@ def list_instances(ctx: EngineContext, query: InstanceQuery) -> tuple[list[Insta
     """Instances the user may see, newest first, with the total for paging."""
     with ctx.db.session() as session:
         user = get_user(session, query.username)
-        statement = select(Instance).where(ctx.policy.instance_filter(user))
+        statement = select(Instance).options(defer(Instance.state, raiseload=True)).where(
+            ctx.policy.instance_filter(user))
         if query.status:
             statement = statement.where(Instance.status == query.status)
         if query.process_id:

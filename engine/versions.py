@@ -101,6 +101,13 @@ def list_processes(ctx: EngineContext) -> list[ProcessSummary]:
         ]
 
 
+def process_names(ctx: EngineContext) -> dict[str, str]:
+    """Each deployed process's name (its newest version's), without counting its instances."""
+    with ctx.db.session() as session:
+        rows = session.execute(select(Definition.process_id, Definition.name).order_by(Definition.version))
+        return dict(rows.tuples().all())
+
+
 @dataclass(frozen=True)
 class RunningInstance:
     id: int

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from engine.durations import InvalidDuration, parse_iso
 from engine.forms import humanise
-from engine.versions import list_processes
+from engine.versions import process_names
 from webapp.context import engine
 
 DATE_TIME = "d MMMM yyyy HH.mm z"
@@ -88,7 +88,7 @@ def file_size(size: int | None) -> str:
 def process_name(process_id: str) -> str:
     """A deployed process's name (its newest version's) instead of its id; read once per request."""
     if "process_names" not in g:
-        g.process_names = {process.process_id: process.name for process in list_processes(engine())}
+        g.process_names = process_names(engine())
     return str(g.process_names.get(process_id, process_id))
 
 
