@@ -7,8 +7,9 @@ import json
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, or_, select, tuple_
 from sqlalchemy.orm import Session, defer
 
 from engine.context import EngineContext
@@ -52,19 +53,23 @@ class InboxPage:
     previous: str | None = None  # cursor of the page before, None on the first
 
 
-Key = tuple[datetime | None, datetime, str]  # due_at (None last), ready_at, id: the inbox order, unique
+Key = tuple[datetime | None, datetime, int, str]  # due_at (None last), ready_at, instance_id, id: the inbox order
 
 
 def cursor(item: WorkItem) -> str:
-    parts = [item.due_at.isoformat() if item.due_at else "", item.ready_at.isoformat(), item.id]
+    parts = [item.due_at.isoformat() if item.due_at else "", item.ready_at.isoformat(), item.instance_id, item.id]
     return urlsafe_b64encode(json.dumps(parts).encode()).decode().rstrip("=")
 
 
 def read_cursor(text: str) -> Key:
     """The key a cursor names; InvalidInput when it is not one this module wrote."""
     try:
-        due, ready, item_id = json.loads(urlsafe_b64decode(text + "=" * (-len(text) % 4)))
-        return (datetime.fromisoformat(due) if due else None, datetime.fromisoformat(ready), str(item_id))
+        due, ready, instance_id, item_id = json.loads(urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        key = (datetime.fromisoformat(due) if due else None, datetime.fromisoformat(ready), int(instance_id),
+               str(item_id))
+        if any(moment is not None and moment.tzinfo is None for moment in key[:2]):
+            raise ValueError("a cursor's times carry their offset")
+        return key
     except (ValueError, TypeError) as bad:
         raise InvalidInput("The page link is not valid; start again from the first page.", field="after") from bad
 
@@ -76,11 +81,12 @@ def _visible(ctx: EngineContext, user: User) -> Select[tuple[WorkItem]]:
 
 def _scope(query: InboxQuery, username: str, now: datetime) -> list[ColumnElement[bool]]:
     """What the chosen scope and filters add to the visible rows."""
-    conditions = {
+    scopes: dict[str, list[ColumnElement[bool]]] = {
         "mine": [WorkItem.claimed_by == username],
         "unclaimed": [WorkItem.claimed_by.is_(None)],
         "overdue": [WorkItem.due_at <= now],
-    }.get(query.scope, [])
+    }
+    conditions = scopes.get(query.scope, [])
     if query.lane:
         conditions.append(WorkItem.lane == query.lane)
     if query.opd:
@@ -101,27 +107,30 @@ def _counts(session: Session, visible: Select[tuple[WorkItem]], scope: list[Colu
     return InboxCounts(int(mine or 0), int(lanes or 0), int(overdue or 0)), int(total or 0)
 
 
+def _beyond(columns: tuple[Any, ...], values: tuple[Any, ...], forward: bool) -> ColumnElement[bool]:
+    """(columns) > (values), or < backwards, each value bound as its column's type."""
+    bound = tuple_(*(bindparam(None, value, type_=column.type) for column, value in zip(columns, values,
+                                                                                         strict=True)))
+    return tuple_(*columns) > bound if forward else tuple_(*columns) < bound
+
+
 def _page(session: Session, statement: Select[tuple[WorkItem]], key: Key | None, forward: bool,
           size: int) -> list[WorkItem]:
     """Up to `size` rows after (or, backwards, before) `key` in the inbox order: dated rows by (due_at, ready_at,
-    id), then undated ones by (ready_at, id); each part reads in an index's order."""
+    instance_id, id), then undated ones without due_at; each part reads in an index's order (a plan's items
+    in plan order)."""
+    dated_order = (WorkItem.due_at, WorkItem.ready_at, WorkItem.instance_id, WorkItem.id)
+    undated_order = dated_order[1:]
     dated = statement.where(WorkItem.due_at.is_not(None))
     undated = statement.where(WorkItem.due_at.is_(None))
-    dated_key = tuple_(WorkItem.due_at, WorkItem.ready_at, WorkItem.id)
-    undated_key = tuple_(WorkItem.ready_at, WorkItem.id)
-    parts: list[Select[tuple[WorkItem]]] = []
-    if forward:
-        if key is None or key[0] is not None:
-            parts.append((dated.where(dated_key > tuple_(*key)) if key else dated)
-                         .order_by(WorkItem.due_at, WorkItem.ready_at, WorkItem.id))
-        parts.append((undated.where(undated_key > tuple_(*key[1:])) if key and key[0] is None else undated)
-                     .order_by(WorkItem.ready_at, WorkItem.id))
-    else:
-        if key is None or key[0] is None:
-            parts.append((undated.where(undated_key < tuple_(*key[1:])) if key else undated)
-                         .order_by(WorkItem.ready_at.desc(), WorkItem.id.desc()))
-        parts.append((dated.where(dated_key < tuple_(*key)) if key and key[0] is not None else dated)
-                     .order_by(WorkItem.due_at.desc(), WorkItem.ready_at.desc(), WorkItem.id.desc()))
+    if key is not None and key[0] is not None:
+        dated = dated.where(_beyond(dated_order, key, forward))
+        undated = undated if forward else undated.where(false())
+    elif key is not None:
+        undated = undated.where(_beyond(undated_order, key[1:], forward))
+        dated = dated.where(false()) if forward else dated
+    parts = [dated.order_by(*dated_order), undated.order_by(*undated_order)] if forward else [
+        undated.order_by(*(c.desc() for c in undated_order)), dated.order_by(*(c.desc() for c in dated_order))]
     rows: list[WorkItem] = []
     for part in parts:
         if len(rows) < size:

@@ -13,7 +13,6 @@ from engine.events import instance_history
 from engine.store import OPEN_STATUSES, Attachment, Comment, Definition, Event, Instance, WorkItem
 from engine.users import get_user
 
-
 LIGHT = defer(Instance.state, raiseload=True)  # a page never reads a workflow state
 
 

@@ -147,8 +147,8 @@ class WorkItem(Base):
         Index("ix_work_items_status_opd", "status", "opd"),
         Index("ix_work_items_status_due", "status", "due_at"),
         # The inbox: open rows of a role in its order, with what its counts read (migration 0012).
-        Index("ix_work_items_open_role_due", "role", "due_at", "ready_at", "id", "claimed_by", "opd", "lane",
-              sqlite_where=text("status IN ('ready', 'claimed')"),
+        Index("ix_work_items_open_role_due", "role", "due_at", "ready_at", "instance_id", "id", "claimed_by", "opd",
+              "lane", sqlite_where=text("status IN ('ready', 'claimed')"),
               postgresql_where=text("status IN ('ready', 'claimed')")),
     )
 

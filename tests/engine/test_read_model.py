@@ -3,6 +3,8 @@ log, not its workflow state, and still replays and verifies."""
 
 from __future__ import annotations
 
+import json
+from base64 import urlsafe_b64encode
 from datetime import timedelta
 
 import pytest
@@ -90,7 +92,8 @@ def test_counts_of_one_pass_match_each_scope(ctx: EngineContext, clock: ManualCl
 
 
 def test_a_cursor_that_is_not_ours_is_refused(ctx: EngineContext) -> None:
-    for bad in ("bukan-kursor", "W10", "WyJ4IiwgInkiLCAieiJd"):  # garbage, "[]", ["x", "y", "z"]
+    naive = urlsafe_b64encode(json.dumps(["2026-11-23T09:00:00", "2026-11-23T09:00:00", 1, "x"]).encode()).decode()
+    for bad in ("bukan-kursor", "W10", "WyJ4IiwgInkiLCAieiJd", naive):  # garbage, "[]", ["x", "y", "z"], no offset
         with pytest.raises(InvalidInput, match="page link is not valid"):
             inbox(ctx, InboxQuery("pembantu.dinkes", after=bad))
 

@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 OPEN = sa.text("status IN ('ready', 'claimed')")
-COLUMNS = ["role", "due_at", "ready_at", "id", "claimed_by", "opd", "lane"]
+COLUMNS = ["role", "due_at", "ready_at", "instance_id", "id", "claimed_by", "opd", "lane"]
 
 
 def upgrade() -> None:
