@@ -19,6 +19,7 @@ from engine.context import EngineContext
 from engine.diagram import ProcessModel
 from engine.execution import process_model
 from engine.forms import ITEM_DATE_KEYS, ITEM_KEYS, FormField, humanise
+from engine.instance_view import WITHOUT_STATE
 from engine.store import Attachment, Event, Instance, User, WorkItem
 from engine.users import get_user
 
@@ -140,7 +141,9 @@ class _Reader:
 
     def plan_entry(self, started: Event) -> CaseEntry | None:
         """The parent's step that started this item, its `items` values cut down to this item's row."""
-        parent = self.session.get(Instance, self.instance.parent_id) if self.instance.parent_id else None
+        parent = None
+        if self.instance.parent_id is not None:  # a plan's state may be large and is not read here
+            parent = self.session.get(Instance, self.instance.parent_id, options=[WITHOUT_STATE])
         own_row = (started.payload.get("data") or {}).get("item")
         if parent is None or not isinstance(own_row, dict):
             return None

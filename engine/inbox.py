@@ -10,10 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, false, func, or_, select, tuple_
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import InvalidInput
+from engine.instance_view import WITHOUT_STATE
 from engine.store import Instance, User, WorkItem
 from engine.task_list import is_open
 from engine.users import get_user
@@ -185,8 +186,7 @@ def list_instances(ctx: EngineContext, query: InstanceQuery) -> tuple[list[Insta
     """Instances the user may see, newest first, with the total for paging."""
     with ctx.db.session() as session:
         user = get_user(session, query.username)
-        statement = select(Instance).options(defer(Instance.state, raiseload=True)).where(
-            ctx.policy.instance_filter(user))
+        statement = select(Instance).options(WITHOUT_STATE).where(ctx.policy.instance_filter(user))
         if query.status:
             statement = statement.where(Instance.status == query.status)
         if query.process_id:

@@ -13,7 +13,7 @@ from engine.events import instance_history
 from engine.store import OPEN_STATUSES, Attachment, Comment, Definition, Event, Instance, WorkItem
 from engine.users import get_user
 
-LIGHT = defer(Instance.state, raiseload=True)  # a page never reads a workflow state
+WITHOUT_STATE = defer(Instance.state, raiseload=True)  # what pages load: never a workflow state
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,13 @@ def view_instance(ctx: EngineContext, instance_id: int, viewer: str) -> Instance
         instance = ctx.policy.viewable_instance(session, user, instance_id)
         definition = session.get(Definition, instance.definition_id)
         assert definition is not None
-        parent = session.get(Instance, instance.parent_id, options=[LIGHT]) if instance.parent_id is not None else None
+        parent = None
+        if instance.parent_id is not None:
+            parent = session.get(Instance, instance.parent_id, options=[WITHOUT_STATE])
         if parent is not None and not ctx.policy.may_view(user, parent.opd):
             parent = None  # the plan spans offices; an office sees its own item only
         children = list(session.scalars(
-            select(Instance).options(LIGHT)
+            select(Instance).options(WITHOUT_STATE)
             .where(Instance.parent_id == instance_id, ctx.policy.instance_filter(user))
             .order_by(Instance.id)
         ))
