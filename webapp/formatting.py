@@ -97,7 +97,14 @@ def role_label(role: str) -> str:
 
 
 def event_labels() -> dict[str, str]:
-    """What each event type is called in timelines and on the replay page."""
+    """What each event type is called in timelines and on the replay page; translated once per request."""
+    if "event_labels" not in g:
+        g.event_labels = _event_labels()
+    labels: dict[str, str] = g.event_labels
+    return labels
+
+
+def _event_labels() -> dict[str, str]:
     return {
         "instance_started": _("Started"),
         "task_ready": _("Task ready"),
