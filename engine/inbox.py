@@ -166,8 +166,13 @@ def inbox_count(ctx: EngineContext, username: str) -> int:
 
 def known_offices(ctx: EngineContext) -> list[str]:
     """Every OPD that has an item or a user, for filters."""
+    # A skip scan of the opd index, one step per office, instead of DISTINCT over every item.
+    found = select(func.min(Instance.opd).label("opd")).cte("found", recursive=True)
+    found = found.union_all(
+        select(select(func.min(Instance.opd)).where(Instance.opd > found.c.opd).scalar_subquery())
+        .where(found.c.opd.is_not(None)))
     with ctx.db.session() as session:
-        from_items = session.scalars(select(Instance.opd).where(Instance.opd.is_not(None)).distinct())
+        from_items = session.scalars(select(found.c.opd).where(found.c.opd.is_not(None)))
         from_users = session.scalars(select(User.opd).where(User.opd.is_not(None)).distinct())
         return sorted({str(o) for o in (*from_items, *from_users)})
 
