@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from engine.diagrams.durations import InvalidDuration, parse_iso
 from engine.diagrams.forms import humanise
-from engine.diagrams.versions import list_processes
+from engine.diagrams.versions import process_names
 from webapp.context import engine
 
 DATE_TIME = "d MMMM yyyy HH.mm z"
@@ -88,7 +88,7 @@ def file_size(size: int | None) -> str:
 def process_name(process_id: str) -> str:
     """A deployed process's name (its newest version's) instead of its id; read once per request."""
     if "process_names" not in g:
-        g.process_names = {process.process_id: process.name for process in list_processes(engine())}
+        g.process_names = process_names(engine())
     return str(g.process_names.get(process_id, process_id))
 
 
@@ -97,7 +97,14 @@ def role_label(role: str) -> str:
 
 
 def event_labels() -> dict[str, str]:
-    """What each event type is called in timelines and on the replay page."""
+    """What each event type is called in timelines and on the replay page; translated once per request."""
+    if "event_labels" not in g:
+        g.event_labels = _event_labels()
+    labels: dict[str, str] = g.event_labels
+    return labels
+
+
+def _event_labels() -> dict[str, str]:
     return {
         "instance_started": _("Started"),
         "plan_items_started": _("Plan items started"),

@@ -14,7 +14,7 @@ from engine.context import EngineContext
 from engine.diagrams.diagram_xml import BPMN_NS, NS, executable_processes, lanes_of, properties_of
 from engine.diagrams.validation import screen
 from engine.errors import NotFound
-from engine.store import Definition, Instance
+from engine.store import Definition, Draft, Instance
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,6 @@ class ProcessSummary:
 def list_processes(ctx: EngineContext) -> list[ProcessSummary]:
     """Every deployed process with its newest version, whether a draft waits, and how many instances run; then
     the new processes that have only a draft (version 0)."""
-    from engine.store import Draft
-
     with ctx.db.session() as session:
         newest = (
             select(Definition.process_id, func.max(Definition.version).label("version"))
@@ -116,6 +114,17 @@ def _draft_name(xml: str, process_id: str) -> str:
     processes = root.iterfind("bpmn:process", NS) if root is not None else iter(())
     process = next((p for p in processes if p.get("id") == process_id), None)
     return str(process.get("name") or process_id) if process is not None else process_id
+
+
+def process_names(ctx: EngineContext) -> dict[str, str]:
+    """Each deployed process's name (its newest version's), without counting its instances; a new process that
+    has only its draft is named by the draft."""
+    with ctx.db.session() as session:
+        rows = session.execute(select(Definition.process_id, Definition.name).order_by(Definition.version))
+        names = dict(rows.tuples().all())
+        for draft in session.scalars(select(Draft).where(Draft.process_id.not_in(names))):
+            names[draft.process_id] = _draft_name(draft.bpmn_xml, draft.process_id)
+        return names
 
 
 @dataclass(frozen=True)

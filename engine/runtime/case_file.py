@@ -21,6 +21,7 @@ from engine.diagrams.forms import ITEM_DATE_KEYS, ITEM_KEYS, FormField, humanise
 from engine.people.records import User
 from engine.people.users import get_user
 from engine.runtime.execution import process_model
+from engine.runtime.instance_view import WITHOUT_STATE
 from engine.store import Attachment, Event, Instance, WorkItem
 
 # A plan row's keys that no form field of the item's diagram names: English msgids, translated for display.
@@ -154,7 +155,9 @@ class _Reader:
 
     def plan_entry(self, started: Event) -> CaseEntry | None:
         """The parent's step that started this item, its `items` values cut down to this item's row."""
-        parent = self.session.get(Instance, self.instance.parent_id) if self.instance.parent_id else None
+        parent = None
+        if self.instance.parent_id is not None:  # a plan's state may be large and is not read here
+            parent = self.session.get(Instance, self.instance.parent_id, options=[WITHOUT_STATE])
         own_row = (started.payload.get("data") or {}).get("item")
         if parent is None or not isinstance(own_row, dict):
             return None

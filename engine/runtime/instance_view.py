@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from engine.audit.events import instance_history
 from engine.context import EngineContext
 from engine.people.users import get_user
 from engine.store import OPEN_STATUSES, Attachment, Comment, Definition, Event, Instance, WorkItem
+
+WITHOUT_STATE = defer(Instance.state, raiseload=True)  # what pages load: never a workflow state
 
 
 @dataclass(frozen=True)
@@ -44,11 +47,13 @@ def view_instance(ctx: EngineContext, instance_id: int, viewer: str) -> Instance
         instance = ctx.policy.viewable_instance(session, user, instance_id)
         definition = session.get(Definition, instance.definition_id)
         assert definition is not None
-        parent = session.get(Instance, instance.parent_id) if instance.parent_id is not None else None
+        parent = None
+        if instance.parent_id is not None:
+            parent = session.get(Instance, instance.parent_id, options=[WITHOUT_STATE])
         if parent is not None and not ctx.policy.may_view(user, parent.opd):
             parent = None  # the plan spans offices; an office sees its own item only
         children = list(session.scalars(
-            select(Instance)
+            select(Instance).options(WITHOUT_STATE)
             .where(Instance.parent_id == instance_id, ctx.policy.instance_filter(user))
             .order_by(Instance.id)
         ))

@@ -305,6 +305,11 @@ def get_task(ctx: EngineContext, task_id: str) -> TaskDetail:
         instance = session.get(Instance, item.instance_id)
         assert instance is not None
         model = process_model(ctx, session, instance.definition_id)
+        if item.status not in OPEN_STATUSES:  # what it was completed with, from the log: no workflow to load
+            completed = session.scalars(select(Event.payload).where(
+                Event.instance_id == item.instance_id, Event.task_id == task_id, Event.type == "task_completed")
+                .order_by(Event.id.desc()).limit(1)).first()
+            return TaskDetail(item, model.steps[item.spec_id], dict((completed or {}).get("data") or {}))
         workflow = load_workflow(instance.state, model.spec, model.subprocess_specs)
         task = workflow.get_task_from_id(UUID(task_id))
         return TaskDetail(item, model.steps[item.spec_id], dict(task.data) if task is not None else {})

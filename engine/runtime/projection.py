@@ -175,5 +175,5 @@ class SqlProjection:
         instance.due_at = open_items[0].due_at if open_items else None
         instance.last_actor = self.actor
         instance.updated_at = self.now
-        instance.state = state
+        instance.state = "" if instance.status == "completed" else state  # a finished item keeps its log only
         self.session.flush()

@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, bindparam, or_, select
 
 from engine.context import EngineContext
 from engine.store import OPEN_STATUSES, Instance, WorkItem
+
+
+def is_open() -> ColumnElement[bool]:
+    """`status IN ('ready', 'claimed')` written as literals, so that SQLite may use the partial index of open rows
+    (`ix_work_items_open_role_due`): it cannot prove a bound parameter matches the index's condition."""
+    return WorkItem.status.in_(bindparam("open_statuses", list(OPEN_STATUSES), expanding=True, literal_execute=True))
 
 
 @dataclass(frozen=True)
@@ -26,7 +32,7 @@ class TaskFilter:
 def list_tasks(ctx: EngineContext, query: TaskFilter | None = None) -> list[WorkItem]:
     """Open tasks from indexed columns only, earliest deadline first."""
     query = query or TaskFilter()
-    statement = select(WorkItem).where(WorkItem.status.in_(OPEN_STATUSES))
+    statement = select(WorkItem).where(is_open())
     if query.lane is not None:
         statement = statement.where(WorkItem.lane == query.lane)
     if query.role is not None:

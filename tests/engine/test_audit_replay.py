@@ -28,8 +28,9 @@ from tests.engine.flow import (
 DIKEMBALIKAN = {"keputusan_persetujuan": "dikembalikan", "alasan_pengembalian": "Tautan salah."}
 
 
-def _item_with_loops_and_breach(ctx: EngineContext, clock: ManualClock) -> tuple[int, int]:
-    """A plan of two items; the Dinkes item loops twice (Belum sesuai, Dikembalikan) and breaches step 2."""
+def _item_with_loops_and_breach(ctx: EngineContext, clock: ManualClock, finish: bool = True) -> tuple[int, int]:
+    """A plan of two items; the Dinkes item loops twice (Belum sesuai, Dikembalikan) and breaches step 2; without
+    `finish` it waits at step 6 (running, so it keeps a workflow state)."""
     plan = start_with_plan(ctx)
     opd = "Dinas Kesehatan"
     clock.advance(timedelta(minutes=100))  # step 2 (90 min) breaches; the scheduler's firing is on load
@@ -42,7 +43,8 @@ def _item_with_loops_and_breach(ctx: EngineContext, clock: ManualClock) -> tuple
     complete(ctx, the_task(ctx, plan.id, "Task_5_Persetujuan", opd), DIKEMBALIKAN)
     complete(ctx, the_task(ctx, plan.id, "Task_4_Unggah", opd), STEP_4)
     complete(ctx, the_task(ctx, plan.id, "Task_5_Persetujuan", opd), DISETUJUI)
-    complete(ctx, the_task(ctx, plan.id, "Task_6_Pastikan_Tayang", opd), STEP_6)
+    if finish:
+        complete(ctx, the_task(ctx, plan.id, "Task_6_Pastikan_Tayang", opd), STEP_6)
     return plan.id, item_instance(ctx, plan.id, opd).id
 
 
@@ -54,8 +56,10 @@ def test_an_item_with_loops_and_a_breach_replays_to_its_stored_state(ctx: Engine
     result = replay_instance(ctx, item_id)
     assert result.equal, result.divergence
     assert result.inputs >= 10
-    assert "task states and data" in result.checked
+    assert "task states and data" not in result.checked  # a finished item keeps its log, no workflow state
     assert replay_instance(ctx, plan_id).equal
+    _, waiting_id = _item_with_loops_and_breach(ctx, clock, finish=False)
+    assert "task states and data" in replay_instance(ctx, waiting_id).checked
 
 
 def test_a_running_item_and_a_cancelled_one_replay_to_their_stored_state(ctx: EngineContext,
@@ -87,7 +91,7 @@ def _forge_state(ctx: EngineContext, instance_id: int, find: str, put: str) -> N
 
 
 def test_stored_data_that_the_log_does_not_explain_is_named(ctx: EngineContext, clock: ManualClock) -> None:
-    _, item_id = _item_with_loops_and_breach(ctx, clock)
+    _, item_id = _item_with_loops_and_breach(ctx, clock, finish=False)
     _forge_state(ctx, item_id, "Tautan salah.", "Tautan benar.")
     result = replay_instance(ctx, item_id)
     assert not result.equal

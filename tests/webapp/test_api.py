@@ -277,7 +277,7 @@ def test_unknown_routes_ids_and_bad_queries_answer_json(as_user: Any, client: Fl
     utama = as_user("ppid.utama")
     for path, status in (("/nothing-here", 404), ("/tasks/00000000-0000-0000-0000-000000000000", 404),
                          ("/instances/999999", 404), ("/instances/999999/events", 404),
-                         ("/tasks?scope=everything", 400), ("/tasks?page=two", 400), ("/tasks?per_page=1000", 400),
+                         ("/tasks?scope=everything", 400), ("/tasks?after=two", 400), ("/tasks?per_page=1000", 400),
                          ("/instances?page=0", 400)):
         answer = utama.get(path)
         assert answer.status_code == status, path

@@ -95,6 +95,8 @@ def test_verify_page_shows_intact_then_the_first_broken_link(client: FlaskClient
 def test_replay_page_carries_the_frames_and_the_diagram(client: FlaskClient, engine_ctx: EngineContext,
                                                         clock: ManualClock) -> None:
     _, item_id = _published_item(engine_ctx, clock)
+    with engine_ctx.db.engine.connect() as connection:  # finished: its log is the record, no workflow state kept
+        assert connection.execute(text("SELECT state FROM instances WHERE id = :i"), {"i": item_id}).scalar() == ""
     login(client, "auditor")
     page = client.get(f"/audit/instances/{item_id}/replay").get_data(as_text=True)
     frames = json.loads(re.search(r'id="replay-frames">(.*?)</script>', page, re.S).group(1))  # type: ignore[union-attr]

@@ -55,7 +55,8 @@ def test_an_upload_fills_the_table_and_generate_opens_the_draft_in_the_modeler(c
     assert response.status_code == 302
     process_id = process_id_of(SEED_NAME)
     assert response.headers["Location"].endswith(f"/modeler/{process_id}")
-    assert "Proses baru, belum diterapkan" in text_of(client.get(f"/modeler/{process_id}"))
+    editor = text_of(client.get(f"/modeler/{process_id}"))
+    assert "Proses baru, belum diterapkan" in editor and f"Pemodel: {SEED_NAME}" in editor
     with engine_ctx.db.session() as session:
         event = session.scalars(select(Event).where(Event.type == "draft_created")).one()
     assert event.payload["source"] == "sop_table" and event.actor == "pemilik.proses"

@@ -49,7 +49,11 @@ PATHS: dict[str, Any] = {
         [{"name": "scope", "in": "query", "schema": {"type": "string", "enum": ["all", "mine", "unclaimed",
                                                                                 "overdue"], "default": "all"}},
          {"name": "lane", "in": "query", "schema": {"type": "string"}},
-         {"name": "opd", "in": "query", "schema": {"type": "string"}}, PAGE, PER_PAGE])},
+         {"name": "opd", "in": "query", "schema": {"type": "string"}},
+         {"name": "after", "in": "query", "schema": {"type": "string"},
+          "description": "The `next` cursor of the page before: the page after it."},
+         {"name": "before", "in": "query", "schema": {"type": "string"},
+          "description": "The `previous` cursor of the page after: the page before it."}, PER_PAGE])},
     "/tasks/{task_id}": {"get": _operation(
         "One task: the step's fields, required input, output and time standard, and the task's data",
         json_content(ref("TaskDetail"), "The task."), READ_ERRORS, [TASK_ID])},

@@ -55,7 +55,7 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "name": {"type": "string"},
             "kind": {"type": "string", "enum": ["text", "longtext", "url", "date", "nip", "check", "items",
-                                                "choice"]},
+                                                "choice", "office"]},
             "label": {"type": "string"},
             "required": {"type": "boolean"},
             "required_if": {"type": ["object", "null"], "properties": {"field": {"type": "string"},
@@ -148,8 +148,8 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "items": {"type": "array", "items": ref("Task")},
             "total": {"type": "integer"},
-            "page": {"type": "integer"},
-            "pages": {"type": "integer"},
+            "next": {"type": ["string", "null"]},
+            "previous": {"type": ["string", "null"]},
             "per_page": {"type": "integer"},
             "counts": {"type": "object", "properties": {"mine": {"type": "integer"}, "lanes": {"type": "integer"},
                                                         "overdue": {"type": "integer"}}},

@@ -171,15 +171,16 @@ def list_tasks() -> Response:
         scope=scope,
         lane=request.args.get("lane") or None,
         opd=request.args.get("opd") or None,
-        page=_int_arg("page", 1),
+        after=request.args.get("after") or None,
+        before=request.args.get("before") or None,
         per_page=_int_arg("per_page", 25, high=MAX_PER_PAGE),
     )
     page = inbox.inbox(engine(), query)
     return jsonify({
         "items": [task_json(item, page.now) for item in page.items],
         "total": page.total,
-        "page": page.page,
-        "pages": page.pages,
+        "next": page.next,
+        "previous": page.previous,
         "per_page": page.per_page,
         "counts": {"mine": page.counts.mine, "lanes": page.counts.lanes, "overdue": page.counts.overdue},
         "now": _time(page.now),
