@@ -1,0 +1,151 @@
+"""A burst of timers due at the same moment: how late each fires, seen from outside the scheduler.
+
+    .venv/bin/python benchmarks/timers.py [--timers 1000] [--base /work/wt/timers-base] [--rounds 1]
+
+Prepares one SQLite database (`--timers` publication plans started at one moment, so each has a step-1 time
+standard timer; their reminders are moved a day later), then for each tree (the base worktree, if given, and
+this one, interleaved) copies it, makes every step-1 timer due 3 s from now, starts that tree's
+`TimerScheduler` in a subprocess on the system clock and watches the `timers` table from this process every
+20 ms: a timer's lateness is the moment its firing was visible (committed) minus its due time. Prints
+p50/p99/max lateness and the time until the last one fired.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+ROOT = Path(__file__).resolve().parent.parent
+if sys.path and Path(sys.path[0]).resolve() == ROOT / "benchmarks":
+    sys.path.pop(0)  # benchmarks/engine.py would hide the engine package of the tree on PYTHONPATH
+LEAD = 3.0  # seconds between making the timers due and their due time
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered), max(1, round(fraction * len(ordered)))) - 1]
+
+
+def prepare(url: str, count: int) -> None:
+    """Runs in a subprocess on this tree."""
+    from engine import definitions, instances, schema, users
+    from engine.clock import ManualClock
+    from engine.config import load_settings
+    from engine.context import EngineContext
+    from handlers import HANDLERS
+
+    schema.upgrade(url)
+    ctx = EngineContext.create(load_settings(environ={**os.environ, "SOPFLOW_DATABASE_URL": url}),
+                               clock=ManualClock(datetime(2026, 11, 23, 2, 0, tzinfo=UTC)), handlers=HANDLERS)
+    definitions.deploy_directory(ctx, ROOT / "bpmn", actor="setup")
+    users.create_user(ctx, "ppid.utama", "rahasia-uji-123", ["ppid_utama"], "PPID Utama", "u@ppid.test", None)
+    for _ in range(count):
+        instances.start_instance(ctx, "ppid_publikasi", "ppid.utama")
+    with ctx.db.engine.begin() as connection:
+        connection.execute(text("UPDATE timers SET due_at = :later WHERE kind <> 'event' AND status = 'pending'"),
+                           {"later": datetime(2026, 11, 24, tzinfo=UTC).replace(tzinfo=None)})
+    ctx.db.dispose()
+
+
+def fire(url: str) -> None:
+    """Runs in a subprocess on the tree measured (PYTHONPATH): its scheduler on the system clock."""
+    from engine.config import load_settings
+    from engine.context import EngineContext
+    from engine.scheduler import TimerScheduler
+    from handlers import HANDLERS
+
+    ctx = EngineContext.create(load_settings(environ={**os.environ, "SOPFLOW_DATABASE_URL": url}), handlers=HANDLERS)
+    scheduler = TimerScheduler(ctx, identity="burst")
+    scheduler.start()
+    print("started", flush=True)
+    sys.stdin.readline()  # until the parent has seen them all fire
+    scheduler.shutdown(wait=False)
+    ctx.db.dispose()
+    os._exit(0)
+
+
+def measure(tree: Path, template: Path, workdir: Path, name: str) -> dict[str, Any]:
+    db = workdir / f"{name}.db"
+    shutil.copy(template, db)
+    url = f"sqlite:///{db}"
+    engine = create_engine(url)
+    due = (datetime.now(UTC) + timedelta(seconds=LEAD)).replace(tzinfo=None)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE timers SET due_at = :due WHERE kind = 'event' AND status = 'pending'"),
+                           {"due": due})
+        ids = set(connection.execute(text("SELECT id FROM timers WHERE kind = 'event' AND status = 'pending'"))
+                  .scalars())
+    due_wall = due.replace(tzinfo=UTC).timestamp()
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    child = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "--fire", url], cwd=tree, env=env,
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdin is not None
+    child.stdout.readline()
+    seen: dict[int, float] = {}
+    deadline = time.time() + 600
+    with engine.connect() as connection:
+        while len(seen) < len(ids) and time.time() < deadline:
+            now = time.time()
+            for timer_id in connection.execute(text("SELECT id FROM timers WHERE kind = 'event' AND status <> "
+                                                    "'pending'")).scalars():
+                seen.setdefault(timer_id, now)
+            connection.rollback()
+            time.sleep(0.02)
+    child.stdin.write("\n")
+    child.stdin.flush()
+    child.wait(60)
+    engine.dispose()
+    late = [max(0.0, at - due_wall) for at in seen.values()]
+    return {"tree": name, "timers": len(ids), "fired": len(seen), "p50_s": round(percentile(late, 0.5), 2),
+            "p99_s": round(percentile(late, 0.99), 2), "max_s": round(max(late), 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--timers", type=int, default=1000)
+    parser.add_argument("--base", type=Path, help="a worktree of the base commit, measured first in each round")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--prepare", help=argparse.SUPPRESS)
+    parser.add_argument("--fire", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.prepare:
+        return prepare(args.prepare, args.timers)
+    if args.fire:
+        return fire(args.fire)
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    smtp = Controller(Sink(), hostname="127.0.0.1", port=port)  # mail is delivered, to nowhere
+    smtp.start()
+    os.environ["SOPFLOW_SMTP_HOST"], os.environ["SOPFLOW_SMTP_PORT"] = "127.0.0.1", str(port)
+    workdir = Path(tempfile.mkdtemp(prefix="sopflow-burst-"))
+    template = workdir / "template.db"
+    started = time.perf_counter()
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--prepare", f"sqlite:///{template}",
+                    "--timers", str(args.timers)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+    print(f"prepared {args.timers} timers in {time.perf_counter() - started:.0f} s", flush=True)
+    trees = ([("base", args.base)] if args.base else []) + [("new", ROOT)]
+    for _ in range(args.rounds):
+        for name, tree in trees:
+            print(json.dumps(measure(tree, template, workdir, name)), flush=True)
+    shutil.rmtree(workdir, ignore_errors=True)
+    smtp.stop()
+
+
+if __name__ == "__main__":
+    main()
