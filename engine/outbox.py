@@ -5,8 +5,11 @@ a time, however many processes deliver: each attempt is claimed by an atomic upd
 from __future__ import annotations
 
 import logging
+import queue
 import smtplib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -35,13 +38,56 @@ def enqueue(session: Session, recipients: list[str], subject: str, body: str, no
 
 
 def deliver_after_commit(ctx: EngineContext, mail: OutboxMail | None) -> Callable[[], None]:
-    """The first attempt, to run once the mail's row is committed (and so has its id)."""
+    """The first attempt, to run once the mail's row is committed (and so has its id): here, or by the courier
+    of this thread (see `Courier.carrying`)."""
 
     def attempt() -> None:
         if mail is not None:
-            deliver(ctx, mail.id)
+            courier: Courier | None = getattr(_carried, "courier", None)
+            if courier is not None:
+                courier.take(mail.id)
+            else:
+                deliver(ctx, mail.id)
 
     return attempt
+
+
+_carried = threading.local()
+
+
+class Courier:
+    """A thread that makes the first delivery attempts of mail decided on other threads (the timer firing
+    threads), so a slow SMTP server never holds up a burst of timers."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self._queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sopflow-courier", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def take(self, mail_id: int) -> None:
+        self._queue.put(mail_id)
+
+    @contextmanager
+    def carrying(self) -> Iterator[None]:
+        """Mail decided on this thread, within the block, goes to this courier."""
+        _carried.courier = self
+        try:
+            yield
+        finally:
+            _carried.courier = None
+
+    def _run(self) -> None:
+        while (mail_id := self._queue.get()) is not None:
+            try:
+                deliver(self.ctx, mail_id)
+            except Exception:
+                log.exception("mail %s: the outbox could not be read; it is tried again at the next resync", mail_id)
 
 
 def send(smtp: SmtpSettings, recipients: list[str], subject: str, body: str) -> None:
