@@ -43,11 +43,7 @@ def deliver_after_commit(ctx: EngineContext, mail: OutboxMail | None) -> Callabl
 
     def attempt() -> None:
         if mail is not None:
-            courier: Courier | None = getattr(_carried, "courier", None)
-            if courier is not None:
-                courier.take(mail.id)
-            else:
-                deliver(ctx, mail.id)
+            hand_over(lambda: deliver(ctx, mail.id))
 
     return attempt
 
@@ -55,13 +51,21 @@ def deliver_after_commit(ctx: EngineContext, mail: OutboxMail | None) -> Callabl
 _carried = threading.local()
 
 
-class Courier:
-    """A thread that makes the first delivery attempts of mail decided on other threads (the timer firing
-    threads), so a slow SMTP server never holds up a burst of timers."""
+def hand_over(action: Callable[[], object]) -> None:
+    """Run what follows a commit: here, or by this thread's courier (see `Courier.carrying`)."""
+    courier: Courier | None = getattr(_carried, "courier", None)
+    if courier is not None:
+        courier.take(action)
+    else:
+        action()
 
-    def __init__(self, ctx: EngineContext) -> None:
-        self.ctx = ctx
-        self._queue: queue.SimpleQueue[int | None] = queue.SimpleQueue()
+
+class Courier:
+    """A thread that runs what follows the commits of other threads (the timer firing threads): first mail
+    delivery attempts and other side effects, so a slow SMTP server never holds up a burst of timers."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="sopflow-courier", daemon=True)
 
     def start(self) -> None:
@@ -70,12 +74,12 @@ class Courier:
     def stop(self) -> None:
         self._queue.put(None)
 
-    def take(self, mail_id: int) -> None:
-        self._queue.put(mail_id)
+    def take(self, action: Callable[[], object]) -> None:
+        self._queue.put(action)
 
     @contextmanager
     def carrying(self) -> Iterator[None]:
-        """Mail decided on this thread, within the block, goes to this courier."""
+        """What this thread hands over within the block goes to this courier."""
         _carried.courier = self
         try:
             yield
@@ -83,11 +87,11 @@ class Courier:
             _carried.courier = None
 
     def _run(self) -> None:
-        while (mail_id := self._queue.get()) is not None:
+        while (action := self._queue.get()) is not None:
             try:
-                deliver(self.ctx, mail_id)
+                action()
             except Exception:
-                log.exception("mail %s: the outbox could not be read; it is tried again at the next resync", mail_id)
+                log.exception("after a timer fired: the outbox could not be read; it is tried again at the resync")
 
 
 def send(smtp: SmtpSettings, recipients: list[str], subject: str, body: str) -> None:

@@ -6,6 +6,7 @@ import calendar as month_calendar
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
@@ -17,7 +18,7 @@ from engine.config import Schedule
 from engine.context import EngineContext
 from engine.execution import InstanceRun, begin_instance, latest_definition
 from engine.incident_records import failure_reason, open_incident_of, record_failure, resolve
-from engine.outbox import deliver_after_commit
+from engine.outbox import deliver_after_commit, hand_over
 from engine.periods import period_of, record_start, started_in
 from engine.reminders import KIND as REMINDER
 from engine.reminders import send_reminder
@@ -219,7 +220,7 @@ def fire_due_batch(ctx: EngineContext, fired_by: str, limit: int = BATCH) -> int
             fire_timer(ctx, timer_id, fired_by)
         return len(taken)
     for one in fired:
-        one.after_commit(ctx)
+        hand_over(partial(one.after_commit, ctx))
     return len(taken)
 
 
