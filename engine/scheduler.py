@@ -80,7 +80,9 @@ class TimerScheduler:
         rows = pending_timers(self.ctx, None if full else self._watermarks[0])
         for timer_id, due in rows:
             self.schedule(timer_id, due)
-        self._watermarks = (self._watermarks[1], newest)
+        # After a full read, only a transaction still open during it can hold older unseen rows: NOTIFY (on
+        # PostgreSQL) or the next full read covers that rare case.
+        self._watermarks = (newest, newest) if full else (self._watermarks[1], newest)
         try:
             deliver_due(self.ctx)
         except Exception:
