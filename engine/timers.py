@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from psycopg.errors import DeadlockDetected
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -154,7 +155,12 @@ def fire_timer(ctx: EngineContext, timer_id: int, fired_by: str, retry: bool = F
     for attempt in range(FIRE_ATTEMPTS):
         try:
             return _fire_once(ctx, timer_id, fired_by, retry)
-        except (StaleDataError, IntegrityError) as error:  # another process changed the instance or the period
+        except (StaleDataError, IntegrityError, OperationalError) as error:
+            # Another process changed the instance or the period, or (PostgreSQL) a person's completion of
+            # the same task took its locks in the other order: try again.
+            if isinstance(error, OperationalError) and not isinstance(error.orig, DeadlockDetected):
+                _firing_failed(ctx, timer_id, fired_by, error)
+                return False
             if attempt == FIRE_ATTEMPTS - 1:
                 _firing_failed(ctx, timer_id, fired_by, error)
         except Exception as error:

@@ -6,17 +6,16 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import timedelta
-
 from typing import Any
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select
 
+from engine import outbox
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
-from engine import outbox
 from engine.scheduler import TimerScheduler
 from engine.store import Event, Timer
 from engine.timers import fire_due_batch
