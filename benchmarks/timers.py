@@ -2,17 +2,18 @@
 
     .venv/bin/python benchmarks/timers.py [--timers 1000] [--base /work/wt/timers-base] [--rounds 1]
 
-Prepares one SQLite database (`--timers` publication plans started at one moment, so each has a step-1 time
-standard timer; their reminders are moved a day later), then for each tree (the base worktree, if given, and
-this one, interleaved) copies it, makes every step-1 timer due 3 s from now, starts that tree's
-`TimerScheduler` in a subprocess on the system clock and watches the `timers` table from this process every
-20 ms: a timer's lateness is the moment its firing was visible (committed) minus its due time. Prints
-p50/p99/max lateness and the time until the last one fired.
+Prepares one SQLite (or, with --postgres, PostgreSQL) database: `--timers` publication plans started at one
+moment, so each has a step-1 time standard timer (their reminders moved a day later). Then, for each tree
+(the base worktree, if given, and this one, interleaved), it copies the database, makes every step-1 timer
+due 3 s from now, starts that tree's `TimerScheduler` in a subprocess on the system clock and watches the
+`timers` table from this process every 20 ms: a timer's lateness is the moment its firing was visible
+(committed) minus its due time. Prints p50/p99/max lateness.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -76,10 +77,23 @@ def fire(url: str) -> None:
     os._exit(0)
 
 
-def measure(tree: Path, template: Path, workdir: Path, name: str) -> dict[str, Any]:
-    db = workdir / f"{name}.db"
-    shutil.copy(template, db)
-    url = f"sqlite:///{db}"
+def copy_database(template: str, name: str) -> str:
+    """A copy of the prepared database: a file copy on SQLite, CREATE DATABASE ... TEMPLATE on PostgreSQL."""
+    if template.startswith("sqlite:///"):
+        copy = Path(template[len("sqlite:///"):]).with_name(f"{name}.db")
+        shutil.copy(template[len("sqlite:///"):], copy)
+        return f"sqlite:///{copy}"
+    server, _, database = template.rpartition("/")
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE {database}"))
+    admin.dispose()
+    return f"{server}/{name}"
+
+
+def measure(tree: Path, template: str, name: str) -> dict[str, Any]:
+    url = copy_database(template, f"burst_{name}")
     engine = create_engine(url)
     due = (datetime.now(UTC) + timedelta(seconds=LEAD)).replace(tzinfo=None)
     with engine.begin() as connection:
@@ -117,6 +131,7 @@ def main() -> None:
     parser.add_argument("--timers", type=int, default=1000)
     parser.add_argument("--base", type=Path, help="a worktree of the base commit, measured first in each round")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL server instead of SQLite")
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
     parser.add_argument("--fire", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -134,15 +149,28 @@ def main() -> None:
     smtp.start()
     os.environ["SOPFLOW_SMTP_HOST"], os.environ["SOPFLOW_SMTP_PORT"] = "127.0.0.1", str(port)
     workdir = Path(tempfile.mkdtemp(prefix="sopflow-burst-"))
-    template = workdir / "template.db"
-    started = time.perf_counter()
-    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--prepare", f"sqlite:///{template}",
-                    "--timers", str(args.timers)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
-    print(f"prepared {args.timers} timers in {time.perf_counter() - started:.0f} s", flush=True)
-    trees = ([("base", args.base)] if args.base else []) + [("new", ROOT)]
-    for _ in range(args.rounds):
-        for name, tree in trees:
-            print(json.dumps(measure(tree, template, workdir, name)), flush=True)
+    with contextlib.ExitStack() as stack:
+        if args.postgres:
+            sys.path.insert(0, str(ROOT))
+            from tests.pg_server import postgres_server
+
+            server = stack.enter_context(postgres_server())
+            admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text("CREATE DATABASE burst_template"))
+            admin.dispose()
+            template = f"{server}/burst_template"
+        else:
+            template = f"sqlite:///{workdir / 'template.db'}"
+        started = time.perf_counter()
+        subprocess.run([sys.executable, str(Path(__file__).resolve()), "--prepare", template, "--timers",
+                        str(args.timers)], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True)
+        print(f"prepared {args.timers} timers in {time.perf_counter() - started:.0f} s on "
+              f"{'PostgreSQL' if args.postgres else 'SQLite'}", flush=True)
+        trees = ([("base", args.base)] if args.base else []) + [("new", ROOT)]
+        for _ in range(args.rounds):
+            for name, tree in trees:
+                print(json.dumps(measure(tree, template, name)), flush=True)
     shutil.rmtree(workdir, ignore_errors=True)
     smtp.stop()
 

@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import threading
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 FULL_RESYNC_SECONDS = 3600
 POSTGRESQL_CLAIMERS = 3
+HELD_RETRY = timedelta(seconds=1)  # a due timer whose instance another transaction holds
 
 
 class TimerScheduler:
@@ -127,8 +128,11 @@ class TimerScheduler:
         try:
             with self._courier.carrying():
                 while True:
-                    while (batch := fire_due_batch(self.ctx, self.identity)) > 0:
-                        fired += batch
+                    while (batch := fire_due_batch(self.ctx, self.identity)).taken > 0:
+                        fired += batch.taken
+                    if batch.held:
+                        self._scheduler.add_job(self.fire_due, DateTrigger(run_date=datetime.now(UTC) + HELD_RETRY),
+                                                id="held-timers", replace_existing=True)
                     with self._lock:
                         if not self._again:
                             self._firing -= 1

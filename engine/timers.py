@@ -7,6 +7,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from psycopg.errors import DeadlockDetected
@@ -196,23 +197,36 @@ def fire_due_timers(ctx: EngineContext, fired_by: str = SYSTEM_ACTOR) -> int:
     return sum(fire_timer(ctx, timer_id, fired_by) for timer_id in due)
 
 
-def fire_due_batch(ctx: EngineContext, fired_by: str, limit: int = BATCH) -> int:
-    """Claim up to `limit` due timers and fire them in one transaction; returns how many it took. On PostgreSQL
-    the rows are locked with SKIP LOCKED, so several claimers share a burst; on SQLite one claimer at a time
-    is enough (its writes are serialized anyway). A timer of an instance already in the batch waits for the
-    next one; if any firing fails, the batch is rolled back and its timers are fired one by one, each failure
-    becoming its own incident."""
+class Batch(NamedTuple):
+    taken: int  # timers claimed (fired, cancelled or set aside)
+    held: int  # due, but their instance is being changed by another transaction: to try again shortly
+
+
+def fire_due_batch(ctx: EngineContext, fired_by: str, limit: int = BATCH) -> Batch:
+    """Claim up to `limit` due timers and fire them in one transaction. On PostgreSQL the rows are locked
+    with SKIP LOCKED, so several claimers share a burst, and so are their instances: a timer whose instance
+    another transaction holds (a person completing its task) is left for later, as locking it in the other
+    order than that transaction would risk a deadlock. On SQLite one claimer at a time is enough (its writes
+    are serialized anyway). A timer of an instance already in the batch waits for the next one; if any firing
+    fails, the batch is rolled back and its timers are fired one by one, each failure its own incident."""
     now = ctx.clock.now()
     query = (select(Timer.id, Timer.instance_id).where(Timer.status == "pending", Timer.due_at <= now)
              .order_by(Timer.due_at, Timer.id).limit(limit))
     fired: list[_Fired] = []
     taken: list[int] = []
+    held = 0
     try:
         with ctx.db.session() as session:
-            if session.get_bind().dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True, of=Timer)
+            postgresql = session.get_bind().dialect.name == "postgresql"
+            rows = session.execute(query.with_for_update(skip_locked=True, of=Timer) if postgresql else query).all()
+            wanted = {instance_id for _, instance_id in rows if instance_id is not None}
+            free = set(session.scalars(select(Instance.id).where(Instance.id.in_(wanted))
+                                       .with_for_update(skip_locked=True))) if postgresql and wanted else wanted
             instances: set[int | None] = set()
-            for timer_id, instance_id in session.execute(query).all():
+            for timer_id, instance_id in rows:
+                if instance_id is not None and instance_id not in free:
+                    held += 1
+                    continue
                 if instance_id is not None and instance_id in instances:
                     continue
                 instances.add(instance_id)
@@ -224,10 +238,10 @@ def fire_due_batch(ctx: EngineContext, fired_by: str, limit: int = BATCH) -> int
         log.info("a batch of %s timers was rolled back (%s); firing them one by one", len(taken), error)
         for timer_id in taken:
             fire_timer(ctx, timer_id, fired_by)
-        return len(taken)
+        return Batch(len(taken), held)
     for one in fired:
         hand_over(partial(one.after_commit, ctx))
-    return len(taken)
+    return Batch(len(taken), held)
 
 
 def pending_timers(ctx: EngineContext, after_id: int | None = None) -> list[tuple[int, datetime]]:

@@ -17,7 +17,7 @@ from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
 from engine.scheduler import TimerScheduler
-from engine.store import Event, Timer
+from engine.store import Event, Instance, Timer
 from engine.timers import fire_due_batch
 from handlers import HANDLERS
 from tests.conftest import Mailbox
@@ -58,7 +58,7 @@ def test_a_burst_is_fired_in_batches_each_timer_once(ctx: EngineContext, clock: 
     due = max(task.due_at for task in tasks if task.due_at is not None)
     clock.set(due + timedelta(minutes=1))
     # A batch of three takes at most one timer per instance: a boundary timer and its reminder go in turn.
-    taken = [fire_due_batch(ctx, "burst", limit=3) for _ in range(4)]
+    taken = [fire_due_batch(ctx, "burst", limit=3).taken for _ in range(4)]
     assert taken[:3] == [3, 3, 2] and taken[3] == 0
     with ctx.db.session() as session:
         fired = session.execute(select(Timer.kind, func.count()).where(Timer.fired_by == "burst")
@@ -77,7 +77,7 @@ def test_a_failing_timer_in_a_batch_costs_the_others_nothing(ctx: EngineContext,
         for reminder in session.scalars(select(Timer).where(Timer.kind == "reminder")):
             reminder.status = "cancelled"
     clock.set(max(first.due_at, second.due_at) + timedelta(minutes=1))
-    while fire_due_batch(ctx, "burst") > 0:
+    while fire_due_batch(ctx, "burst").taken > 0:
         pass
     with ctx.db.session() as session:
         statuses = dict(session.execute(select(Timer.instance_id, Timer.status).where(Timer.kind == "event")).all())
@@ -86,6 +86,25 @@ def test_a_failing_timer_in_a_batch_costs_the_others_nothing(ctx: EngineContext,
     with ctx.db.session() as session:
         assert session.scalar(select(func.count()).where(Event.type == "time_standard_breached",
                                                          Event.instance_id == second.instance_id)) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_timer_whose_instance_another_transaction_holds_waits_for_it(ctx: EngineContext,
+                                                                       clock: ManualClock) -> None:
+    _, task = reach_step(ctx, 2)
+    assert task.due_at is not None
+    clock.set(task.due_at + timedelta(minutes=1))
+    with ctx.db.session() as person:  # a completion of this item in progress
+        person.execute(select(Instance.id).where(Instance.id == task.instance_id).with_for_update())
+        assert fire_due_batch(ctx, "burst") == (0, 2)  # neither its boundary timer nor its reminder: no deadlock
+    assert fire_due_batch(ctx, "burst") == (1, 0)  # once it is free: one timer per instance and batch
+    assert fire_due_batch(ctx, "burst") == (1, 0)
+    assert _count_fired(ctx) == 2
+
+
+def _count_fired(ctx: EngineContext) -> int:
+    with ctx.db.session() as session:
+        return int(session.scalar(select(func.count()).where(Timer.fired_by == "burst")) or 0)
 
 
 def test_the_scheduler_mails_from_the_courier_thread_not_the_firing_one(
