@@ -126,6 +126,33 @@ def measure(tree: Path, template: str, name: str) -> dict[str, Any]:
             "p99_s": round(percentile(late, 0.99), 2), "max_s": round(max(late), 2)}
 
 
+def resync_cost(url: str, pending: int) -> None:
+    """Runs in a subprocess on the tree measured: `pending` future timers, a started (paused) scheduler, then
+    the time of one periodic resync with one new row."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from engine import schema
+    from engine.config import load_settings
+    from engine.context import EngineContext
+    from engine.scheduler import TimerScheduler
+    from handlers import HANDLERS
+
+    schema.upgrade(url)
+    ctx = EngineContext.create(load_settings(environ={**os.environ, "SOPFLOW_DATABASE_URL": url}), handlers=HANDLERS)
+    row = "INSERT INTO timers (kind, process_id, name, due_at, status) VALUES ('event', 'p', 't', :due, 'pending')"
+    later = (datetime.now(UTC) + timedelta(days=30)).replace(tzinfo=None)
+    with ctx.db.engine.begin() as connection:
+        connection.execute(text(row), [{"due": later + timedelta(seconds=n)} for n in range(pending)])
+    scheduler = TimerScheduler(ctx, BackgroundScheduler(timezone="UTC"))
+    scheduler.start(paused=True)
+    with ctx.db.engine.begin() as connection:
+        connection.execute(text(row), {"due": later})
+    started = time.perf_counter()
+    scheduler.resync()
+    print(json.dumps({"pending": pending, "resync_ms": round((time.perf_counter() - started) * 1000, 1)}))
+    scheduler.shutdown(wait=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--timers", type=int, default=1000)
@@ -134,7 +161,20 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL server instead of SQLite")
     parser.add_argument("--prepare", help=argparse.SUPPRESS)
     parser.add_argument("--fire", help=argparse.SUPPRESS)
+    parser.add_argument("--resync", type=int, metavar="PENDING",
+                        help="instead: the time of one periodic resync with PENDING timers pending, per tree")
+    parser.add_argument("--resync-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.resync_url:
+        return resync_cost(args.resync_url, args.resync)
+    if args.resync:
+        for name, tree in ([("base", args.base)] if args.base else []) + [("new", ROOT)]:
+            with tempfile.TemporaryDirectory() as scratch:
+                subprocess.run([sys.executable, str(Path(__file__).resolve()), "--resync", str(args.resync),
+                                "--resync-url", f"sqlite:///{scratch}/resync.db"], cwd=tree,
+                               env={**os.environ, "PYTHONPATH": str(tree)}, check=True)
+            print(f"({name})", flush=True)
+        return None
     if args.prepare:
         return prepare(args.prepare, args.timers)
     if args.fire:
