@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from benchmarks.web import (  # noqa: E402
-    SERVE,
+    SOPFLOW,
     Client,
     completed_step_2,
     free_port,
@@ -49,8 +49,9 @@ def run(server_url: str, processes: int, args: argparse.Namespace) -> str:
     plans_through_engine(ctx, plan_rounds(offices, args.tasks + 1))
     ctx.db.dispose()
     ports = [free_port() for _ in range(processes)]
-    servers = [subprocess.Popen([*SERVE, str(port), "--threads", str(args.threads)], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for port in ports]
+    servers = [subprocess.Popen([*SOPFLOW, "serve", "--no-scheduler", "--port", str(port), "--threads",
+                                 str(args.threads)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
+               for port in ports]
     try:
         for port, server in zip(ports, servers, strict=True):
             wait_until_up(port, server)
