@@ -37,8 +37,8 @@ from benchmarks.web import (  # noqa: E402
 from tests.pg_server import postgres_server  # noqa: E402
 
 
-def run(server_url: str, processes: int, args: argparse.Namespace) -> str:
-    name = f"bench_{processes}"
+def run(server_url: str, processes: int, args: argparse.Namespace, round_number: int) -> str:
+    name = f"bench_{round_number}_{processes}"
     admin = create_engine(f"{server_url}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f"CREATE DATABASE {name}"))
@@ -89,8 +89,8 @@ def main() -> int:
     args = parser.parse_args()
     print(f"load average before {os.getloadavg()[0]:.2f}", flush=True)
     with postgres_server() as server_url:
-        for processes in args.processes:
-            print(run(server_url, processes, args), flush=True)
+        for round_number, processes in enumerate(args.processes):
+            print(run(server_url, processes, args, round_number), flush=True)
     return 0
 
 
