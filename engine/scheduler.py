@@ -4,8 +4,8 @@ much). Due times written by other processes arrive on PostgreSQL at once (LISTEN
 everywhere, a periodic resync reads the rows added since the one before last, and a rare full one (hourly)
 catches what else changed. Nothing polls every second.
 
-A wake-up fires every due timer, not just its own: batches of due rows claimed by a small pool of threads (one
-on SQLite), their mail handed to a courier thread."""
+A wake-up fires every due timer, not just its own: due rows claimed by a small pool of threads (one on SQLite;
+on PostgreSQL with SKIP LOCKED), what follows each commit (mail above all) handed to a courier thread."""
 
 from __future__ import annotations
 
