@@ -5,8 +5,11 @@ a time, however many processes deliver: each attempt is claimed by an atomic upd
 from __future__ import annotations
 
 import logging
+import queue
 import smtplib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -35,13 +38,60 @@ def enqueue(session: Session, recipients: list[str], subject: str, body: str, no
 
 
 def deliver_after_commit(ctx: EngineContext, mail: OutboxMail | None) -> Callable[[], None]:
-    """The first attempt, to run once the mail's row is committed (and so has its id)."""
+    """The first attempt, to run once the mail's row is committed (and so has its id): here, or by the courier
+    of this thread (see `Courier.carrying`)."""
 
     def attempt() -> None:
         if mail is not None:
-            deliver(ctx, mail.id)
+            hand_over(lambda: deliver(ctx, mail.id))
 
     return attempt
+
+
+_carried = threading.local()
+
+
+def hand_over(action: Callable[[], object]) -> None:
+    """Run what follows a commit: here, or by this thread's courier (see `Courier.carrying`)."""
+    courier: Courier | None = getattr(_carried, "courier", None)
+    if courier is not None:
+        courier.take(action)
+    else:
+        action()
+
+
+class Courier:
+    """A thread that runs what follows the commits of other threads (the timer firing threads): first mail
+    delivery attempts and other side effects, so a slow SMTP server never holds up a burst of timers."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="sopflow-courier", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def take(self, action: Callable[[], object]) -> None:
+        self._queue.put(action)
+
+    @contextmanager
+    def carrying(self) -> Iterator[None]:
+        """What this thread hands over within the block goes to this courier."""
+        _carried.courier = self
+        try:
+            yield
+        finally:
+            _carried.courier = None
+
+    def _run(self) -> None:
+        while (action := self._queue.get()) is not None:
+            try:
+                action()
+            except Exception:
+                log.exception("after a timer fired: the outbox could not be read; it is tried again at the resync")
 
 
 def send(smtp: SmtpSettings, recipients: list[str], subject: str, body: str) -> None:

@@ -12,7 +12,6 @@ from alembic import command
 from sqlalchemy import select, text, update
 
 from engine.audit.audit_replay import replay_instance
-from webapp.cli import main
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.errors import InvalidInput
@@ -21,6 +20,7 @@ from engine.runtime.inbox import InboxQuery, inbox
 from engine.schema import alembic_config, upgrade
 from engine.store import Instance, WorkItem
 from tests.engine.flow import PLAN, STEP_2, complete, item_instance, publish_item, start_with_plan, the_task
+from webapp.cli import main
 
 DINKES = "Dinas Kesehatan"
 

@@ -1,0 +1,132 @@
+"""Timer bookkeeping proportional to what changed, bursts fired in batches by a small pool, mail handed to a
+courier thread."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import func, select
+
+from engine.clock import ManualClock
+from engine.config import Settings
+from engine.context import EngineContext
+from engine.runtime import outbox
+from engine.runtime.scheduler import TimerScheduler
+from engine.runtime.timers import fire_due_batch
+from engine.store import Event, Instance, Timer
+from handlers import HANDLERS
+from tests.conftest import Mailbox
+from tests.engine.flow import reach_step
+
+
+def _other_process(settings: Settings, clock: ManualClock) -> EngineContext:
+    """Another engine on the same database, whose new timers this scheduler is not told about."""
+    return EngineContext.create(settings, clock=clock, handlers=HANDLERS)
+
+
+def test_resync_reads_only_the_rows_added_since_the_resync_before_last(settings: Settings, ctx: EngineContext,
+                                                                        clock: ManualClock) -> None:
+    for _ in range(3):
+        reach_step(ctx, 2)
+    scheduler = TimerScheduler(ctx, BackgroundScheduler(timezone="UTC"))
+    scheduler.start(paused=True)
+    other = _other_process(settings, clock)
+    try:
+        with ctx.db.session() as session:
+            everything = int(session.scalar(select(func.count()).where(Timer.status == "pending")) or 0)
+        assert everything >= 7  # per instance a boundary timer and its reminder, and the monthly start
+        _, task = reach_step(other, 1)
+        with ctx.db.session() as session:
+            new = session.execute(select(Timer.id, Timer.due_at).where(Timer.instance_id == task.instance_id,
+                                                                        Timer.status == "pending")).all()
+        assert len(new) == 2 and all(scheduler.job_due(timer_id) is None for timer_id, _ in new)
+        # The new rows, read twice (a slower transaction may commit a lower id late), then nothing.
+        assert [scheduler.resync(), scheduler.resync(), scheduler.resync()] == [2, 2, 0]
+        assert all(scheduler.job_due(timer_id) == due for timer_id, due in new)
+    finally:
+        scheduler.shutdown(wait=False)
+        other.db.dispose()
+
+
+def test_a_burst_is_fired_in_batches_each_timer_once(ctx: EngineContext, clock: ManualClock) -> None:
+    tasks = [reach_step(ctx, 2)[1] for _ in range(4)]
+    due = max(task.due_at for task in tasks if task.due_at is not None)
+    clock.set(due + timedelta(minutes=1))
+    # A batch of three takes at most one timer per instance: a boundary timer and its reminder go in turn.
+    taken = [fire_due_batch(ctx, "burst", limit=3).taken for _ in range(4)]
+    assert taken[:3] == [3, 3, 2] and taken[3] == 0
+    with ctx.db.session() as session:
+        fired = session.execute(select(Timer.kind, func.count()).where(Timer.fired_by == "burst")
+                                .group_by(Timer.kind)).all()
+        breaches = session.scalar(select(func.count()).where(Event.type == "time_standard_breached"))
+    assert dict(fired) == {"event": 4, "reminder": 4} and breaches == 4
+
+
+def test_a_failing_timer_in_a_batch_costs_the_others_nothing(ctx: EngineContext, clock: ManualClock) -> None:
+    first, second = reach_step(ctx, 2)[1], reach_step(ctx, 2)[1]
+    assert first.due_at is not None and second.due_at is not None
+    with ctx.db.session() as session:  # the first item's boundary timer points at a task that is not there
+        timer = session.scalars(select(Timer).where(Timer.instance_id == first.instance_id,
+                                                    Timer.kind == "event")).one()
+        timer.spiff_task_id = "00000000-0000-0000-0000-000000000000"
+        for reminder in session.scalars(select(Timer).where(Timer.kind == "reminder")):
+            reminder.status = "cancelled"
+    clock.set(max(first.due_at, second.due_at) + timedelta(minutes=1))
+    while fire_due_batch(ctx, "burst").taken > 0:
+        pass
+    with ctx.db.session() as session:
+        statuses = dict(session.execute(select(Timer.instance_id, Timer.status).where(Timer.kind == "event")).all())
+    assert statuses[second.instance_id] == "fired"
+    assert statuses[first.instance_id] in {"failed", "fired"}  # never left pending, never fired twice
+    with ctx.db.session() as session:
+        assert session.scalar(select(func.count()).where(Event.type == "time_standard_breached",
+                                                         Event.instance_id == second.instance_id)) == 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_timer_whose_instance_another_transaction_holds_waits_for_it(ctx: EngineContext,
+                                                                       clock: ManualClock) -> None:
+    _, task = reach_step(ctx, 2)
+    assert task.due_at is not None
+    clock.set(task.due_at + timedelta(minutes=1))
+    with ctx.db.session() as person:  # a completion of this item in progress
+        person.execute(select(Instance.id).where(Instance.id == task.instance_id).with_for_update())
+        assert fire_due_batch(ctx, "burst", limit=3) == (0, 2)  # neither timer: no deadlock
+    assert fire_due_batch(ctx, "burst", limit=3) == (1, 0)  # once it is free: one timer per instance and batch
+    assert fire_due_batch(ctx, "burst", limit=3) == (1, 0)
+    assert _count_fired(ctx) == 2
+
+
+def _count_fired(ctx: EngineContext) -> int:
+    with ctx.db.session() as session:
+        return int(session.scalar(select(func.count()).where(Timer.fired_by == "burst")) or 0)
+
+
+def test_the_scheduler_mails_from_the_courier_thread_not_the_firing_one(
+        settings: Settings, clock: ManualClock, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    senders: list[str] = []
+    real_send = outbox.send
+
+    def send(*args: Any) -> None:  # the real SMTP delivery, noting which thread makes it
+        senders.append(threading.current_thread().name)
+        real_send(*args)
+
+    monkeypatch.setattr(outbox, "send", send)
+    ctx = EngineContext.create(replace(settings, scheduler_resync_seconds=3600), clock=clock, handlers=HANDLERS)
+    _, task = reach_step(ctx, 2)
+    assert task.due_at is not None
+    clock.set(task.due_at + timedelta(minutes=1))
+    scheduler = TimerScheduler(ctx, BackgroundScheduler(timezone="UTC"))
+    scheduler.start()
+    try:
+        messages = mailbox.wait_for(1, timeout=30)  # the breach, to the supervisors (the reminder is in-app)
+    finally:
+        scheduler.shutdown()
+        ctx.db.dispose()
+    assert [str(message["Subject"]).split(":")[0] for message in messages] == ["Pelanggaran standar waktu"]
+    assert senders == ["sopflow-courier"]
