@@ -11,6 +11,7 @@ engine must do at least (enter the data, run the task, step to the next waits, s
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -25,15 +26,25 @@ HERE = Path(__file__).resolve()
 PYTHON = Path("/work/main/.venv/bin/python")
 
 
+def _either(module: str, before_the_packages: str) -> Any:
+    """A module of the tree being measured: engine/ was grouped into packages (issue 13), a base may predate it."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError:
+        return importlib.import_module(before_the_packages)
+
+
 def _child(root: Path, publications: int, completions: int) -> dict[str, float]:
     sys.path.insert(0, str(root))
     os.environ["SOPFLOW_INSTANCE_PATH"] = tempfile.mkdtemp()
     from sqlalchemy import event
 
     from benchmarks.engine import ACTORS, FLOW, engine_context, run_engine_instance
-    from engine.people.tokens import create_token
-    from engine.runtime import instances, task_list
     from webapp import create_app
+
+    create_token = _either("engine.people.tokens", "engine.tokens").create_token
+    instances = _either("engine.runtime.instances", "engine.instances")
+    task_list = _either("engine.runtime.task_list", "engine.task_list")
 
     with tempfile.TemporaryDirectory() as workdir:
         ctx = engine_context(Path(workdir))
