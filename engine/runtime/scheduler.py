@@ -13,7 +13,7 @@ import logging
 import os
 import socket
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -49,6 +49,8 @@ class TimerScheduler:
         self._lock = threading.Lock()
         self._firing = 0
         self._again = False
+        self._stopping = False
+        self._retry: threading.Timer | None = None
 
     def start(self, paused: bool = False) -> None:
         self.ctx.timer_listeners.append(self.schedule)
@@ -70,6 +72,10 @@ class TimerScheduler:
         self.ctx.plan_worker.wake()
 
     def shutdown(self, wait: bool = True) -> None:
+        with self._lock:
+            self._stopping = True
+            if self._retry is not None:
+                self._retry.cancel()
         if self.schedule in self.ctx.timer_listeners:
             self.ctx.timer_listeners.remove(self.schedule)
         if self._wakeup is not None:
@@ -122,6 +128,16 @@ class TimerScheduler:
             self._scheduled.pop(timer_id, None)
         self.fire_due()
 
+    def _retry_held(self) -> None:
+        """Look again shortly. Not an APScheduler job: adding one from a job thread while the scheduler shuts down
+        waits for its lock, which shutdown holds while it waits for that very thread."""
+        with self._lock:
+            if self._stopping or (self._retry is not None and self._retry.is_alive()):
+                return
+            self._retry = threading.Timer(HELD_RETRY.total_seconds(), self.fire_due)
+            self._retry.daemon = True
+            self._retry.start()
+
     def fire_due(self) -> int:
         """Fire what is due, in batches, until nothing is; at most `_claimers` threads at once: a wake-up that
         finds them all busy leaves it to them (they look again before they stop)."""
@@ -137,8 +153,7 @@ class TimerScheduler:
                     while (batch := fire_due_batch(self.ctx, self.identity)).taken > 0:
                         fired += batch.taken
                     if batch.held:
-                        self._scheduler.add_job(self.fire_due, DateTrigger(run_date=datetime.now(UTC) + HELD_RETRY),
-                                                id="held-timers", replace_existing=True)
+                        self._retry_held()
                     with self._lock:
                         if not self._again:
                             self._firing -= 1
