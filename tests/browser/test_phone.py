@@ -220,20 +220,20 @@ def test_cancelling_asks_first_and_no_keeps_the_item_running(
 ) -> None:
     item: Instance = world["late"]
     page = visit("ppid.utama", f"/instances/{item.id}")
-    page.get_by_role("button", name="Batalkan publikasi ini").click()
+    page.get_by_role("button", name="Batalkan instans ini").click()
     expect(page.locator('[data-field="reason"] .field-error')).to_have_text("Pembatalan memerlukan alasan.")
     page.locator('#cancel-form [name="reason"]').fill("Dokumen ditarik OPD.")
-    page.get_by_role("button", name="Batalkan publikasi ini").click()
+    page.get_by_role("button", name="Batalkan instans ini").click()
     dialog = page.locator("#confirm-cancel")
     expect(dialog).to_be_visible()
-    expect(dialog).to_contain_text(f"Batalkan publikasi #{item.id}?")
+    expect(dialog).to_contain_text(f"Batalkan instans #{item.id}?")
     expect(dialog).to_contain_text("Dokumen ditarik OPD.")
     assert_fits(page, width)
     shots(page, "konfirmasi-batal")
     dialog.get_by_role("button", name="Tidak, biarkan").click()
     expect(dialog).to_be_hidden()
     assert instance_status(live_server, item.id) == "running"
-    page.get_by_role("button", name="Batalkan publikasi ini").click()
+    page.get_by_role("button", name="Batalkan instans ini").click()
     dialog.get_by_role("button", name="Ya, batalkan").click()
     expect(page.locator(".flash-success")).to_contain_text("dibatalkan")
     assert instance_status(live_server, item.id) == "cancelled"
