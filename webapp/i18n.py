@@ -3,6 +3,8 @@ Indonesian translations in webapp/i18n/<area>.po, merged and compiled when the a
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -39,10 +41,12 @@ def compile_catalogs(target: Path) -> None:
     if mo_path.exists() and mo_path.stat().st_mtime >= newest:
         return
     mo_path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = mo_path.with_suffix(".tmp")
-    with temporary.open("wb") as handle:
+    # A file of its own per process: several app processes may start at once (each writes the whole catalog,
+    # and the last complete one wins).
+    descriptor, temporary = tempfile.mkstemp(dir=mo_path.parent, suffix=".tmp")
+    with os.fdopen(descriptor, "wb") as handle:
         write_mo(handle, merged_catalog())
-    temporary.replace(mo_path)
+    os.replace(temporary, mo_path)
 
 
 def select_locale() -> str:
