@@ -26,12 +26,11 @@ HERE = Path(__file__).resolve()
 PYTHON = Path("/work/main/.venv/bin/python")
 
 
-def _either(module: str, before_the_packages: str) -> Any:
-    """A module of the tree being measured: engine/ was grouped into packages (issue 13), a base may predate it."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError:
-        return importlib.import_module(before_the_packages)
+def _either(root: Path, module: str, before_the_packages: str) -> Any:
+    """A module of the tree being measured: engine/ was grouped into packages (issue 13), a base may predate it.
+    Decided by the tree's files: the editable install would find the other tree's package by name."""
+    grouped = (root / Path(*module.split(".")[:-1])).is_dir()
+    return importlib.import_module(module if grouped else before_the_packages)
 
 
 def _child(root: Path, publications: int, completions: int) -> dict[str, float]:
@@ -42,9 +41,9 @@ def _child(root: Path, publications: int, completions: int) -> dict[str, float]:
     from benchmarks.engine import ACTORS, FLOW, engine_context, run_engine_instance
     from webapp import create_app
 
-    create_token = _either("engine.people.tokens", "engine.tokens").create_token
-    instances = _either("engine.runtime.instances", "engine.instances")
-    task_list = _either("engine.runtime.task_list", "engine.task_list")
+    create_token = _either(root, "engine.people.tokens", "engine.tokens").create_token
+    instances = _either(root, "engine.runtime.instances", "engine.instances")
+    task_list = _either(root, "engine.runtime.task_list", "engine.task_list")
 
     with tempfile.TemporaryDirectory() as workdir:
         ctx = engine_context(Path(workdir))
