@@ -49,12 +49,13 @@ def check_modeler(ctx: EngineContext, session: Session, actor: str) -> User | No
     return user
 
 
-def _latest(session: Session, process_id: str, draft: Draft | None) -> Definition | None:
-    """The newest deployed version; None for a new process that has only its draft (NotFound without one)."""
+def _latest(session: Session, process_id: str, new_allowed: bool) -> Definition | None:
+    """The newest deployed version; None for a process never deployed when a new one is allowed here (it has
+    its draft, or one is being created), NotFound otherwise."""
     try:
         return latest_definition(session, process_id)
     except NotFound:
-        if draft is None:
+        if not new_allowed:
             raise
         return None
 
@@ -63,7 +64,7 @@ def open_diagram(ctx: EngineContext, process_id: str) -> Diagram:
     """`version` 0: a new process, never deployed."""
     with ctx.db.session() as session:
         draft = session.scalars(select(Draft).where(Draft.process_id == process_id)).first()
-        definition = _latest(session, process_id, draft)
+        definition = _latest(session, process_id, draft is not None)
         if draft is not None:
             return Diagram(process_id, draft.bpmn_xml, definition.version if definition else 0, True,
                            draft.saved_by, draft.saved_at)
@@ -92,7 +93,7 @@ def save_draft(ctx: EngineContext, process_id: str, xml: bytes, actor: str) -> D
     with ctx.db.session() as session:
         check_modeler(ctx, session, actor)
         draft = session.scalars(select(Draft).where(Draft.process_id == process_id).with_for_update()).first()
-        definition = _latest(session, process_id, draft)
+        definition = _latest(session, process_id, draft is not None)
         return _store(session, draft, process_id, xml, actor, now, definition, "draft_saved")
 
 
@@ -107,8 +108,7 @@ def create_draft(ctx: EngineContext, process_id: str, xml: bytes, actor: str, so
         if waiting is not None:
             raise TaskConflict("A draft of %(process)s saved by %(user)s is waiting: open it in the modeler, or "
                                "discard it there first.", process=process_id, user=waiting.saved_by)
-        definition = session.scalars(select(Definition).where(Definition.process_id == process_id)
-                                     .order_by(Definition.version.desc()).limit(1)).first()
+        definition = _latest(session, process_id, new_allowed=True)
         return _store(session, None, process_id, xml, actor, now, definition, "draft_created", source=source)
 
 
@@ -146,7 +146,8 @@ def deploy_diagram(ctx: EngineContext, process_id: str, xml: bytes, actor: str, 
         raise InvalidDiagram("A version note is required: what changed and why.")
     with ctx.db.session() as session:
         check_modeler(ctx, session, actor)
-        _latest(session, process_id, session.scalars(select(Draft).where(Draft.process_id == process_id)).first())
+        _latest(session, process_id,
+                session.scalars(select(Draft).where(Draft.process_id == process_id)).first() is not None)
     deployment = deploy(ctx, xml, actor, f"{process_id}.bpmn", note=note, expected_process_id=process_id)
     if deployment.created:
         with ctx.db.session() as session:

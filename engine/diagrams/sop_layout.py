@@ -106,9 +106,12 @@ def draw(root: etree._Element, process_id: str, nodes: Sequence[Node], flows: Se
         drawn = edge(plane, flow.id, points)
         if flow.name:
             _label(drawn, label_at[0], label_at[1], 40, 14)
+    process = root.find("bpmn:process", NS)
+    assert process is not None
+    outgoing = {str(f.get("sourceRef")): f for f in process.iterfind("bpmn:sequenceFlow", NS)}
     for node in nodes:
         if node.kind == "userTask":
-            _breach_path(root, plane, node.id, boxes[node.id])
+            _breach_path(process, outgoing, plane, node.id, boxes[node.id])
 
 
 def _through_gap(source: Box, target: Box) -> list[tuple[float, float]]:
@@ -119,15 +122,13 @@ def _through_gap(source: Box, target: Box) -> list[tuple[float, float]]:
     return [start, (bend, start[1]), (bend, target.center[1]), (target.x, target.center[1])]
 
 
-def _breach_path(root: etree._Element, plane: etree._Element, task_id: str, task: Box) -> None:
+def _breach_path(process: etree._Element, outgoing: dict[str, etree._Element], plane: etree._Element, task_id: str,
+                 task: Box) -> None:
     """The timer on the task's lower edge, the breach task under the task, its end event to the right, all
-    inside the task's column."""
-    process = root.find("bpmn:process", NS)
-    assert process is not None
+    inside the task's column; `outgoing` is each node's one outgoing flow (a breach path's nodes have one)."""
     timer = process.find(f"bpmn:boundaryEvent[@attachedToRef='{task_id}']", NS)
     if timer is None:
         return
-    outgoing = {str(f.get("sourceRef")): f for f in process.iterfind("bpmn:sequenceFlow", NS)}
     to_breach = outgoing[str(timer.get("id"))]
     to_end = outgoing[str(to_breach.get("targetRef"))]
     bottom = task.y + task.height

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from engine.diagrams.durations import Duration, parse_words
 from engine.diagrams.sop_document import IDENTITY_FIELDS, SECTION_FIELDS
-from engine.errors import NotFound, SopflowError
+from engine.errors import Bytes, NotFound, SopflowError
 
 # Column key -> header of the table (as the form prints it); the order of the file's columns.
 COLUMNS = (
@@ -120,8 +120,9 @@ def _numbers(cells: list[dict[str, str]], reading: _Reading) -> list[int]:
     numbers: list[int] = []
     for position, cell in enumerate(cells, start=1):
         text = cell["no"].removesuffix(".")
-        number = int(text) if text.isdigit() and int(text) > 0 else position
-        if cell["no"] and not (text.isdigit() and int(text) > 0):
+        written = text.isdigit() and int(text) > 0
+        number = int(text) if written else position
+        if cell["no"] and not written:
             reading.problem(position, "No", '"%(text)s" is not a row number.', text=cell["no"])
         elif number in numbers:
             reading.problem(number, "No", "Row number %(number)d is used twice.", number=number)
@@ -182,8 +183,7 @@ def file_cells(filename: str, content: bytes) -> tuple[dict[str, str], list[dict
     """The identity values and the rows' cells of an upload, unchecked (the page shows them for review);
     a file that is not laid out like the template is refused here."""
     if len(content) > MAX_BYTES:
-        raise SopflowError("The file is larger than %(limit)s; an SOP table is much smaller.",
-                           limit=f"{MAX_BYTES // 1024} KB")
+        raise SopflowError("The file is larger than %(limit)s; an SOP table is much smaller.", limit=Bytes(MAX_BYTES))
     extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     if extension == "csv":
         lines = _csv_lines(content)

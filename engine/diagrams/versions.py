@@ -14,6 +14,7 @@ from engine.context import EngineContext
 from engine.diagrams.diagram_xml import BPMN_NS, NS, executable_processes, lanes_of, properties_of
 from engine.diagrams.validation import screen
 from engine.errors import NotFound
+from engine.runtime.execution import newest_definitions
 from engine.store import Definition, Draft, Instance
 
 
@@ -81,16 +82,7 @@ def list_processes(ctx: EngineContext) -> list[ProcessSummary]:
     """Every deployed process with its newest version, whether a draft waits, and how many instances run; then
     the new processes that have only a draft (version 0)."""
     with ctx.db.session() as session:
-        newest = (
-            select(Definition.process_id, func.max(Definition.version).label("version"))
-            .group_by(Definition.process_id)
-            .subquery()
-        )
-        rows = session.scalars(
-            select(Definition)
-            .join(newest, (Definition.process_id == newest.c.process_id) & (Definition.version == newest.c.version))
-            .order_by(Definition.process_id)
-        ).all()
+        rows = newest_definitions(session)
         drafts = {draft.process_id: draft for draft in session.scalars(select(Draft).order_by(Draft.process_id))}
         running = dict(
             session.execute(

@@ -9,7 +9,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, defer
 
 from engine.audit.events import GENESIS
@@ -33,6 +33,17 @@ def process_model(ctx: EngineContext, session: Session, definition_id: int) -> P
         model = read_diagram(definition.bpmn_xml.encode("utf-8"), f"{definition.process_id}.bpmn")
         ctx.models[definition_id] = model
     return model
+
+
+def newest_definitions(session: Session) -> list[Definition]:
+    """The newest version of every deployed process, by process id."""
+    newest = select(Definition.process_id, func.max(Definition.version).label("version")).group_by(
+        Definition.process_id).subquery()
+    return list(session.scalars(
+        select(Definition)
+        .join(newest, (Definition.process_id == newest.c.process_id) & (Definition.version == newest.c.version))
+        .order_by(Definition.process_id)
+    ))
 
 
 def latest_definition(session: Session, process_id: str) -> Definition:

@@ -22,11 +22,17 @@ from engine.people.offices import active_office_names
 from engine.people.policy import Ability, Person
 from engine.people.records import User
 from engine.people.users import SYSTEM_ACTOR, get_user
-from engine.runtime.execution import InstanceRun, begin_instance, latest_definition, process_model
+from engine.runtime.execution import (
+    InstanceRun,
+    begin_instance,
+    latest_definition,
+    newest_definitions,
+    process_model,
+)
 from engine.runtime.incident_records import close_with_instance
 from engine.runtime.spiff import load_workflow
 from engine.runtime.stepping import enter_step_data
-from engine.store import OPEN_STATUSES, Definition, Event, Instance, WorkItem
+from engine.store import OPEN_STATUSES, Event, Instance, WorkItem
 
 T = TypeVar("T")
 
@@ -84,9 +90,8 @@ def startable_processes(ctx: EngineContext, person: Person) -> list[Startable]:
     """The deployed processes `person` may start by hand, newest versions: neither started by the engine nor by
     their own calendar (those have their own controls), and the person has the role of the start lane."""
     with ctx.db.session() as session:
-        process_ids = sorted(set(session.scalars(select(Definition.process_id))))
-        newest = [latest_definition(session, pid) for pid in process_ids]
-        models = [(definition, process_model(ctx, session, definition.id)) for definition in newest]
+        models = [(definition, process_model(ctx, session, definition.id))
+                  for definition in newest_definitions(session)]
     return [Startable(model.process_id, model.name, definition.version, definition.deployed_at)
             for definition, model in models if model.start_cycle is None and not model.engine_started
             and ctx.policy.may_work(person, ctx.policy.lane_roles.get(model.start_lane or ""), None)]
