@@ -9,9 +9,10 @@ Field errors are message templates with parameters, so the web layer can show th
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlparse
 
@@ -116,10 +117,15 @@ def _is_date(value: str) -> bool:
 
 @dataclass(frozen=True)
 class ItemRules:
-    """What a plan row is checked against beyond its shape: the active offices and today's (local) date."""
+    """What a plan row is checked against beyond its shape: the active offices (read only by a form that names
+    an office) and today's (local) date."""
 
-    offices: Collection[str]
+    read_offices: Callable[[], Collection[str]]
     today: date
+
+    @cached_property
+    def offices(self) -> Collection[str]:
+        return self.read_offices()
 
 
 def _check_item(index: int, item: dict[str, Any],

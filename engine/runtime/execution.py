@@ -143,6 +143,14 @@ class InstanceRun:
         instance = session.get(Instance, instance_id, options=[defer(Instance.state)])
         if instance is None:
             raise NotFound("There is no item %(id)s.", id=instance_id)
+        return cls.resume(ctx, session, instance, actor, by_engine)
+
+    @classmethod
+    def resume(
+        cls, ctx: EngineContext, session: Session, instance: Instance, actor: str, by_engine: bool = False
+    ) -> InstanceRun:
+        """A change of an instance already read in this transaction."""
+        instance_id = instance.id
         if instance.status != "running":
             if instance.status == "cancelled":
                 raise SopflowError("Item %(id)s was cancelled; nothing can change it.", id=instance_id)
@@ -200,6 +208,13 @@ class InstanceRun:
         if self.instance.status == "running":
             self.stepper.report_completion()
         self.projection.write_columns(dump_workflow(self.workflow))
+
+    def put_back(self) -> None:
+        """A change that ends before acting (its transaction rolled back) returns the live workflow it took, when
+        nothing has moved it, so the next change need not read it again."""
+        if not self.stepper.advanced:
+            live = LiveWorkflow(self.workflow, self.stepper.timer_dues, self.completed_steps)
+            self.ctx.workflows.put(self.instance.id, self.instance.revision, live)
 
     def finish(self) -> None:
         """After commit: keep the live workflow, tell the scheduler about new due times, run side effects."""

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.events import instance_history
@@ -55,7 +56,12 @@ def _actor(session: Session, username: str) -> User | None:
         raise NotAllowed("Unknown user %(user)s.", user=username) from error
 
 
-def _check_lane(ctx: EngineContext, user: User | None, lane: str | None, opd: str | None) -> None:
+def _person(session: Session, actor: str | Person) -> Person | None:
+    """`_actor`, or the person a request has already read, taken as it is."""
+    return _actor(session, actor) if isinstance(actor, str) else actor
+
+
+def _check_lane(ctx: EngineContext, user: Person | None, lane: str | None, opd: str | None) -> None:
     """The system actor may do anything; a person only what the policy allows."""
     if user is not None:
         ctx.policy.check_work(user, lane, opd)
@@ -98,7 +104,10 @@ def startable_processes(ctx: EngineContext, person: Person) -> list[Startable]:
 
 
 def _open_item(session: Session, task_id: str) -> WorkItem:
-    item = session.get(WorkItem, task_id)
+    return _still_open(session.get(WorkItem, task_id), task_id)
+
+
+def _still_open(item: WorkItem | None, task_id: str) -> WorkItem:
     if item is None:
         raise NotFound("There is no task %(id)s.", id=task_id)
     if item.status not in OPEN_STATUSES:
@@ -162,54 +171,48 @@ def _address_problem(result: dict[str, Any]) -> FieldError | None:
     return None
 
 
-_STEP_OF_TASK = (
-    select(Instance.definition_id, WorkItem.spec_id).join(Instance, Instance.id == WorkItem.instance_id)
-    .where(WorkItem.id == bindparam("task_id"))
-)
+class _AddressToCheck(Exception):
+    """Raised inside the completion's transaction (which then rolls back, having written nothing) when the step
+    asks the server to request an address: the request may take seconds, so it is made outside any transaction
+    and the completion runs again with its answer."""
+
+    def __init__(self, step: StepSpec, address: str, must_pass: bool) -> None:
+        super().__init__(address)
+        self.step, self.address, self.must_pass = step, address, must_pass
 
 
-def _server_checks(ctx: EngineContext, task_id: str, data: dict[str, Any], actor: str) -> dict[str, Any]:
-    """What the server observes itself before a step completes (outside the transaction: it may take
-    seconds). For a step with `periksa_tautan`, once its form is valid, the address is requested and the
-    answer recorded; when the diagram's `periksa_tautan.wajib_lolos` holds, the address must answer 2xx on the
-    PPID website and equal the earlier address (`periksa_tautan.sama_dengan`) or the form says why it differs
-    (`periksa_tautan.alasan_beda`). Only for whoever may complete the task."""
-    with ctx.db.session() as session:
-        where = session.execute(_STEP_OF_TASK, {"task_id": task_id}).first()
-        checked = where and process_model(ctx, session, where[0]).steps.get(where[1])
-        if not checked or checked.url_check_field is None:
-            return {}  # most steps check nothing; the transaction reports a missing task
-        item = session.get(WorkItem, task_id)
-        instance = session.get(Instance, item.instance_id) if item is not None else None
-        if item is None or instance is None or item.status not in OPEN_STATUSES:
-            return {}  # the transaction reports it
-        _check_lane(ctx, _actor(session, actor), item.lane, item.opd)
-        step = process_model(ctx, session, instance.definition_id).steps[item.spec_id]
-    if step.url_check_field is None:
-        return {}
-    cleaned = validate_submission(step.fields, data)
-    address = cleaned.get(step.url_check_field)
+def _address_to_check(step: StepSpec, cleaned: dict[str, Any], task_data: dict[str, Any]) -> _AddressToCheck | None:
+    """For a step with `periksa_tautan` whose form is valid: the address to request. When the diagram's
+    `periksa_tautan.wajib_lolos` holds, the address must answer 2xx on the PPID website and equal the earlier
+    address (`periksa_tautan.sama_dengan`) or the form says why it differs (`periksa_tautan.alasan_beda`)."""
+    address = cleaned.get(step.url_check_field) if step.url_check_field is not None else None
     if not isinstance(address, str):
-        return {}
+        return None
     must_pass = step.url_check_must_pass(cleaned)
     if must_pass and step.url_same_as and step.url_differs_reason:
-        earlier = get_task(ctx, task_id).data.get(step.url_same_as)
+        earlier = task_data.get(step.url_same_as)
         if earlier and earlier != address and not cleaned.get(step.url_differs_reason):
             raise InvalidTaskData("The address differs from the one uploaded earlier; say why.", {
                 step.url_differs_reason: FieldError(
                     "is required because the address differs from the uploaded one (%(earlier)s)",
                     {"earlier": earlier})})
-    result = check_address(ctx, address)
-    problem = _address_problem(result) if must_pass else None
+    return _AddressToCheck(step, address, must_pass)
+
+
+def _observe(ctx: EngineContext, check: _AddressToCheck) -> dict[str, Any]:
+    """Request the address (outside any transaction); what the server saw, or why the step cannot complete."""
+    step = check.step
+    result = check_address(ctx, check.address)
+    problem = _address_problem(result) if check.must_pass else None
     if problem is not None and step.url_check_when is None:
         raise InvalidTaskData("The address is not accessible to the public, so step %(step)s cannot be completed.",
-                              {step.url_check_field: problem}, step=step.step or "-")
+                              {step.url_check_field or "": problem}, step=step.step or "-")
     if problem is not None:
         question, other = _way_back(step)
         raise InvalidTaskData(
             "The address is not accessible to the public, so step %(step)s cannot be completed. Correct the "
             "address, or answer \"%(question)s\" with \"%(other)s\" and give the reason to send the item back.",
-            {step.url_check_field: problem}, step=step.step or "-", question=question, other=other)
+            {step.url_check_field or "": problem}, step=step.step or "-", question=question, other=other)
     return {URL_CHECK_KEY: result}
 
 
@@ -221,24 +224,39 @@ def _way_back(step: StepSpec) -> tuple[str, str]:
     return (asked.label if asked else name), (asked.label_of(others[0]) if asked and others else "-")
 
 
-def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor: str) -> WorkItem:
-    """Complete a user task with the data its step requires. Exactly one of two racing completions wins."""
-    observed = _server_checks(ctx, task_id, data, actor)
+# The task and its instance (without its state: most of the row, read only when the workflow is not in memory).
+_TASK_AND_INSTANCE = (
+    select(WorkItem, Instance).join(Instance, Instance.id == WorkItem.instance_id)
+    .where(WorkItem.id == bindparam("task_id")).options(defer(Instance.state))
+)
 
-    def run() -> tuple[WorkItem, InstanceRun]:
+
+def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor: str | Person) -> WorkItem:
+    """Complete a user task with the data its step requires. Exactly one of two racing completions wins. `actor`
+    is a username, or the person a request has already read (then not read again)."""
+    username = actor if isinstance(actor, str) else actor.username
+
+    def run(observed: dict[str, Any] | None) -> tuple[WorkItem, InstanceRun]:
         with ctx.db.session() as session:
-            item = _open_item(session, task_id)
-            _check_lane(ctx, _actor(session, actor), item.lane, item.opd)
-            if item.claimed_by not in (None, actor):
+            found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).tuples().first()
+            item = _still_open(found[0] if found is not None else None, task_id)
+            assert found is not None
+            _check_lane(ctx, _person(session, actor), item.lane, item.opd)
+            if item.claimed_by not in (None, username):
                 raise NotAllowed("Task %(name)s is claimed by %(user)s.", name=item.name, user=item.claimed_by)
-            execution = InstanceRun.load(ctx, session, item.instance_id, actor)
+            execution = InstanceRun.resume(ctx, session, found[1], username)
             step = execution.model.steps[item.spec_id]
             today = execution.now.astimezone(ctx.settings.calendar.timezone).date()
-            rules = ItemRules(active_office_names(session), today)
-            cleaned = {**validate_submission(step.fields, data, rules), **observed}
+            cleaned = validate_submission(step.fields, data, ItemRules(partial(active_office_names, session), today))
             task = execution.workflow.get_task_from_id(UUID(task_id))
             if task is None or task.state != TaskState.READY:
                 raise TaskConflict("Task %(name)s is no longer ready.", name=item.name)
+            if observed is None:
+                check = _address_to_check(step, cleaned, task.data)
+                if check is not None:
+                    execution.put_back()
+                    raise check
+            cleaned.update(observed or {})
             # A new round never carries an earlier round's value forward; the event says what was cleared so
             # that a replay clears the same.
             cleared = sorted(f.name for f in step.fields if f.name in task.data and f.name not in cleaned)
@@ -246,7 +264,7 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
             task.run()
             execution.completed_steps.add(item.spec_id)
             execution.finished_tasks.add(task_id)
-            item.status, item.finished_at, item.finished_by = "completed", execution.now, actor
+            item.status, item.finished_at, item.finished_by = "completed", execution.now, username
             took = (execution.now - item.ready_at).total_seconds()
             execution.event(
                 "task_completed",
@@ -264,7 +282,11 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
             execution.save()
             return item, execution
 
-    item, execution = _conflict_safe(run)
+    try:
+        item, execution = _conflict_safe(lambda: run(None))
+    except _AddressToCheck as check:
+        observed = _observe(ctx, check)
+        item, execution = _conflict_safe(lambda: run(observed))
     execution.finish()
     return item
 

@@ -139,6 +139,7 @@ class Stepper:
         self.by_engine = by_engine
         self.failed_tasks: set[str] = set()
         self.completed_reported = False
+        self.advanced = False  # whether this change has moved the workflow at all
         self.workflow = workflow if workflow is not None else BpmnWorkflow(model.spec, model.subprocess_specs)
         self.workflow.script_engine = SopflowScriptEngine(_StepClock(self), calendar, self._call_service)
 
@@ -159,6 +160,7 @@ class Stepper:
 
     def advance(self) -> None:
         """Run engine tasks (gateways, due timers, service tasks) until only people or time can move on."""
+        self.advanced = True
         while True:
             try:
                 self.workflow.do_engine_steps(did_complete_task=self._record_engine_task)

@@ -218,7 +218,7 @@ def release(task_id: str) -> Response:
 @api_requires(Ability.WORK)
 def complete(task_id: str) -> Response:
     ctx = engine()
-    item = instance_service.complete_task(ctx, task_id, json_body(), api_user().username)
+    item = instance_service.complete_task(ctx, task_id, json_body(), api_user())
     return jsonify({"task": task_json(item, ctx.clock.now())})
 
 

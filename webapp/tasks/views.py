@@ -166,7 +166,7 @@ def complete(task_id: str) -> Response | tuple[str, int]:
     if refused is not None:
         return refused
     try:
-        item = instance_service.complete_task(ctx, task_id, data, current_user.username)
+        item = instance_service.complete_task(ctx, task_id, data, current_user)
     except InvalidTaskData as error:
         if detail.step.url_check_field in error.field_errors:
             flash(translated(error), "error")
