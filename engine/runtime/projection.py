@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow.task import Task as SpiffTask
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.events import append_event
 from engine.context import EngineContext
@@ -27,7 +29,7 @@ from engine.runtime.effects import (
 from engine.runtime.incident_records import database_error, failure_reason, record_failure, undone_on_failure
 from engine.runtime.notices import mail_lane, notify_returned
 from engine.runtime.outbox import deliver_after_commit
-from engine.runtime.reminders import schedule_reminder
+from engine.runtime.reminders import reminder_for
 from engine.runtime.services import ServiceCall
 from engine.runtime.stepping import Stepper
 from engine.store import OPEN_STATUSES, Instance, Timer, WorkItem
@@ -42,6 +44,16 @@ _SETTLE_TIMERS = (
 )
 _CANCEL_TIMERS = _SETTLE_TIMERS.values(status="cancelled")
 _FIRE_TIMERS = _SETTLE_TIMERS.values(status="fired", fired_at=bindparam("when"), fired_by=bindparam("who"))
+# New rows and the instance's columns are written by Core statements (no unit of work, no identity map).
+_WORK_ITEMS, _TIMERS, _INSTANCES = (cast(Table, model.__table__) for model in (WorkItem, Timer, Instance))
+_INSERT_WORK_ITEM = insert(_WORK_ITEMS)
+_INSERT_TIMER = insert(_TIMERS).returning(_TIMERS.c.id)
+_CHANGED_COLUMNS = tuple(column.key for column in _INSTANCES.columns if column.key not in ("id", "revision"))
+_UPDATE_INSTANCE = (
+    update(_INSTANCES)
+    .where(_INSTANCES.c.id == bindparam("the_id"), _INSTANCES.c.revision == bindparam("old_revision"))
+    .values({column: bindparam(f"new_{column}") for column in (*_CHANGED_COLUMNS, "revision")})
+)
 
 
 def new_work_item(effect: TaskReady, instance: Instance, now: datetime) -> WorkItem:
@@ -63,7 +75,7 @@ class SqlProjection:
         self.after_commit: list[Callable[[], None]] = []
         self.new_timers: list[Timer] = []
         self._open_items: list[WorkItem] | None = None
-        self._withdrawn: dict[str, WorkItem] = {}
+        self._new_items: dict[str, WorkItem] = {}  # written by Core, not in the session
 
     @property
     def now(self) -> datetime:
@@ -74,11 +86,16 @@ class SqlProjection:
                      instance=self.instance, task_id=task_id, payload=payload)
 
     def open_items(self) -> list[WorkItem]:
-        """Open work items as this transaction sees them (changes not yet flushed included)."""
+        """Open work items as this transaction sees them (status changes not yet flushed included)."""
         with self.session.no_autoflush:
             rows = self.session.scalars(_OPEN_ITEMS, {"instance_id": self.instance.id}).all()
-        unflushed = [o for o in self.session.new if isinstance(o, WorkItem) and o.instance_id == self.instance.id]
-        return [item for item in (*rows, *unflushed) if item.status in OPEN_STATUSES]
+        return [item for item in (*rows, *self._new_items.values()) if item.status in OPEN_STATUSES]
+
+    def _add_timer(self, timer: Timer) -> None:
+        """Written at once (its id is the scheduler's key), announced after the commit."""
+        row = {column.key: getattr(timer, column.key) for column in _TIMERS.columns if column.key != "id"}
+        timer.id = self.session.connection().execute(_INSERT_TIMER, row).scalar_one()
+        self.new_timers.append(timer)
 
     def open_task_ids(self) -> set[str]:
         stored = self.open_items()
@@ -110,10 +127,9 @@ class SqlProjection:
             case TimersSettled():
                 self._timers_settled(effect)
             case TimerWaiting():
-                timer = Timer(kind="event", process_id=self.instance.process_id, instance_id=self.instance.id,
-                              spiff_task_id=effect.task_id, name=effect.name, due_at=effect.due_at, status="pending")
-                self.session.add(timer)
-                self.new_timers.append(timer)
+                self._add_timer(Timer(kind="event", process_id=self.instance.process_id,
+                                      instance_id=self.instance.id, spiff_task_id=effect.task_id, name=effect.name,
+                                      due_at=effect.due_at, status="pending"))
             case StepFailedHere():
                 record_failure(self.session, process_id=self.instance.process_id, instance=self.instance,
                                element_id=effect.element_id, element_name=effect.element_name,
@@ -135,6 +151,10 @@ class SqlProjection:
         item = next(i for i in items if i.id == effect.task_id)
         items.remove(item)
         item.status, item.finished_at = "withdrawn", self.now
+        if item.id in self._new_items:  # became ready and went in this same change
+            self.session.connection().execute(
+                update(_WORK_ITEMS).where(_WORK_ITEMS.c.id == item.id).values(status=item.status,
+                                                                              finished_at=item.finished_at))
         self._record(effect, item.name, item.lane)
 
     def _task_ready(self, effect: TaskReady) -> None:
@@ -143,10 +163,13 @@ class SqlProjection:
                 else mail_lane(self.session, item, self.now, self.actor))
         if mail is not None:
             self.after_commit.append(deliver_after_commit(self.ctx, mail))
-        self.session.add(item)
-        reminder = schedule_reminder(self.ctx, self.session, item)
+        item.revision = 1
+        self.session.connection().execute(_INSERT_WORK_ITEM, {column.key: getattr(item, column.key)
+                                                              for column in _WORK_ITEMS.columns})
+        self._new_items[item.id] = item
+        reminder = reminder_for(self.ctx, item)
         if reminder is not None:
-            self.new_timers.append(reminder)
+            self._add_timer(reminder)
         if self._open_items is None:
             self._open_items = self.open_items()
         else:
@@ -176,4 +199,13 @@ class SqlProjection:
         instance.last_actor = self.actor
         instance.updated_at = self.now
         instance.state = "" if instance.status == "completed" else state  # a finished item keeps its log only
-        self.session.flush()
+        values = {f"new_{column}": getattr(instance, column) for column in _CHANGED_COLUMNS}
+        for column in _CHANGED_COLUMNS:  # written below: the session must not write the instance too
+            set_committed_value(instance, column, values[f"new_{column}"])
+        self.session.flush()  # the work items this change closed, what handlers changed
+        revision = instance.revision + 1
+        written = self.session.connection().execute(_UPDATE_INSTANCE, {
+            **values, "new_revision": revision, "the_id": instance.id, "old_revision": instance.revision})
+        if written.rowcount != 1:
+            raise StaleDataError(f"instance {instance.id} was changed by another transaction")
+        set_committed_value(instance, "revision", revision)

@@ -31,15 +31,13 @@ def _reminder_due(ctx: EngineContext, item: WorkItem) -> datetime | None:
     return due if due < item.due_at else None
 
 
-def schedule_reminder(ctx: EngineContext, session: Session, item: WorkItem) -> Timer | None:
-    """The reminder of a new work item with a deadline (added to the session, not flushed)."""
+def reminder_for(ctx: EngineContext, item: WorkItem) -> Timer | None:
+    """The reminder of a new work item with a deadline (not yet written)."""
     due = _reminder_due(ctx, item)
     if due is None:
         return None
-    timer = Timer(kind=KIND, process_id=item.process_id, instance_id=item.instance_id, spiff_task_id=item.id,
-                  name=f"pengingat {item.name}"[:300], due_at=due, status="pending")
-    session.add(timer)
-    return timer
+    return Timer(kind=KIND, process_id=item.process_id, instance_id=item.instance_id, spiff_task_id=item.id,
+                 name=f"pengingat {item.name}"[:300], due_at=due, status="pending")
 
 
 def move_reminder(ctx: EngineContext, session: Session, item: WorkItem) -> Timer | None:

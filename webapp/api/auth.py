@@ -12,8 +12,7 @@ from werkzeug.wrappers import Response
 
 from engine.errors import NotAllowed
 from engine.people.policy import Ability
-from engine.people.records import User
-from engine.people.tokens import user_for_token
+from engine.people.tokens import TokenHolder, user_for_token
 from webapp.context import engine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,9 +48,9 @@ def authenticate() -> tuple[Response, int, dict[str, str]] | None:
     return None
 
 
-def api_user() -> User:
-    """The caller of this API request (a detached snapshot with its roles loaded)."""
-    user: User = g.api_user
+def api_user() -> TokenHolder:
+    """The caller of this API request: its username, roles and office."""
+    user: TokenHolder = g.api_user
     return user
 
 
