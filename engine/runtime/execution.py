@@ -199,6 +199,9 @@ class InstanceRun:
     def open_items(self) -> list[WorkItem]:
         return self.projection.open_items()
 
+    def close_item(self, item: WorkItem, status: str, by: str | None = None) -> None:
+        self.projection.close_item(item, status, by)
+
     def announce(self, timer: Timer) -> None:
         """Tell the scheduler about this timer's due time once the change is committed."""
         self.projection.new_timers.append(timer)

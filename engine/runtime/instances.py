@@ -264,7 +264,7 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
             task.run()
             execution.completed_steps.add(item.spec_id)
             execution.finished_tasks.add(task_id)
-            item.status, item.finished_at, item.finished_by = "completed", execution.now, username
+            execution.close_item(item, "completed", username)
             took = (execution.now - item.ready_at).total_seconds()
             execution.event(
                 "task_completed",

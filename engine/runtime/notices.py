@@ -20,8 +20,6 @@ from engine.people.users import record_administration
 from engine.runtime.outbox import enqueue
 from engine.store import Notification, OutboxMail, WorkItem
 
-NO_FLUSH = {"autoflush": False}
-
 
 @dataclass(frozen=True)
 class Notice:
@@ -45,19 +43,25 @@ def lane_members(session: Session, policy: Policy, item: WorkItem, but: str | No
         statement = statement.where(User.opd == item.opd)
     if but is not None:
         statement = statement.where(User.username != but)
-    return list(session.execute(statement, execution_options=NO_FLUSH).scalars())
+    return list(session.connection().execute(statement).scalars())  # Core: no flush, no ORM
+
+
+_MAIL_ADDRESSES = (
+    select(User.email).join(NoticePreference, NoticePreference.username == User.username)
+    .where(NoticePreference.by_mail.is_(True), User.username.in_(bindparam("usernames", expanding=True)),
+           User.email != "")
+)
 
 
 def _mail_addresses(session: Session, usernames: list[str]) -> list[str]:
     """The addresses of those among `usernames` who want their notices by e-mail."""
     if not usernames:
         return []
-    rows = session.execute(
-        select(User.email).join(NoticePreference, NoticePreference.username == User.username)
-        .where(NoticePreference.by_mail.is_(True), User.username.in_(usernames), User.email != ""),
-        execution_options=NO_FLUSH,
-    )
+    rows = session.connection().execute(_MAIL_ADDRESSES, {"usernames": usernames})
     return sorted(rows.scalars())
+
+
+_INSERT_NOTIFICATION = insert(Notification)
 
 
 def notify(session: Session, usernames: list[str], item: WorkItem, subject: str, body: str,
@@ -67,7 +71,7 @@ def notify(session: Session, usernames: list[str], item: WorkItem, subject: str,
     rows = [{"username": username, "instance_id": item.instance_id, "task_id": item.id, "subject": subject[:300],
              "body": body, "created_at": now} for username in usernames]
     if rows:
-        session.execute(insert(Notification), rows, execution_options=NO_FLUSH)
+        session.connection().execute(_INSERT_NOTIFICATION, rows)
     addresses = _mail_addresses(session, usernames)
     return enqueue(session, addresses, subject, body, now) if addresses else None
 
@@ -96,7 +100,7 @@ def mail_lane(session: Session, item: WorkItem, now: datetime, actor: str) -> Ou
     """A task became its lane's: mail only those of the lane who opted in (the app shows it from the inbox)."""
     parameters = {"role": item.role, "actor": actor, "opd": item.opd}
     statement = _OPTED_IN_ANY_OFFICE if item.opd is None else _OPTED_IN_OF_OFFICE
-    opted = session.execute(statement, parameters, execution_options=NO_FLUSH).scalars().all()
+    opted = session.connection().execute(statement, parameters).scalars().all()
     if not opted:
         return None
     subject = f"Tugas menunggu: {_label(item)}"

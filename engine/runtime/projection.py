@@ -37,11 +37,8 @@ from engine.store import OPEN_STATUSES, Instance, Timer, WorkItem
 # Built once: they run on every change.
 _OPEN_ITEMS = select(WorkItem).where(WorkItem.instance_id == bindparam("instance_id"),
                                      WorkItem.status.in_(OPEN_STATUSES))
-_SETTLE_TIMERS = (
-    update(Timer)
-    .where(Timer.spiff_task_id.in_(bindparam("task_ids", expanding=True)), Timer.status == "pending")
-    .execution_options(synchronize_session=False, autoflush=False)  # save() writes the instance once
-)
+_SETTLE_TIMERS = update(Timer).where(Timer.spiff_task_id.in_(bindparam("task_ids", expanding=True)),
+                                     Timer.status == "pending")
 _CANCEL_TIMERS = _SETTLE_TIMERS.values(status="cancelled")
 _FIRE_TIMERS = _SETTLE_TIMERS.values(status="fired", fired_at=bindparam("when"), fired_by=bindparam("who"))
 # New rows and the instance's columns are written by Core statements (no unit of work, no identity map).
@@ -49,6 +46,12 @@ _WORK_ITEMS, _TIMERS, _INSTANCES = (cast(Table, model.__table__) for model in (W
 _INSERT_WORK_ITEM = insert(_WORK_ITEMS)
 _INSERT_TIMER = insert(_TIMERS).returning(_TIMERS.c.id)
 _CHANGED_COLUMNS = tuple(column.key for column in _INSTANCES.columns if column.key not in ("id", "revision"))
+_CLOSE_ITEM = (
+    update(_WORK_ITEMS)
+    .where(_WORK_ITEMS.c.id == bindparam("the_id"), _WORK_ITEMS.c.revision == bindparam("old_revision"))
+    .values(status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
+            finished_by=bindparam("new_finished_by"), revision=bindparam("new_revision"))
+)
 _UPDATE_INSTANCE = (
     update(_INSTANCES)
     .where(_INSTANCES.c.id == bindparam("the_id"), _INSTANCES.c.revision == bindparam("old_revision"))
@@ -90,6 +93,18 @@ class SqlProjection:
         with self.session.no_autoflush:
             rows = self.session.scalars(_OPEN_ITEMS, {"instance_id": self.instance.id}).all()
         return [item for item in (*rows, *self._new_items.values()) if item.status in OPEN_STATUSES]
+
+    def close_item(self, item: WorkItem, status: str, by: str | None = None) -> None:
+        """A work item is no longer open (completed, withdrawn): written at once, its revision checked, so of two
+        racing changes exactly one closes it."""
+        values = {"new_status": status, "new_finished_at": self.now, "new_finished_by": by,
+                  "new_revision": item.revision + 1}
+        written = self.session.connection().execute(_CLOSE_ITEM, {**values, "the_id": item.id,
+                                                                   "old_revision": item.revision})
+        if written.rowcount != 1:
+            raise StaleDataError(f"work item {item.id} was changed by another transaction")
+        for name, value in values.items():
+            set_committed_value(item, name.removeprefix("new_"), value)
 
     def _add_timer(self, timer: Timer) -> None:
         """Written at once (its id is the scheduler's key), announced after the commit."""
@@ -150,11 +165,7 @@ class SqlProjection:
         items = self._open_items if self._open_items is not None else self.open_items()
         item = next(i for i in items if i.id == effect.task_id)
         items.remove(item)
-        item.status, item.finished_at = "withdrawn", self.now
-        if item.id in self._new_items:  # became ready and went in this same change
-            self.session.connection().execute(
-                update(_WORK_ITEMS).where(_WORK_ITEMS.c.id == item.id).values(status=item.status,
-                                                                              finished_at=item.finished_at))
+        self.close_item(item, "withdrawn")
         self._record(effect, item.name, item.lane)
 
     def _task_ready(self, effect: TaskReady) -> None:
@@ -177,10 +188,11 @@ class SqlProjection:
         self._record(effect)
 
     def _timers_settled(self, effect: TimersSettled) -> None:
+        connection = self.session.connection()  # Core: the session holds no timer of this change
         if effect.fired:
-            self.session.execute(_FIRE_TIMERS, {"task_ids": list(effect.fired), "when": self.now, "who": self.actor})
+            connection.execute(_FIRE_TIMERS, {"task_ids": list(effect.fired), "when": self.now, "who": self.actor})
         if effect.cancelled:
-            self.session.execute(_CANCEL_TIMERS, {"task_ids": list(effect.cancelled)})
+            connection.execute(_CANCEL_TIMERS, {"task_ids": list(effect.cancelled)})
 
     def write_columns(self, state: str) -> None:
         """The instance's columns lists read, and its workflow state; flushing checks the revision."""

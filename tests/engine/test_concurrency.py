@@ -27,14 +27,14 @@ def test_two_concurrent_completions_give_one_success_and_one_conflict(
 
     def complete_in_own_process() -> None:
         other = EngineContext.create(settings, clock=clock, handlers=HANDLERS)
-        first_flush = [True]
+        first_write = [True]
 
-        def hold_first_flush(session: Any, *_: Any) -> None:
+        def hold_first_write(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
             # Both requests have read the task and run the workflow before either writes.
-            if first_flush.pop() if first_flush else False:
+            if not statement.lstrip().upper().startswith("SELECT") and first_write and first_write.pop():
                 both_loaded.wait()
 
-        event.listen(other.db.session_factory, "before_flush", hold_first_flush)
+        event.listen(other.db.engine, "before_cursor_execute", hold_first_write)
         try:
             outcomes.append(instances.complete_task(other, task.id, STEP_1, "ppid.utama"))
         except TaskConflict as error:
