@@ -10,8 +10,10 @@ powers or repetitions beyond the limits. The evaluator enforces the same limits 
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Callable, Collection, Mapping
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 from simpleeval import (  # type: ignore[import-untyped]
     DEFAULT_OPERATORS,
@@ -79,11 +81,27 @@ class _Evaluator(EvalWithCompoundTypes):  # type: ignore[misc]
         self.nodes = {node: handler for node, handler in self.nodes.items() if node in _RUNTIME_NODES}
 
 
+_evaluators = threading.local()  # one evaluator per thread: building one costs more than most evaluations
+
+
+@lru_cache(maxsize=1024)
+def _parsed(expression: str) -> ast.AST:
+    """A diagram has few expressions, evaluated on every change: each is parsed once."""
+    return cast(ast.AST, _Evaluator.parse(expression))
+
+
 def evaluate(expression: str, names: dict[str, Any]) -> Any:
     """Evaluate an expression over task data; simpleeval errors, KeyError, ZeroDivisionError... propagate."""
     if len(expression) > MAX_EXPRESSION_CHARS:
         raise InvalidExpression(f"expression longer than {MAX_EXPRESSION_CHARS} characters")
-    return _Evaluator(names).eval(expression)
+    evaluator = getattr(_evaluators, "evaluator", None)
+    if evaluator is None:
+        evaluator = _evaluators.evaluator = _Evaluator({})
+    evaluator.names = names
+    try:
+        return evaluator.eval(expression, _parsed(expression))
+    finally:
+        evaluator.names = {}
 
 
 def label(expression: str | None, data: dict[str, Any]) -> str | None:

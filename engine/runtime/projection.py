@@ -10,7 +10,7 @@ from typing import Any, cast
 from SpiffWorkflow.task import Task as SpiffTask
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.events import append_event
@@ -212,12 +212,14 @@ class SqlProjection:
         instance.updated_at = self.now
         instance.state = "" if instance.status == "completed" else state  # a finished item keeps its log only
         values = {f"new_{column}": getattr(instance, column) for column in _CHANGED_COLUMNS}
-        for column in _CHANGED_COLUMNS:  # written below: the session must not write the instance too
-            set_committed_value(instance, column, values[f"new_{column}"])
-        self.session.flush()  # the work items this change closed, what handlers changed
         revision = instance.revision + 1
         written = self.session.connection().execute(_UPDATE_INSTANCE, {
             **values, "new_revision": revision, "the_id": instance.id, "old_revision": instance.revision})
         if written.rowcount != 1:
             raise StaleDataError(f"instance {instance.id} was changed by another transaction")
-        set_committed_value(instance, "revision", revision)
+        instance.revision = revision
+        # What a flush does once it has written an object: the session now holds nothing to write for it.
+        written_state = instance_state(instance)
+        written_state._commit_all(written_state.dict, self.session.identity_map)
+        if self.session.new or self.session.dirty or self.session.deleted:
+            self.session.flush()  # what handlers changed
