@@ -144,6 +144,7 @@ _MOVE_HEAD = (
 
 
 _COLUMNS = tuple(c.key for c in Event.__table__.columns if c.key != "id")
+_INSERT_EVENTS = insert(Event)
 
 
 @orm_event.listens_for(Session, "before_commit")
@@ -160,7 +161,7 @@ def _write_pending_events(session: Session) -> None:
     for event in pending:
         event.global_prev_hash = head
         event.global_hash = head = global_digest(head, event.hash)
-    connection.execute(insert(Event), [{key: getattr(e, key) for key in _COLUMNS} for e in pending])
+    connection.execute(_INSERT_EVENTS, [{key: getattr(e, key) for key in _COLUMNS} for e in pending])
     if head_row is None:
         connection.execute(insert(EventChainHead).values(id=1, hash=head,
                                                          last_event_id=select(func.max(Event.id)).scalar_subquery()))

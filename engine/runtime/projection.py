@@ -44,7 +44,7 @@ _FIRE_TIMERS = _SETTLE_TIMERS.values(status="fired", fired_at=bindparam("when"),
 # New rows and the instance's columns are written by Core statements (no unit of work, no identity map).
 _WORK_ITEMS, _TIMERS, _INSTANCES = (cast(Table, model.__table__) for model in (WorkItem, Timer, Instance))
 _INSERT_WORK_ITEM = insert(_WORK_ITEMS)
-_INSERT_TIMER = insert(_TIMERS).returning(_TIMERS.c.id)
+_INSERT_TIMERS = insert(_TIMERS).returning(_TIMERS.c.spiff_task_id, _TIMERS.c.id)
 _CHANGED_COLUMNS = tuple(column.key for column in _INSTANCES.columns if column.key not in ("id", "revision"))
 _CLOSE_ITEM = (
     update(_WORK_ITEMS)
@@ -79,6 +79,7 @@ class SqlProjection:
         self.new_timers: list[Timer] = []
         self._open_items: list[WorkItem] | None = None
         self._new_items: dict[str, WorkItem] = {}  # written by Core, not in the session
+        self._unwritten_timers: list[Timer] = []
 
     @property
     def now(self) -> datetime:
@@ -107,10 +108,20 @@ class SqlProjection:
             set_committed_value(item, name.removeprefix("new_"), value)
 
     def _add_timer(self, timer: Timer) -> None:
-        """Written at once (its id is the scheduler's key), announced after the commit."""
-        row = {column.key: getattr(timer, column.key) for column in _TIMERS.columns if column.key != "id"}
-        timer.id = self.session.connection().execute(_INSERT_TIMER, row).scalar_one()
+        """Written with the instance's columns, announced after the commit."""
+        self._unwritten_timers.append(timer)
         self.new_timers.append(timer)
+
+    def _write_timers(self) -> None:
+        """The change's new timers in one statement, which gives them their ids (the scheduler's keys)."""
+        if not self._unwritten_timers:
+            return
+        rows = [{column.key: getattr(timer, column.key) for column in _TIMERS.columns if column.key != "id"}
+                for timer in self._unwritten_timers]
+        ids = dict(self.session.connection().execute(_INSERT_TIMERS, rows).tuples().all())  # in any order
+        for timer in self._unwritten_timers:
+            timer.id = ids[timer.spiff_task_id]
+        self._unwritten_timers = []
 
     def open_task_ids(self) -> set[str]:
         stored = self.open_items()
@@ -211,6 +222,7 @@ class SqlProjection:
         instance.last_actor = self.actor
         instance.updated_at = self.now
         instance.state = "" if instance.status == "completed" else state  # a finished item keeps its log only
+        self._write_timers()
         values = {f"new_{column}": getattr(instance, column) for column in _CHANGED_COLUMNS}
         revision = instance.revision + 1
         written = self.session.connection().execute(_UPDATE_INSTANCE, {
