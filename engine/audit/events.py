@@ -151,6 +151,8 @@ _INSERT_EVENTS = insert(Event)
 def _write_pending_events(session: Session) -> None:
     """Lock the chain head (last, after the transaction's own rows), link the events, write them in one
     statement (Core: an event needs no identity map)."""
+    if session.in_nested_transaction():
+        return  # a savepoint (a service handler's) ends: its events are written with the transaction's
     pending: list[PendingEvent] = session.info.pop(_PENDING, [])
     if not pending:
         return

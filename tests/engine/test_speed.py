@@ -15,7 +15,7 @@ from engine.context import EngineContext
 from engine.errors import NotAllowed
 from engine.people import tokens
 from engine.store import Event, EventChainHead, Instance, WorkItem
-from tests.engine.flow import STEP_2, complete, reach_step
+from tests.engine.flow import ONE_ITEM_FLOW, STEP_2, complete, reach_step
 
 
 @contextmanager
@@ -96,7 +96,7 @@ def test_a_completion_failing_anywhere_leaves_neither_state_nor_events(ctx: Engi
     assert audit_chain.verify_all(ctx).intact
 
 
-def test_a_completion_writes_its_events_in_one_statement_and_everything_without_the_unit_of_work(ctx: EngineContext) -> None:
+def test_a_completion_writes_events_in_one_statement_and_all_rows_without_the_unit_of_work(ctx: EngineContext) -> None:
     instance_id, task = reach_step(ctx, 2)
     flushes: list[int] = []
     from sqlalchemy.orm import Session
@@ -117,3 +117,18 @@ def test_a_completion_writes_its_events_in_one_statement_and_everything_without_
         head = session.get(EventChainHead, 1)
         newest = session.scalars(select(Event).order_by(Event.id.desc()).limit(1)).one()
     assert head is not None and (head.last_event_id, head.hash) == (newest.id, newest.global_hash)
+
+
+def test_a_change_with_a_service_task_moves_the_chain_head_once(ctx: EngineContext) -> None:
+    """Step 1's plan service starts the item inside a savepoint; its events join the chain with the rest of the
+    transaction's, not again when the savepoint ends."""
+    _, step_1 = reach_step(ctx, 1)
+    with statements(ctx) as seen:
+        complete(ctx, step_1, ONE_ITEM_FLOW[0][1])
+    heads = [s for s in seen if s.lstrip().upper().startswith("UPDATE EVENT_CHAIN_HEAD")]
+    inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT INTO EVENTS")]
+    assert len(heads) == 2 and len(inserts) == 1  # locked, then moved; one insert for every event
+    with ctx.db.session() as session:
+        types = session.scalars(select(Event.type).order_by(Event.id)).all()
+    assert "service_completed" in types and types.count("instance_started") == 2
+    assert audit_chain.verify_all(ctx).intact
