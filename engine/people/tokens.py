@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
@@ -14,7 +13,7 @@ from engine.context import EngineContext
 from engine.errors import NotAllowed, NotFound, SopflowError
 from engine.people.administration import SYSTEM_ACTOR, record_administration
 from engine.people.records import ApiToken, User, UserRole
-from engine.people.users import get_user
+from engine.people.users import Actor, actor_rows, get_user
 
 PREFIX = "sfw_"
 DEFAULT_DAYS = 90
@@ -86,15 +85,6 @@ def token_state(token: ApiToken, now: datetime) -> str:
     return "live"
 
 
-@dataclass(frozen=True)
-class TokenHolder:
-    """Who a live token speaks for, as the policy reads a person: read without the ORM, on every API request."""
-
-    username: str
-    roles: frozenset[str]
-    opd: str | None
-
-
 # Built once: it runs on every API request. One row per role (one with no role for a user without any).
 _TOKEN_USER = (
     select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at, User.username, User.opd,
@@ -105,7 +95,7 @@ _TOKEN_USER = (
 _RECORD_USE = update(ApiToken).where(ApiToken.id == bindparam("token_id")).values(last_used_at=bindparam("now"))
 
 
-def user_for_token(ctx: EngineContext, token: str) -> TokenHolder:
+def user_for_token(ctx: EngineContext, token: str) -> Actor:
     """The active user a live token belongs to (its use recorded, to the minute); NotAllowed for any other token.
     One statement: the token, its user and the user's roles (this runs on every API request; a revocation
     counts at once)."""
@@ -122,4 +112,4 @@ def user_for_token(ctx: EngineContext, token: str) -> TokenHolder:
     if first.last_used_at is None or now - first.last_used_at >= LAST_USE_PRECISION:
         with ctx.db.engine.begin() as connection:
             connection.execute(_RECORD_USE, {"token_id": first.id, "now": now})
-    return TokenHolder(first.username, frozenset(row.role for row in rows if row.role is not None), first.opd)
+    return actor_rows(rows)

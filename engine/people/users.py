@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from engine.context import EngineContext
@@ -167,6 +169,35 @@ def hash_password(password: str) -> str:
 
 
 _USER_WITH_ROLES = select(User).options(joinedload(User.role_rows)).where(User.username == bindparam("username"))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """A person as the policy reads them: name, roles and office, read without the ORM (on every action)."""
+
+    username: str
+    roles: frozenset[str]
+    opd: str | None
+
+
+# One row per role (one with no role for a user without any).
+_ACTOR = (
+    select(User.username, User.opd, User.active, UserRole.role).outerjoin(UserRole, UserRole.user_id == User.id)
+    .where(User.username == bindparam("username"))
+)
+
+
+def actor_rows(rows: Sequence[Row[Any]]) -> Actor:
+    """The Actor of a user's rows, one per role, each with `username`, `opd` and `role`."""
+    return Actor(rows[0].username, frozenset(row.role for row in rows if row.role is not None), rows[0].opd)
+
+
+def get_actor(session: Session, username: str) -> Actor:
+    """The active user as the policy reads them, in one Core statement."""
+    rows = session.connection().execute(_ACTOR, {"username": username}).all()
+    if not rows or not rows[0].active:
+        raise NotFound("There is no active user %(user)r.", user=username)
+    return actor_rows(rows)
 
 
 def get_user(session: Session, username: str) -> User:

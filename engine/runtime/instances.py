@@ -22,7 +22,7 @@ from engine.errors import InvalidInput, InvalidTaskData, NotAllowed, NotFound, S
 from engine.people.offices import active_office_names
 from engine.people.policy import Ability, Person
 from engine.people.records import User
-from engine.people.users import SYSTEM_ACTOR, get_user
+from engine.people.users import SYSTEM_ACTOR, get_actor, get_user
 from engine.runtime.execution import (
     InstanceRun,
     begin_instance,
@@ -57,8 +57,16 @@ def _actor(session: Session, username: str) -> User | None:
 
 
 def _person(session: Session, actor: str | Person) -> Person | None:
-    """`_actor`, or the person a request has already read, taken as it is."""
-    return _actor(session, actor) if isinstance(actor, str) else actor
+    """The acting person as the policy reads them (None for the system actor), or the person a request has
+    already read, taken as it is."""
+    if not isinstance(actor, str):
+        return actor
+    if actor == SYSTEM_ACTOR:
+        return None
+    try:
+        return get_actor(session, actor)
+    except NotFound as error:
+        raise NotAllowed("Unknown user %(user)s.", user=actor) from error
 
 
 def _check_lane(ctx: EngineContext, user: Person | None, lane: str | None, opd: str | None) -> None:
@@ -76,7 +84,7 @@ def start_instance(ctx: EngineContext, process_id: str, actor: str = SYSTEM_ACTO
             model = process_model(ctx, session, definition.id)
             if model.engine_started:
                 raise NotAllowed("%(name)s is started by the engine only, never by hand.", name=model.name)
-            _check_lane(ctx, _actor(session, actor), model.start_lane, None)
+            _check_lane(ctx, _person(session, actor), model.start_lane, None)
             return begin_instance(ctx, session, definition, actor, trigger="manual")
 
     execution = run()
@@ -122,8 +130,7 @@ def _claim_or_release(ctx: EngineContext, task_id: str, actor: str, claim: bool)
     def run() -> tuple[WorkItem, InstanceRun]:
         with ctx.db.session() as session:
             item = _open_item(session, task_id)
-            user = _actor(session, actor)
-            _check_lane(ctx, user, item.lane, item.opd)
+            _check_lane(ctx, _person(session, actor), item.lane, item.opd)
             if claim and item.claimed_by is not None:
                 raise TaskConflict("Task %(name)s is already claimed by %(user)s.", name=item.name,
                                    user=item.claimed_by)
@@ -296,7 +303,7 @@ def cancel_instance(ctx: EngineContext, instance_id: int, actor: str, reason: st
 
     def run() -> InstanceRun:
         with ctx.db.session() as session:
-            user = _actor(session, actor)
+            user = _person(session, actor)
             if user is not None:
                 ctx.policy.require(user, Ability.SUPERVISE)
             if not reason.strip():

@@ -12,7 +12,8 @@ from werkzeug.wrappers import Response
 
 from engine.errors import NotAllowed
 from engine.people.policy import Ability
-from engine.people.tokens import TokenHolder, user_for_token
+from engine.people.tokens import user_for_token
+from engine.people.users import Actor
 from webapp.context import engine
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -48,9 +49,9 @@ def authenticate() -> tuple[Response, int, dict[str, str]] | None:
     return None
 
 
-def api_user() -> TokenHolder:
+def api_user() -> Actor:
     """The caller of this API request: its username, roles and office."""
-    user: TokenHolder = g.api_user
+    user: Actor = g.api_user
     return user
 
 
