@@ -21,8 +21,7 @@ from engine.diagrams.forms import FieldError, ItemRules, validate_submission
 from engine.errors import InvalidInput, InvalidTaskData, NotAllowed, NotFound, SopflowError, TaskConflict
 from engine.people.offices import active_office_names
 from engine.people.policy import Ability, Person
-from engine.people.records import User
-from engine.people.users import SYSTEM_ACTOR, get_actor, get_user
+from engine.people.users import SYSTEM_ACTOR, get_actor
 from engine.runtime.execution import (
     InstanceRun,
     begin_instance,
@@ -44,16 +43,6 @@ def _conflict_safe(operation: Callable[[], T]) -> T:
         return operation()
     except StaleDataError as error:
         raise TaskConflict("the task or instance was changed by someone else meanwhile; reload and retry") from error
-
-
-def _actor(session: Session, username: str) -> User | None:
-    """The acting user, or None for the system actor (CLI administration, scheduler)."""
-    if username == SYSTEM_ACTOR:
-        return None
-    try:
-        return get_user(session, username)
-    except NotFound as error:
-        raise NotAllowed("Unknown user %(user)s.", user=username) from error
 
 
 def _person(session: Session, actor: str | Person) -> Person | None:

@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
 from engine.errors import NotAllowed, SopflowError, TaskConflict
-from engine.people.policy import Ability
-from engine.people.records import User
+from engine.people.policy import Ability, Person
 from engine.people.users import SYSTEM_ACTOR
 from engine.runtime.execution import InstanceRun, begin_instance, latest_definition
-from engine.runtime.instances import _actor, _check_lane, _conflict_safe, _open_item
+from engine.runtime.instances import _check_lane, _conflict_safe, _open_item, _person
 from engine.runtime.notices import lane_members, notify
 from engine.runtime.outbox import deliver_after_commit
 from engine.runtime.periods import period_of, record_start, started_in
@@ -24,8 +23,8 @@ from engine.store import Instance, WorkItem
 ALREADY_STARTED = "%(name)s of %(period)s has already been started; a month has one."
 
 
-def _supervisor(ctx: EngineContext, session: Session, actor: str) -> User | None:
-    user = _actor(session, actor)
+def _supervisor(ctx: EngineContext, session: Session, actor: str) -> Person | None:
+    user = _person(session, actor)
     if user is not None and not ctx.policy.may(user, Ability.SUPERVISE):
         role = ctx.policy.supervisor_role
         lane = next((lane for lane, lane_role in ctx.policy.lane_roles.items() if lane_role == role), role)
@@ -64,8 +63,8 @@ def assign_task(ctx: EngineContext, task_id: str, assignee: str, actor: str) -> 
         with ctx.db.session() as session:
             _supervisor(ctx, session, actor)
             item = _open_item(session, task_id)
-            person = _actor(session, assignee)
-            if person is None or not person.active:
+            person = _person(session, assignee)
+            if person is None:
                 raise NotAllowed("%(user)s cannot be given tasks.", user=assignee)
             _check_lane(ctx, person, item.lane, item.opd)
             if item.claimed_by == assignee:
