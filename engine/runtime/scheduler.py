@@ -40,7 +40,7 @@ class TimerScheduler:
         self._scheduler = scheduler or BackgroundScheduler(timezone="UTC")
         postgresql = ctx.db.engine.dialect.name == "postgresql"
         self._claimers = POSTGRESQL_CLAIMERS if postgresql else 1
-        self._courier = Courier()
+        self._courier = Courier(busy=lambda: self._firing > 0)
         self._wakeup = TimerWakeup(ctx, self.schedule) if postgresql else None
         self._scheduled: dict[int, datetime] = {}
         self._watermarks = (0, 0)  # the newest timer id at the resync before last, and at the last one
