@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=6)
 MAX_ATTEMPTS = 8  # then only an Admin's retry sends it again
-MAIL_BATCH = 100  # mails a courier sends over one connection at most
-MAIL_HOLD = 5.0  # seconds a courier holds mail back at most while timers fire
+MAIL_BATCH = 100  # mails claimed per statement
+MAIL_HOLD = 60.0  # seconds a courier holds mail back at most while timers fire
 HOLD_POLL = 0.05  # seconds between its looks, meanwhile
 
 
@@ -97,7 +97,7 @@ def hand_over(action: Callable[[], object]) -> None:
 class Courier:
     """A thread that runs what follows the commits of other threads (the timer firing threads): first mail
     delivery attempts and other side effects, so a slow SMTP server never holds up a burst of timers. Mail is
-    held back while `busy()` (timers are firing), at most MAIL_HOLD seconds or MAIL_BATCH mails, then sent over
+    held back while `busy()` (timers are firing), at most MAIL_HOLD seconds, then sent over
     one connection: it is durable in the outbox, and sending it would take the interpreter from the firing."""
 
     def __init__(self, busy: Callable[[], bool] = lambda: False) -> None:
@@ -140,8 +140,7 @@ class Courier:
                 held.append(item)
             elif callable(item):
                 self._safely(item)
-            if held and (len(held) >= MAIL_BATCH or time.monotonic() - since >= MAIL_HOLD
-                         or (self._queue.empty() and not self._busy())):
+            if held and (time.monotonic() - since >= MAIL_HOLD or (self._queue.empty() and not self._busy())):
                 self._safely(partial(_attempt_all, held))
                 held = []
         if held:
