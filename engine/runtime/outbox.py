@@ -249,8 +249,9 @@ def _send_all(smtp: SmtpSettings, mails: list[tuple[int, int, list[str], str, st
             try:
                 client = client or connect(smtp)
             except (OSError, smtplib.SMTPException) as error:
-                log.warning("mails %s not delivered: %s", [mail[0] for mail in mails if mail[0] not in sent], error)
-                failed.update({mail[0]: _reason(error) for mail in mails if mail[0] not in sent})
+                for unsent, tried, *_ in mails[len(sent) + len(failed):]:
+                    log.warning("mail %s not delivered (attempt %s): %s", unsent, tried, error)
+                    failed[unsent] = _reason(error)
                 break
             try:
                 client.send_message(_message(smtp, recipients, subject, body))
