@@ -7,7 +7,6 @@ from typing import Any
 
 from babel.dates import format_datetime
 
-from engine.diagrams.durations import words
 from engine.runtime.services import ServiceCall
 from engine.store import WorkItem
 
@@ -26,7 +25,7 @@ def _message(call: ServiceCall, item: WorkItem) -> tuple[str, str]:
             f"Proses: {call.process_name()}, item #{call.instance.id}",
             f"Lajur: {item.lane}" + (f", OPD: {item.opd}" if item.opd else ""),
             f"Item: {item.item_label}" if item.item_label else "",
-            f"Standar waktu: {words(item.time_standard)}",
+            f"Standar waktu: {call.time_standard_words(item)}",
             f"Siap sejak: {_local(item.ready_at, call)}",
             f"Batas waktu: {_local(item.due_at, call)}",
             f"Dikerjakan oleh: {item.claimed_by or 'belum diambil'}",

@@ -221,7 +221,10 @@ def authenticate(ctx: EngineContext, username: str, password: str) -> User:
         return user
 
 
-def users_with_role(session: Session, role: str) -> list[User]:
-    return list(
-        session.scalars(select(User).join(UserRole).where(UserRole.role == role, User.active.is_(True)))
-    )
+_HOLDERS = (select(User.username, User.email).join(UserRole)
+            .where(UserRole.role == bindparam("role"), User.active.is_(True)))  # built once: a burst asks it per timer
+
+
+def users_with_role(session: Session, role: str) -> list[Row[tuple[str, str]]]:
+    """The active holders of `role`: their username and email (a timer burst asks this per firing)."""
+    return list(session.execute(_HOLDERS, {"role": role}))

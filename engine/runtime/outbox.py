@@ -4,14 +4,18 @@ a time, however many processes deliver: each attempt is claimed by an atomic upd
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import smtplib
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from functools import partial
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -27,6 +31,9 @@ log = logging.getLogger(__name__)
 FIRST_RETRY = timedelta(minutes=1)
 MAX_RETRY = timedelta(hours=6)
 MAX_ATTEMPTS = 8  # then only an Admin's retry sends it again
+MAIL_BATCH = 100  # mails claimed per statement
+MAIL_HOLD = 60.0  # seconds a courier holds mail back at most while timers fire
+HOLD_POLL = 0.05  # seconds between its looks, meanwhile
 
 
 def enqueue(session: Session, recipients: list[str], subject: str, body: str, now: datetime) -> OutboxMail:
@@ -38,14 +45,41 @@ def enqueue(session: Session, recipients: list[str], subject: str, body: str, no
 
 
 def deliver_after_commit(ctx: EngineContext, mail: OutboxMail | None) -> Callable[[], None]:
-    """The first attempt, to run once the mail's row is committed (and so has its id): here, or by the courier
-    of this thread (see `Courier.carrying`)."""
+    """The first attempt, to run once the mail's row is committed (and so has its id)."""
 
     def attempt() -> None:
         if mail is not None:
-            hand_over(lambda: deliver(ctx, mail.id))
+            attempt_after_commit(ctx, mail.id)
 
     return attempt
+
+
+@dataclass(frozen=True)
+class MailAttempt:
+    """A committed mail's first delivery attempt; `failed` runs if it did not send it."""
+
+    ctx: EngineContext
+    mail_id: int
+    failed: Callable[[], None] | None = None
+
+
+def attempt_after_commit(ctx: EngineContext, mail_id: int, failed: Callable[[], None] | None = None) -> None:
+    """The first attempt: by this thread's courier, with other mail over one connection, or here."""
+    attempt = MailAttempt(ctx, mail_id, failed)
+    courier: Courier | None = getattr(_carried, "courier", None)
+    if courier is not None:
+        courier.take(attempt)
+    else:
+        _attempt_all([attempt])
+
+
+def _attempt_all(attempts: list[MailAttempt]) -> None:
+    for ctx in {id(attempt.ctx): attempt.ctx for attempt in attempts}.values():
+        mine = [attempt for attempt in attempts if attempt.ctx is ctx]
+        sent = deliver_many(ctx, [attempt.mail_id for attempt in mine])
+        for attempt in mine:
+            if attempt.mail_id not in sent and attempt.failed is not None:
+                attempt.failed()
 
 
 _carried = threading.local()
@@ -62,11 +96,14 @@ def hand_over(action: Callable[[], object]) -> None:
 
 class Courier:
     """A thread that runs what follows the commits of other threads (the timer firing threads): first mail
-    delivery attempts and other side effects, so a slow SMTP server never holds up a burst of timers."""
+    delivery attempts and other side effects, so a slow SMTP server never holds up a burst of timers. Mail is
+    held back while `busy()` (timers are firing), at most MAIL_HOLD seconds, then sent over
+    one connection: it is durable in the outbox, and sending it would take the interpreter from the firing."""
 
-    def __init__(self) -> None:
-        self._queue: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+    def __init__(self, busy: Callable[[], bool] = lambda: False) -> None:
+        self._queue: queue.SimpleQueue[Callable[[], object] | MailAttempt | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="sopflow-courier", daemon=True)
+        self._busy = busy
 
     def start(self) -> None:
         self._thread.start()
@@ -74,7 +111,7 @@ class Courier:
     def stop(self) -> None:
         self._queue.put(None)
 
-    def take(self, action: Callable[[], object]) -> None:
+    def take(self, action: Callable[[], object] | MailAttempt) -> None:
         self._queue.put(action)
 
     @contextmanager
@@ -87,25 +124,61 @@ class Courier:
             _carried.courier = None
 
     def _run(self) -> None:
-        while (action := self._queue.get()) is not None:
+        _carried.courier = self  # what an action hands over (its mail) joins the queue
+        held: list[MailAttempt] = []
+        since = 0.0
+        while True:
+            item: Callable[[], object] | MailAttempt | bool | None
             try:
-                action()
-            except Exception:
-                log.exception("after a timer fired: the outbox could not be read; it is tried again at the resync")
+                item = self._queue.get(timeout=HOLD_POLL) if held else self._queue.get()
+            except queue.Empty:
+                item = False  # nothing new: see whether the held mail may go
+            if item is None:
+                break
+            if isinstance(item, MailAttempt):
+                since = since if held else time.monotonic()
+                held.append(item)
+            elif callable(item):
+                self._safely(item)
+            if held and (time.monotonic() - since >= MAIL_HOLD or (self._queue.empty() and not self._busy())):
+                self._safely(partial(_attempt_all, held))
+                held = []
+        if held:
+            self._safely(partial(_attempt_all, held))
+
+    @staticmethod
+    def _safely(action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception:
+            log.exception("after a timer fired: the outbox could not be read; it is tried again at the resync")
 
 
-def send(smtp: SmtpSettings, recipients: list[str], subject: str, body: str) -> None:
+def connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds)
+    try:
+        if smtp.starttls:
+            client.starttls()
+        if smtp.username:
+            client.login(smtp.username, smtp.password)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def _message(smtp: SmtpSettings, recipients: list[str], subject: str, body: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = smtp.sender
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
     message.set_content(body)
-    with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_seconds) as client:
-        if smtp.starttls:
-            client.starttls()
-        if smtp.username:
-            client.login(smtp.username, smtp.password)
-        client.send_message(message)
+    return message
+
+
+def send(smtp: SmtpSettings, recipients: list[str], subject: str, body: str) -> None:
+    with connect(smtp) as client:
+        client.send_message(_message(smtp, recipients, subject, body))
 
 
 def backoff(attempts: int) -> timedelta:
@@ -126,34 +199,74 @@ def _reason(error: Exception) -> str:
 
 def deliver(ctx: EngineContext, mail_id: int) -> bool:
     """One attempt, if the mail is due and no other process is attempting it; True when it was sent."""
+    return mail_id in deliver_many(ctx, [mail_id])
+
+
+def deliver_many(ctx: EngineContext, mail_ids: list[int]) -> set[int]:
+    """One attempt of each mail that is due and that no other process is attempting, all over one SMTP
+    connection; returns the ids sent."""
     now = ctx.clock.now()
+    claimed: list[tuple[int, int, list[str], str, str]] = []
     with ctx.db.session() as session:
-        mail = session.get(OutboxMail, mail_id)
-        if mail is None or mail.sent_at is not None or mail.attempts >= MAX_ATTEMPTS:
-            return False
-        attempts = mail.attempts + 1
-        claimed = session.execute(
-            update(OutboxMail)
-            .where(OutboxMail.id == mail_id, OutboxMail.sent_at.is_(None), OutboxMail.attempts == mail.attempts,
-                   OutboxMail.next_attempt_at <= now)
-            .values(attempts=attempts, next_attempt_at=now + backoff(attempts))
-            .execution_options(synchronize_session=False)
-        ).rowcount == 1  # type: ignore[attr-defined]
-        recipients, subject, body = list(mail.recipients), mail.subject, mail.body
+        for start in range(0, len(mail_ids), MAIL_BATCH):
+            rows = session.execute(
+                select(OutboxMail.id, OutboxMail.attempts, OutboxMail.recipients, OutboxMail.subject,
+                       OutboxMail.body)
+                .where(OutboxMail.id.in_(mail_ids[start:start + MAIL_BATCH]), OutboxMail.sent_at.is_(None),
+                       OutboxMail.attempts < MAX_ATTEMPTS, OutboxMail.next_attempt_at <= now)
+                .order_by(OutboxMail.id)
+            ).all()
+            for mail_id, attempts, recipients, subject, body in rows:
+                if session.execute(
+                    update(OutboxMail)
+                    .where(OutboxMail.id == mail_id, OutboxMail.sent_at.is_(None),
+                           OutboxMail.attempts == attempts, OutboxMail.next_attempt_at <= now)
+                    .values(attempts=attempts + 1, next_attempt_at=now + backoff(attempts + 1))
+                    .execution_options(synchronize_session=False)
+                ).rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append((mail_id, attempts + 1, list(recipients), subject, body))
     if not claimed:
-        return False
-    try:
-        send(ctx.settings.smtp, recipients, subject, body)
-    except (OSError, smtplib.SMTPException) as error:
-        log.warning("mail %s not delivered (attempt %s): %s", mail_id, attempts, error)
-        with ctx.db.session() as session:
-            session.execute(update(OutboxMail).where(OutboxMail.id == mail_id)
-                            .values(last_error=_reason(error)))  # the library's English text stays in the log
-        return False
+        return set()
+    sent, failed = _send_all(ctx.settings.smtp, claimed)
     with ctx.db.session() as session:
-        session.execute(update(OutboxMail).where(OutboxMail.id == mail_id)
-                        .values(sent_at=ctx.clock.now(), last_error=None))
-    return True
+        if sent:
+            session.execute(update(OutboxMail).where(OutboxMail.id.in_(sent))
+                            .values(sent_at=ctx.clock.now(), last_error=None))
+        for mail_id, reason in failed.items():  # the library's English text stays in the log
+            session.execute(update(OutboxMail).where(OutboxMail.id == mail_id).values(last_error=reason))
+    return set(sent)
+
+
+def _send_all(smtp: SmtpSettings, mails: list[tuple[int, int, list[str], str, str]]
+              ) -> tuple[list[int], dict[int, str]]:
+    """Send over one connection: a refused message leaves it open for the next, a lost connection is opened
+    again, a server that cannot be reached fails the rest."""
+    sent: list[int] = []
+    failed: dict[int, str] = {}
+    client: smtplib.SMTP | None = None
+    try:
+        for mail_id, attempts, recipients, subject, body in mails:
+            try:
+                client = client or connect(smtp)
+            except (OSError, smtplib.SMTPException) as error:
+                for unsent, tried, *_ in mails[len(sent) + len(failed):]:
+                    log.warning("mail %s not delivered (attempt %s): %s", unsent, tried, error)
+                    failed[unsent] = _reason(error)
+                break
+            try:
+                client.send_message(_message(smtp, recipients, subject, body))
+                sent.append(mail_id)
+            except (OSError, smtplib.SMTPException) as error:
+                log.warning("mail %s not delivered (attempt %s): %s", mail_id, attempts, error)
+                failed[mail_id] = _reason(error)
+                if not isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused):
+                    client.close()
+                    client = None
+    finally:
+        if client is not None:
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                client.quit()
+    return sent, failed
 
 
 def deliver_due(ctx: EngineContext) -> int:
@@ -165,7 +278,7 @@ def deliver_due(ctx: EngineContext) -> int:
                    OutboxMail.attempts < MAX_ATTEMPTS)
             .order_by(OutboxMail.id)
         ))
-    return sum(deliver(ctx, mail_id) for mail_id in due)
+    return len(deliver_many(ctx, due))
 
 
 def undelivered(ctx: EngineContext, limit: int = 200) -> list[OutboxMail]:

@@ -5,7 +5,8 @@ engine/runtime/timer_wakeup.py); everywhere, a periodic resync reads the rows ad
 and a rare full one (hourly) catches what else changed. Nothing polls every second.
 
 A wake-up fires every due timer, not just its own: due rows claimed by a small pool of threads (one on SQLite;
-on PostgreSQL with SKIP LOCKED), what follows each commit (mail above all) handed to a courier thread."""
+on PostgreSQL with SKIP LOCKED), what follows each commit handed to a courier thread, which holds the mail
+until the firing is idle."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ class TimerScheduler:
         self._scheduler = scheduler or BackgroundScheduler(timezone="UTC")
         postgresql = ctx.db.engine.dialect.name == "postgresql"
         self._claimers = POSTGRESQL_CLAIMERS if postgresql else 1
-        self._courier = Courier()
+        self._courier = Courier(busy=lambda: self._firing > 0)
         self._wakeup = TimerWakeup(ctx, self.schedule) if postgresql else None
         self._scheduled: dict[int, datetime] = {}
         self._watermarks = (0, 0)  # the newest timer id at the resync before last, and at the last one

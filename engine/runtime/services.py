@@ -9,15 +9,19 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.task import Task as SpiffTask
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.audit.events import append_event
 from engine.context import EngineContext
-from engine.people.records import User
+from engine.diagrams.diagram_properties import COUNTING, WORKING_DAYS
+from engine.diagrams.durations import words
 from engine.people.users import SYSTEM_ACTOR, users_with_role
-from engine.runtime.outbox import deliver, enqueue
+from engine.runtime.outbox import attempt_after_commit, enqueue
 from engine.runtime.stepping import is_clocked_timer, timer_owner
 from engine.store import Definition, Instance, Notification, OutboxMail, WorkItem
+
+_DEFINITION_NAME = select(Definition.name).where(Definition.id == bindparam("id"))
 
 
 @dataclass
@@ -47,12 +51,18 @@ class ServiceCall:
         task = self.timed_task()
         return self.session.get(WorkItem, str(task.id)) if task is not None else None
 
-    def process_name(self) -> str:
-        definition = self.session.get(Definition, self.instance.definition_id)
-        return definition.name if definition is not None else self.instance.process_id
+    def time_standard_words(self, item: WorkItem) -> str:
+        """The timed task's time standard in words: "10 hari kerja" where its diagram counts working days."""
+        task = self.timed_task()
+        properties = task.task_spec.extensions.get("properties", {}) if task is not None else {}
+        return words(item.time_standard, properties.get(COUNTING) == WORKING_DAYS)
 
-    def supervisors(self) -> list[User]:
-        """The active holders of the configured supervisor role."""
+    def process_name(self) -> str:
+        name = self.session.scalar(_DEFINITION_NAME, {"id": self.instance.definition_id})  # not its XML
+        return name if name is not None else self.instance.process_id
+
+    def supervisors(self) -> list[Row[tuple[str, str]]]:
+        """The active holders of the configured supervisor role: `.username`, `.email`."""
         return users_with_role(self.session, self.ctx.settings.supervisor_role)
 
     def record(self, event_type: str, payload: dict[str, Any], task_id: str | None = None) -> None:
@@ -72,17 +82,15 @@ class ServiceCall:
         ctx, process_id, instance_id = self.ctx, self.instance.process_id, self.instance.id
         mail = enqueue(self.session, recipients, subject, body, self.now)
 
-        def deliver_now() -> None:
-            if deliver(ctx, mail.id):
-                return
+        def failed() -> None:
             with ctx.db.session() as session:
-                failed = session.get(OutboxMail, mail.id)
+                row = session.get(OutboxMail, mail.id)
                 append_event(session, process_id=process_id, type="notification_failed", actor=SYSTEM_ACTOR,
                              at=ctx.clock.now(),
                              payload={"instance_id": instance_id, "recipients": recipients, "mail": mail.id,
-                                      "error": failed.last_error if failed is not None else None})
+                                      "error": row.last_error if row is not None else None})
 
-        self.after_commit.append(deliver_now)
+        self.after_commit.append(lambda: attempt_after_commit(ctx, mail.id, failed))
 
 
 Handler = Callable[[ServiceCall], dict[str, Any]]  # a service task's handler, by its operation name

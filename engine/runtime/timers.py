@@ -28,7 +28,7 @@ from engine.runtime.reminders import send_reminder
 from engine.store import Instance, OutboxMail, Timer
 
 FIRE_ATTEMPTS = 3
-BATCH = 1  # timers per transaction: measured, 5 or 25 per transaction were slower (the ORM session grows)
+BATCH = 10  # timers per transaction: with mail held in a burst, 10 beat 1 and 5; 25 was no better (2026-12-05)
 log = logging.getLogger(__name__)
 
 

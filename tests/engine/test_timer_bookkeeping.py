@@ -3,6 +3,7 @@ courier thread."""
 
 from __future__ import annotations
 
+import smtplib
 import threading
 from dataclasses import replace
 from datetime import timedelta
@@ -110,13 +111,13 @@ def _count_fired(ctx: EngineContext) -> int:
 def test_the_scheduler_mails_from_the_courier_thread_not_the_firing_one(
         settings: Settings, clock: ManualClock, mailbox: Mailbox, monkeypatch: pytest.MonkeyPatch) -> None:
     senders: list[str] = []
-    real_send = outbox.send
+    real_connect = outbox.connect
 
-    def send(*args: Any) -> None:  # the real SMTP delivery, noting which thread makes it
+    def connect(*args: Any) -> smtplib.SMTP:  # the real SMTP connection, noting which thread opens it
         senders.append(threading.current_thread().name)
-        real_send(*args)
+        return real_connect(*args)
 
-    monkeypatch.setattr(outbox, "send", send)
+    monkeypatch.setattr(outbox, "connect", connect)
     ctx = EngineContext.create(replace(settings, scheduler_resync_seconds=3600), clock=clock, handlers=HANDLERS)
     _, task = reach_step(ctx, 2)
     assert task.due_at is not None

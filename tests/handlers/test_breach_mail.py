@@ -13,6 +13,7 @@ from sqlalchemy import select
 from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
+from engine.diagrams import definitions
 from engine.runtime.timers import fire_due_timers
 from engine.store import Event, Notification
 from handlers import HANDLERS
@@ -63,3 +64,22 @@ def test_mail_server_down_still_records_the_breach_and_the_failed_delivery(
     assert failed.payload["instance_id"] == instance_id
     assert failed.payload["recipients"] == ["ppid.utama@ppid.test"]
     down.db.dispose()
+
+
+def test_the_breach_mail_of_a_working_day_step_says_hari_kerja(
+    ctx: EngineContext, clock: ManualClock, mailbox: Mailbox
+) -> None:
+    xml = (Path(__file__).resolve().parents[2] / "bpmn" / "ppid_publikasi.bpmn").read_bytes()
+    step_1 = b'<spiffworkflow:property name="standar_waktu" value="PT15M"/>'
+    assert xml.count(step_1) == 1 and xml.count(b'"PT15M"</bpmn:timeDuration>') == 1
+    working_days = xml.replace(step_1, b'<spiffworkflow:property name="standar_waktu" value="P10D"/>'
+                               b'<spiffworkflow:property name="hitungan_waktu" value="hari_kerja"/>'
+                               ).replace(b'"PT15M"</bpmn:timeDuration>', b'"P10D"</bpmn:timeDuration>')
+    definitions.deploy(ctx, working_days, "ppid.utama", "ppid_publikasi.bpmn")
+    _, task = reach_step(ctx, 1)
+    assert task.due_at is not None and task.time_standard == "P10D"
+    clock.set(task.due_at)
+    fire_due_timers(ctx)
+    [mail] = mailbox.wait_for(1)
+    assert mail["Subject"] == f"Pelanggaran standar waktu: langkah 1 {task.name}"
+    assert "Standar waktu: 10 hari kerja" in mail.get_content().splitlines()
