@@ -207,7 +207,7 @@ class InstanceRun:
         self.projection.new_timers.append(timer)
 
     def save(self) -> None:
-        """Write the workflow and the columns lists read; flushing checks the revision."""
+        """Write the workflow and the columns lists read; the update checks the revision."""
         if self.instance.status == "running":
             self.stepper.report_completion()
         self.projection.write_columns(dump_workflow(self.workflow))

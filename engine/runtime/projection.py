@@ -206,7 +206,7 @@ class SqlProjection:
             connection.execute(_CANCEL_TIMERS, {"task_ids": list(effect.cancelled)})
 
     def write_columns(self, state: str) -> None:
-        """The instance's columns lists read, and its workflow state; flushing checks the revision."""
+        """The instance's columns lists read, and its workflow state, by one update that checks the revision."""
         instance = self.instance
         open_items = sorted(
             self._open_items if self._open_items is not None else self.open_items(),
