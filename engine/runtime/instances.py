@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -320,22 +321,26 @@ class TaskDetail:
 
 
 def get_task(ctx: EngineContext, task_id: str) -> TaskDetail:
-    """One task with what its step requires and the data it carries (e.g. the verifier's reasons)."""
+    """One task with what its step requires and the data it carries (e.g. the verifier's reasons): an open task's
+    from its row, a finished one's from its log; only a row written before migration 0015 loads the workflow."""
     with ctx.db.session() as session:
         item = session.get(WorkItem, task_id)
         if item is None:
             raise NotFound("There is no task %(id)s.", id=task_id)
-        instance = session.get(Instance, item.instance_id)
+        instance = session.get(Instance, item.instance_id, options=[defer(Instance.state)])
         assert instance is not None
-        model = process_model(ctx, session, instance.definition_id)
-        if item.status not in OPEN_STATUSES:  # what it was completed with, from the log: no workflow to load
+        step = process_model(ctx, session, instance.definition_id).steps[item.spec_id]
+        if item.status not in OPEN_STATUSES:
             completed = session.scalars(select(Event.payload).where(
                 Event.instance_id == item.instance_id, Event.task_id == task_id, Event.type == "task_completed")
                 .order_by(Event.id.desc()).limit(1)).first()
-            return TaskDetail(item, model.steps[item.spec_id], dict((completed or {}).get("data") or {}))
+            return TaskDetail(item, step, dict((completed or {}).get("data") or {}))
+        if item.data is not None:
+            return TaskDetail(item, step, json.loads(item.data))
+        model = process_model(ctx, session, instance.definition_id)
         workflow = load_workflow(instance.state, model.spec, model.subprocess_specs)
         task = workflow.get_task_from_id(UUID(task_id))
-        return TaskDetail(item, model.steps[item.spec_id], dict(task.data) if task is not None else {})
+        return TaskDetail(item, step, dict(task.data) if task is not None else {})
 
 
 @dataclass(frozen=True)

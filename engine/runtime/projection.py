@@ -3,6 +3,7 @@ timers, notices and reminders, incidents — and the instance's queryable column
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
@@ -50,7 +51,7 @@ _CLOSE_ITEM = (
     update(_WORK_ITEMS)
     .where(_WORK_ITEMS.c.id == bindparam("the_id"), _WORK_ITEMS.c.revision == bindparam("old_revision"))
     .values(status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
-            finished_by=bindparam("new_finished_by"), revision=bindparam("new_revision"))
+            finished_by=bindparam("new_finished_by"), revision=bindparam("new_revision"), data=None)
 )
 _UPDATE_INSTANCE = (
     update(_INSTANCES)
@@ -65,7 +66,7 @@ def new_work_item(effect: TaskReady, instance: Instance, now: datetime) -> WorkI
         id=effect.task_id, instance_id=instance.id, process_id=instance.process_id, spec_id=step.spec_id,
         name=step.name, step=step.step, lane=step.lane, role=effect.role, opd=effect.opd,
         item_label=effect.item_label, dip_class=effect.dip_class, status="ready", time_standard=step.time_standard,
-        ready_at=now, due_at=effect.due_at,
+        ready_at=now, due_at=effect.due_at, data=json.dumps(effect.task.data, default=str),
     )
 
 
@@ -104,7 +105,7 @@ class SqlProjection:
                                                                    "old_revision": item.revision})
         if written.rowcount != 1:
             raise StaleDataError(f"work item {item.id} was changed by another transaction")
-        for name, value in values.items():
+        for name, value in {**values, "new_data": None}.items():  # a closed task's page reads its log
             set_committed_value(item, name.removeprefix("new_"), value)
 
     def _add_timer(self, timer: Timer) -> None:

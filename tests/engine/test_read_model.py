@@ -19,7 +19,17 @@ from engine.runtime import instances, task_list
 from engine.runtime.inbox import InboxQuery, inbox
 from engine.schema import alembic_config, upgrade
 from engine.store import Instance, WorkItem
-from tests.engine.flow import PLAN, STEP_2, complete, item_instance, publish_item, start_with_plan, the_task
+from tests.engine.flow import (
+    BELUM,
+    PLAN,
+    STEP_2,
+    complete,
+    item_instance,
+    publish_item,
+    reach_step,
+    start_with_plan,
+    the_task,
+)
 from webapp.cli import main
 
 DINKES = "Dinas Kesehatan"
@@ -133,3 +143,23 @@ def test_migration_0012_drops_the_states_of_finished_items_only(ctx: EngineConte
                                          {"a": finished.id, "b": running.id}).tuples().all())
     assert states == {finished.id: "", running.id: kept} and kept
     assert replay_instance(ctx, finished.id).equal and replay_instance(ctx, running.id).equal
+
+
+def test_an_open_task_page_reads_its_row_not_the_workflow(ctx: EngineContext) -> None:
+    """Returned to step 2 with the verifier's reason: the page's data come from the work item's row (the
+    instance's stored state is made unreadable to prove it), a closed task keeps no copy, and a row from before
+    migration 0015 (no data) still reads the workflow."""
+    instance_id, step_3 = reach_step(ctx, 3)
+    complete(ctx, step_3, BELUM)
+    returned = the_task(ctx, instance_id, "Task_2_Siapkan_Data")
+    with ctx.db.session() as session:
+        state = session.scalar(select(Instance.state).where(Instance.id == instance_id))
+        session.execute(update(Instance).where(Instance.id == instance_id).values(state="{not a workflow"))
+        closed = session.scalars(select(WorkItem.data).where(WorkItem.id == step_3.id)).one()
+    detail = instances.get_task(ctx, returned.id)
+    assert detail.data["alasan_verifikasi"] == BELUM["alasan_verifikasi"]
+    assert detail.data["ringkasan"] == STEP_2["ringkasan"] and closed is None
+    with ctx.db.session() as session:
+        session.execute(update(Instance).where(Instance.id == instance_id).values(state=state))
+        session.execute(update(WorkItem).where(WorkItem.id == returned.id).values(data=None))
+    assert instances.get_task(ctx, returned.id).data == detail.data
