@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy import event as orm_event
 from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.store import Event, EventChainHead, Instance
 
@@ -95,9 +96,12 @@ def append_event(
     instance: Instance | None = None,
     task_id: str | None = None,
     payload: dict[str, Any] | None = None,
+    instance_written_by_caller: bool = False,
 ) -> PendingEvent:
     """Record an event in the session's transaction; it is written, and joins the global chain, when the
-    transaction commits."""
+    transaction commits. The instance's new last hash is left to the next flush, unless the caller writes the
+    instance's columns itself before the commit (`instance_written_by_caller`: a change of its workflow), so that
+    a savepoint's flush does not write the instance row as well."""
     pending: list[PendingEvent] = session.info.setdefault(_PENDING, [])
     if instance is not None:
         if instance.id is None:
@@ -126,7 +130,10 @@ def append_event(
         prev_hash=prev_hash,
     )
     event.hash = _digest(prev_hash, event)
-    if instance is not None:
+    if instance_written_by_caller:
+        assert instance is not None
+        set_committed_value(instance, "last_event_hash", event.hash)
+    elif instance is not None:
         instance.last_event_hash = event.hash
     pending.append(event)
     return event

@@ -147,9 +147,10 @@ class InstanceRun:
 
     @classmethod
     def resume(
-        cls, ctx: EngineContext, session: Session, instance: Instance, actor: str, by_engine: bool = False
+        cls, ctx: EngineContext, session: Session, instance: Instance, actor: str, by_engine: bool = False,
+        open_items: list[WorkItem] | None = None,
     ) -> InstanceRun:
-        """A change of an instance already read in this transaction."""
+        """A change of an instance already read in this transaction (and its open items, when read with it)."""
         instance_id = instance.id
         if instance.status != "running":
             if instance.status == "cancelled":
@@ -163,6 +164,8 @@ class InstanceRun:
             live = LiveWorkflow(workflow, {task_id: timer_due(task) for task_id, task in waiting.items()},
                                 completed_steps(workflow))
         execution = cls(ctx, session, instance, model, actor, live, by_engine)
+        if open_items is not None:
+            execution.projection.knows_open_items(open_items)
         execution.honour_overdue_timers()
         return execution
 
@@ -195,9 +198,6 @@ class InstanceRun:
 
     def advance(self) -> None:
         self.stepper.advance()
-
-    def open_items(self) -> list[WorkItem]:
-        return self.projection.open_items()
 
     def close_item(self, item: WorkItem, status: str, by: str | None = None) -> None:
         self.projection.close_item(item, status, by)

@@ -14,6 +14,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.audit.events import _PENDING as _PENDING_EVENTS
 from engine.audit.events import append_event
@@ -129,7 +130,7 @@ def undone_on_failure(session: Session, instance: Instance, after_commit: list[C
     except BaseException:
         savepoint.rollback()
         del pending[marks[0]:]
-        instance.last_event_hash = marks[1]
+        set_committed_value(instance, "last_event_hash", marks[1])  # written by the change's save
         del after_commit[marks[2]:]
         raise
     savepoint.commit()

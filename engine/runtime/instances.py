@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session, defer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -221,10 +221,14 @@ def _way_back(step: StepSpec) -> tuple[str, str]:
     return (asked.label if asked else name), (asked.label_of(others[0]) if asked and others else "-")
 
 
-# The task and its instance (without its state: most of the row, read only when the workflow is not in memory).
+# The task, its instance's other open tasks, and the instance (without its state: most of the row, read only
+# when the workflow is not in memory), in one statement.
 _TASK_AND_INSTANCE = (
     select(WorkItem, Instance).join(Instance, Instance.id == WorkItem.instance_id)
-    .where(WorkItem.id == bindparam("task_id")).options(defer(Instance.state))
+    .where(WorkItem.instance_id == select(WorkItem.instance_id).where(WorkItem.id == bindparam("task_id"))
+           .scalar_subquery(),
+           or_(WorkItem.id == bindparam("task_id"), WorkItem.status.in_(OPEN_STATUSES)))
+    .options(defer(Instance.state))
 )
 
 
@@ -235,13 +239,13 @@ def complete_task(ctx: EngineContext, task_id: str, data: dict[str, Any], actor:
 
     def run(observed: dict[str, Any] | None) -> tuple[WorkItem, InstanceRun]:
         with ctx.db.session() as session:
-            found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).tuples().first()
-            item = _still_open(found[0] if found is not None else None, task_id)
-            assert found is not None
+            found = session.execute(_TASK_AND_INSTANCE, {"task_id": task_id}).tuples().all()
+            item = _still_open(next((row for row, _ in found if row.id == task_id), None), task_id)
             _check_lane(ctx, _person(session, actor), item.lane, item.opd)
             if item.claimed_by not in (None, username):
                 raise NotAllowed("Task %(name)s is claimed by %(user)s.", name=item.name, user=item.claimed_by)
-            execution = InstanceRun.resume(ctx, session, found[1], username)
+            execution = InstanceRun.resume(ctx, session, found[0][1], username,
+                                           open_items=[row for row, _ in found if row.status in OPEN_STATUSES])
             step = execution.model.steps[item.spec_id]
             today = execution.now.astimezone(ctx.settings.calendar.timezone).date()
             cleaned = validate_submission(step.fields, data, ItemRules(partial(active_office_names, session), today))

@@ -78,7 +78,7 @@ class SqlProjection:
         self.ctx, self.session, self.instance, self.actor, self.stepper = ctx, session, instance, actor, stepper
         self.after_commit: list[Callable[[], None]] = []
         self.new_timers: list[Timer] = []
-        self._open_items: list[WorkItem] | None = None
+        self._stored_open: list[WorkItem] | None = None  # read once per change; closing updates the objects
         self._new_items: dict[str, WorkItem] = {}  # written by Core, not in the session
         self._unwritten_timers: list[Timer] = []
 
@@ -88,13 +88,19 @@ class SqlProjection:
 
     def event(self, type: str, task_id: str | None = None, **payload: Any) -> None:
         append_event(self.session, process_id=self.instance.process_id, type=type, actor=self.actor, at=self.now,
-                     instance=self.instance, task_id=task_id, payload=payload)
+                     instance=self.instance, task_id=task_id, payload=payload, instance_written_by_caller=True)
+
+    def knows_open_items(self, items: list[WorkItem]) -> None:
+        """The instance's open items, already read by the caller in this transaction."""
+        self._stored_open = items
 
     def open_items(self) -> list[WorkItem]:
-        """Open work items as this transaction sees them (status changes not yet flushed included)."""
-        with self.session.no_autoflush:
-            rows = self.session.scalars(_OPEN_ITEMS, {"instance_id": self.instance.id}).all()
-        return [item for item in (*rows, *self._new_items.values()) if item.status in OPEN_STATUSES]
+        """Open work items as this change has left them: the stored ones (read once), less those it closed, and
+        those it made ready."""
+        if self._stored_open is None:
+            with self.session.no_autoflush:
+                self._stored_open = list(self.session.scalars(_OPEN_ITEMS, {"instance_id": self.instance.id}))
+        return [item for item in (*self._stored_open, *self._new_items.values()) if item.status in OPEN_STATUSES]
 
     def close_item(self, item: WorkItem, status: str, by: str | None = None) -> None:
         """A work item is no longer open (completed, withdrawn): written at once, its revision checked, so of two
@@ -125,9 +131,7 @@ class SqlProjection:
         self._unwritten_timers = []
 
     def open_task_ids(self) -> set[str]:
-        stored = self.open_items()
-        self._open_items = list(stored)
-        return {item.id for item in stored}
+        return {item.id for item in self.open_items()}
 
     def call_service(self, task: SpiffTask, operation: str, params: dict[str, Any]) -> Any:
         handler = self.ctx.handlers.get(operation)
@@ -174,9 +178,7 @@ class SqlProjection:
             self.event(type, task_id, **payload)
 
     def _task_withdrawn(self, effect: TaskWithdrawn) -> None:
-        items = self._open_items if self._open_items is not None else self.open_items()
-        item = next(i for i in items if i.id == effect.task_id)
-        items.remove(item)
+        item = next(i for i in self.open_items() if i.id == effect.task_id)
         self.close_item(item, "withdrawn")
         self._record(effect, item.name, item.lane)
 
@@ -193,10 +195,6 @@ class SqlProjection:
         reminder = reminder_for(self.ctx, item)
         if reminder is not None:
             self._add_timer(reminder)
-        if self._open_items is None:
-            self._open_items = self.open_items()
-        else:
-            self._open_items.append(item)
         self._record(effect)
 
     def _timers_settled(self, effect: TimersSettled) -> None:
@@ -210,7 +208,7 @@ class SqlProjection:
         """The instance's columns lists read, and its workflow state, by one update that checks the revision."""
         instance = self.instance
         open_items = sorted(
-            self._open_items if self._open_items is not None else self.open_items(),
+            self.open_items(),
             key=lambda i: (i.due_at is None, i.due_at or self.now, i.name),
         )
         if instance.title is None:

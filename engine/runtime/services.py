@@ -68,7 +68,8 @@ class ServiceCall:
     def record(self, event_type: str, payload: dict[str, Any], task_id: str | None = None) -> None:
         """An event in this instance's history, in this change's transaction."""
         append_event(self.session, process_id=self.instance.process_id, type=event_type, actor=self.actor,
-                     at=self.now, instance=self.instance, task_id=task_id, payload=payload)
+                     at=self.now, instance=self.instance, task_id=task_id, payload=payload,
+                     instance_written_by_caller=True)  # a service call runs inside a change that saves
 
     def notify(self, usernames: list[str], subject: str, body: str, task_id: str | None = None) -> None:
         """In-app notifications, in this change's transaction."""
