@@ -137,18 +137,20 @@ class InstanceRun:
 
     @classmethod
     def load(
-        cls, ctx: EngineContext, session: Session, instance_id: int, actor: str, by_engine: bool = False
+        cls, ctx: EngineContext, session: Session, instance_id: int, actor: str, by_engine: bool = False,
+        claimed_timer: str | None = None,
     ) -> InstanceRun:
+        """`claimed_timer`: the task of a timer row the caller has marked fired, to fire now."""
         # The stored state is read only when the live workflow is not in memory (it is most of the row).
         instance = session.get(Instance, instance_id, options=[defer(Instance.state)])
         if instance is None:
             raise NotFound("There is no item %(id)s.", id=instance_id)
-        return cls.resume(ctx, session, instance, actor, by_engine)
+        return cls.resume(ctx, session, instance, actor, by_engine, claimed_timer=claimed_timer)
 
     @classmethod
     def resume(
         cls, ctx: EngineContext, session: Session, instance: Instance, actor: str, by_engine: bool = False,
-        open_items: list[WorkItem] | None = None,
+        open_items: list[WorkItem] | None = None, claimed_timer: str | None = None,
     ) -> InstanceRun:
         """A change of an instance already read in this transaction (and its open items, when read with it)."""
         instance_id = instance.id
@@ -166,6 +168,9 @@ class InstanceRun:
         execution = cls(ctx, session, instance, model, actor, live, by_engine)
         if open_items is not None:
             execution.projection.knows_open_items(open_items)
+        if claimed_timer is not None:  # it fires with the workflow's timer; its row needs no settling
+            execution.stepper.fired_timer_tasks.add(claimed_timer)
+            execution.projection.claimed_timers.add(claimed_timer)
         execution.honour_overdue_timers()
         return execution
 

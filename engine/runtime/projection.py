@@ -81,6 +81,7 @@ class SqlProjection:
         self._stored_open: list[WorkItem] | None = None  # read once per change; closing updates the objects
         self._new_items: dict[str, WorkItem] = {}  # written by Core, not in the session
         self._unwritten_timers: list[Timer] = []
+        self.claimed_timers: set[str] = set()  # timer rows the caller already marked fired
 
     @property
     def now(self) -> datetime:
@@ -139,7 +140,7 @@ class SqlProjection:
             raise SopflowError("No handler is registered for the service operation %(operation)r.",
                                operation=operation)
         call = ServiceCall(self.ctx, self.session, self.instance, task, operation, params, self.actor, self.now,
-                           self.after_commit)
+                           self.after_commit, self.open_items)
         with undone_on_failure(self.session, self.instance, self.after_commit):
             return handler(call)
 
@@ -199,8 +200,9 @@ class SqlProjection:
 
     def _timers_settled(self, effect: TimersSettled) -> None:
         connection = self.session.connection()  # Core: the session holds no timer of this change
-        if effect.fired:
-            connection.execute(_FIRE_TIMERS, {"task_ids": list(effect.fired), "when": self.now, "who": self.actor})
+        fired = effect.fired - self.claimed_timers
+        if fired:
+            connection.execute(_FIRE_TIMERS, {"task_ids": list(fired), "when": self.now, "who": self.actor})
         if effect.cancelled:
             connection.execute(_CANCEL_TIMERS, {"task_ids": list(effect.cancelled)})
 

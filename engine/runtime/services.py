@@ -37,6 +37,7 @@ class ServiceCall:
     actor: str
     now: datetime
     after_commit: list[Callable[[], None]]
+    open_items: Callable[[], list[WorkItem]]  # the instance's open work items, as this change has left them
 
     def timed_task(self) -> SpiffTask | None:
         """For a service task on a boundary timer's path, the user task that timer is attached to: found from
@@ -47,9 +48,9 @@ class ServiceCall:
         return timer_owner(node) if node is not None else None
 
     def timed_item(self) -> WorkItem | None:
-        """The work item of `timed_task`."""
+        """The work item of `timed_task` (open: its timer fires only while the task waits)."""
         task = self.timed_task()
-        return self.session.get(WorkItem, str(task.id)) if task is not None else None
+        return next((item for item in self.open_items() if item.id == str(task.id)), None) if task is not None else None
 
     def time_standard_words(self, item: WorkItem) -> str:
         """The timed task's time standard in words: "10 hari kerja" where its diagram counts working days."""

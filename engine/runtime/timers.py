@@ -64,16 +64,16 @@ def schedule_start_timer(ctx: EngineContext, session: Session, process_id: str, 
     return timer
 
 
-def _claim(session: Session, timer_id: int, now: datetime, fired_by: str, retry: bool) -> bool:
+def _claim(session: Session, timer_id: int, now: datetime, fired_by: str, retry: bool) -> Timer | None:
     """Atomic: of all processes running this UPDATE, exactly one sees a pending row (or, for the retry of
-    its incident, the failed row)."""
-    result = session.execute(
+    its incident, the failed row), and reads it back as it left it."""
+    return session.scalars(
         update(Timer)
         .where(Timer.id == timer_id, Timer.status == ("failed" if retry else "pending"), Timer.due_at <= now)
         .values(status="fired", fired_at=now, fired_by=fired_by)
+        .returning(Timer)
         .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+    ).first()
 
 
 @dataclass
@@ -100,10 +100,9 @@ class _Fired:
 def _fire_in(ctx: EngineContext, session: Session, timer_id: int, now: datetime, fired_by: str,
              retry: bool) -> _Fired | None:
     """Claim and fire one timer in the caller's transaction; None if it was not (or no longer) to fire."""
-    if not _claim(session, timer_id, now, fired_by, retry):
+    timer = _claim(session, timer_id, now, fired_by, retry)
+    if timer is None:
         return None
-    timer = session.get(Timer, timer_id)
-    assert timer is not None
     fired = _Fired(timer_id, (timer.kind, timer.name, timer.process_id, timer.instance_id),
                    round((now - timer.due_at).total_seconds(), 3))
     if timer.kind == REMINDER:
@@ -118,8 +117,8 @@ def _fire_in(ctx: EngineContext, session: Session, timer_id: int, now: datetime,
         if instance is None or instance.status != "running":
             timer.status = "cancelled"
             return None
-        fired.execution = InstanceRun.load(ctx, session, instance.id, SYSTEM_ACTOR, by_engine=True)
-        fired.execution.fired_timer_tasks.add(str(timer.spiff_task_id))
+        fired.execution = InstanceRun.load(ctx, session, instance.id, SYSTEM_ACTOR, by_engine=True,
+                                           claimed_timer=str(timer.spiff_task_id))
         fired.execution.advance()
         fired.execution.save()
     incident = open_incident_of(session, timer_id=timer_id) if retry else None

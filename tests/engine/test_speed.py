@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from engine.audit import audit_chain
+from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
 from engine.errors import NotAllowed
 from engine.people import tokens
-from engine.store import Event, EventChainHead, Instance, WorkItem
+from engine.runtime.timers import fire_due_batch
+from engine.store import Event, EventChainHead, Instance, Timer, WorkItem
 from tests.engine.flow import ONE_ITEM_FLOW, STEP_2, complete, reach_step
 
 
@@ -131,4 +134,28 @@ def test_a_change_with_a_service_task_moves_the_chain_head_once(ctx: EngineConte
     with ctx.db.session() as session:
         types = session.scalars(select(Event.type).order_by(Event.id)).all()
     assert "service_completed" in types and types.count("instance_started") == 2
+    assert audit_chain.verify_all(ctx).intact
+
+
+def test_a_breach_writes_its_instance_and_its_timer_once_each(ctx: EngineContext, clock: ManualClock) -> None:
+    """The breach handler runs in a savepoint: the instance row is written once, by the change's own update, the
+    timer row once, by its claim, and the task's item is read once."""
+    _, task = reach_step(ctx, 2)
+    assert task.due_at is not None
+    with ctx.db.session() as session:  # the reminder is another firing
+        session.execute(update(Timer).where(Timer.kind == "reminder").values(status="cancelled"))
+    clock.set(task.due_at + timedelta(minutes=1))
+    with statements(ctx) as seen:
+        assert fire_due_batch(ctx, "burst").taken == 1
+    written = [s.split()[1].lower() for s in seen if s.lstrip().upper().startswith("UPDATE")]
+    item_reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM work_items" in s]
+    assert written.count("instances") == 1 and written.count("timers") == 1 and len(item_reads) == 1
+    with ctx.db.session() as session:
+        assert session.scalar(select(Timer.status).where(Timer.instance_id == task.instance_id,
+                                                         Timer.kind == "event")) == "fired"
+        breached = session.scalar(select(WorkItem.breached_at).where(WorkItem.id == task.id))
+        stored_hash = session.scalar(select(Instance.last_event_hash).where(Instance.id == task.instance_id))
+        newest = session.scalars(select(Event.hash).where(Event.instance_id == task.instance_id)
+                                 .order_by(Event.id.desc()).limit(1)).one()
+    assert breached is not None and stored_hash == newest
     assert audit_chain.verify_all(ctx).intact
