@@ -103,8 +103,9 @@ class WorkItem(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_by: Mapped[str | None] = mapped_column(String(80))
     revision: Mapped[int] = mapped_column(Integer)
-    # The data the task carries (JSON) while it is open, so that its page needs no workflow (migration 0015).
-    data: Mapped[str | None] = mapped_column(Text)
+    # The data the task carries (JSON) while it is open, so that its page needs no workflow (migration 0015);
+    # read by that page only, so lists and changes never load it.
+    data: Mapped[str | None] = mapped_column(Text, deferred=True)
 
     __mapper_args__ = {"version_id_col": revision}
 

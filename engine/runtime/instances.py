@@ -12,7 +12,7 @@ from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, or_, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, defer, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.events import instance_history
@@ -328,7 +328,7 @@ def get_task(ctx: EngineContext, task_id: str) -> TaskDetail:
     """One task with what its step requires and the data it carries (e.g. the verifier's reasons): an open task's
     from its row, a finished one's from its log; only a row written before migration 0015 loads the workflow."""
     with ctx.db.session() as session:
-        item = session.get(WorkItem, task_id)
+        item = session.get(WorkItem, task_id, options=[undefer(WorkItem.data)])
         if item is None:
             raise NotFound("There is no task %(id)s.", id=task_id)
         instance = session.get(Instance, item.instance_id, options=[defer(Instance.state)])
