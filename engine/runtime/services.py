@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from SpiffWorkflow.task import Task as SpiffTask
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from engine.audit.events import append_event
@@ -19,9 +19,7 @@ from engine.diagrams.durations import words
 from engine.people.users import SYSTEM_ACTOR, users_with_role
 from engine.runtime.outbox import attempt_after_commit, enqueue
 from engine.runtime.stepping import is_clocked_timer, timer_owner
-from engine.store import Definition, Instance, Notification, OutboxMail, WorkItem
-
-_DEFINITION_NAME = select(Definition.name).where(Definition.id == bindparam("id"))
+from engine.store import Instance, Notification, OutboxMail, WorkItem
 
 
 @dataclass
@@ -59,8 +57,8 @@ class ServiceCall:
         return words(item.time_standard, properties.get(COUNTING) == WORKING_DAYS)
 
     def process_name(self) -> str:
-        name = self.session.scalar(_DEFINITION_NAME, {"id": self.instance.definition_id})  # not its XML
-        return name if name is not None else self.instance.process_id
+        """The name of the instance's process version, from its parsed diagram (already in memory: it runs)."""
+        return self.ctx.models[self.instance.definition_id].name or self.instance.process_id
 
     def supervisors(self) -> list[Row[tuple[str, str]]]:
         """The active holders of the configured supervisor role: `.username`, `.email`."""

@@ -139,7 +139,7 @@ def test_a_change_with_a_service_task_moves_the_chain_head_once(ctx: EngineConte
 
 def test_a_breach_writes_its_instance_and_its_timer_once_each(ctx: EngineContext, clock: ManualClock) -> None:
     """The breach handler runs in a savepoint: the instance row is written once, by the change's own update, the
-    timer row once, by its claim, and the task's item is read once."""
+    timer row once, by its claim, the task's item is read once, and the process's name not at all."""
     _, task = reach_step(ctx, 2)
     assert task.due_at is not None
     with ctx.db.session() as session:  # the reminder is another firing
@@ -150,6 +150,7 @@ def test_a_breach_writes_its_instance_and_its_timer_once_each(ctx: EngineContext
     written = [s.split()[1].lower() for s in seen if s.lstrip().upper().startswith("UPDATE")]
     item_reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM work_items" in s]
     assert written.count("instances") == 1 and written.count("timers") == 1 and len(item_reads) == 1
+    assert not [s for s in seen if "FROM definitions" in s]  # the process's name comes from its parsed diagram
     with ctx.db.session() as session:
         assert session.scalar(select(Timer.status).where(Timer.instance_id == task.instance_id,
                                                          Timer.kind == "event")) == "fired"
