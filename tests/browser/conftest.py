@@ -26,6 +26,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 TIMEOUT_MS = 10_000
+# Assertions wait as long as actions: under a loaded CI machine a page (the modeler above all) may take more
+# than Playwright's 5 s default to show what the test expects.
+expect.set_options(timeout=TIMEOUT_MS)
 HERE = Path(__file__).resolve().parent
 
 
