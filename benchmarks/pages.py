@@ -1,7 +1,7 @@
-"""Page times as the data grows: the PLID Utama inbox, the API task list, a task page, a published item's page and
-the publications list, each the median of `--requests` requests through the Flask test client (CPU time of the
-process, which holds SQLite too, so that other work on a shared machine does not count; wall clock beside it), at
-1k / 10k / 100k stored items, for this tree and a base tree in the same run.
+"""Page times as the data grows: the PLID Utama inbox, the API task list, a task page, a published item's page,
+the publications list and its page halfway down ("deep"), each the median of `--requests` requests through the
+Flask test client (CPU time of the process, which holds SQLite too, so that other work on a shared machine does
+not count; wall clock beside it), at 1k / 10k / 100k stored items, for this tree and a base tree in the same run.
 
     .venv/bin/python benchmarks/pages.py [--sizes 1000,10000,100000] [--base /work/wt/pages-base] [--requests 30]
 
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent.parent
-PAGES = ("inbox", "api_tasks", "task", "item", "publications")
+PAGES = ("inbox", "api_tasks", "task", "item", "publications", "deep")
 MIX = [("Task_3_Verifikasi", 6), ("Task_4_Unggah", 6), ("Task_6_Pastikan_Tayang", 6), ("Task_2_Siapkan_Data", 10),
        ("Task_5_Persetujuan", 5), (None, 67)]  # per 100 items: the open step, None for published
 OFFICES = ["Dinas Kesehatan", "Dinas Pendidikan", "Dinas PUPR", "Bappeda", "Dinas Sosial"]
@@ -149,6 +149,13 @@ def child(tree: Path, size: int, requests: int) -> dict[str, Any]:  # noqa: PLR0
         published = session.scalars(select(Instance.id).where(Instance.status == "completed",
                                                               Instance.parent_id.is_not(None))
                                     .order_by(Instance.id.desc()).limit(1)).one()
+        everything = session.scalar(select(func.count()).select_from(Instance)) or 0
+        middle = session.scalars(select(Instance.id).order_by(Instance.id.desc()).offset(everything // 2)
+                                 .limit(1)).one()
+    from engine.runtime.inbox import InstanceQuery
+    # The page halfway down the list: after its first row's newer neighbour (keyset), or by number (offset).
+    deep = (f"/instances?after={middle + 1}" if "after" in InstanceQuery.__dataclass_fields__
+            else f"/instances?page={everything // 2 // 25 + 1}")
     token = tokens.create_token(ctx, "plid.utama", "bench")
     app = create_app(ctx, {"TESTING": True})
     os.environ.setdefault("SOPFLOW_INSTANCE_PATH", str(workdir / "instance"))
@@ -156,7 +163,8 @@ def child(tree: Path, size: int, requests: int) -> dict[str, Any]:  # noqa: PLR0
     login(client, "plid.utama", "benchmark-pw-123")
     api = app.test_client()
     paths = {"inbox": (client, "/tasks"), "api_tasks": (api, "/api/v1/tasks"), "task": (client, f"/tasks/{task}"),
-             "item": (client, f"/instances/{published}"), "publications": (client, "/instances")}
+             "item": (client, f"/instances/{published}"), "publications": (client, "/instances"),
+             "deep": (client, deep)}
     headers = {"Authorization": f"Bearer {token}"}
     result: dict[str, Any] = {"size": stored, "open_plid": open_plid, "seed_s": round(seeded_s, 1),
                               "finished_state_bytes": finished_state,

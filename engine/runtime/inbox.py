@@ -180,16 +180,39 @@ def known_offices(ctx: EngineContext) -> list[str]:
 
 @dataclass(frozen=True)
 class InstanceQuery:
+    """`after` / `before`: the id of the last (first) row of the page before (after): keyset paging, newest first,
+    so a deep page reads no more rows than the first and an item started meanwhile is neither skipped nor shown
+    twice."""
+
     username: str
     status: str | None = None
     process_id: str | None = None
     text: str | None = None
-    page: int = 1
+    after: int | None = None
+    before: int | None = None
     per_page: int = 25
 
 
-def list_instances(ctx: EngineContext, query: InstanceQuery) -> tuple[list[Instance], int]:
-    """Instances the user may see, newest first, with the total for paging."""
+@dataclass(frozen=True)
+class InstancePage:
+    items: list[Instance]
+    total: int
+    per_page: int
+    next: int | None = None  # `after` of the following page, None on the last
+    previous: int | None = None  # `before` of the page before, None on the first
+
+
+def page_cursor(text: str | None) -> int | None:
+    """The instance id a page link names; InvalidInput when it is not one."""
+    if not text:
+        return None
+    if not text.isdigit() or int(text) < 1 or len(text) > 18:
+        raise InvalidInput("The page link is not valid; start again from the first page.", field="after")
+    return int(text)
+
+
+def list_instances(ctx: EngineContext, query: InstanceQuery) -> InstancePage:
+    """Instances the user may see, newest first, one page of them, with the total of the filtered list."""
     with ctx.db.session() as session:
         user = get_user(session, query.username)
         statement = select(Instance).options(WITHOUT_STATE).where(ctx.policy.instance_filter(user))
@@ -201,8 +224,16 @@ def list_instances(ctx: EngineContext, query: InstanceQuery) -> tuple[list[Insta
             pattern = f"%{query.text}%"
             statement = statement.where(or_(Instance.title.ilike(pattern), Instance.opd.ilike(pattern)))
         total = int(session.scalar(select(func.count()).select_from(statement.subquery())) or 0)
-        page = max(1, query.page)
-        rows = session.scalars(
-            statement.order_by(Instance.id.desc()).offset((page - 1) * query.per_page).limit(query.per_page)
-        )
-        return list(rows), total
+        size = query.per_page + 1
+        if query.before is not None:
+            rows = list(session.scalars(statement.where(Instance.id > query.before)
+                                        .order_by(Instance.id.asc()).limit(size)))[::-1]
+        else:
+            beyond = statement.where(Instance.id < query.after) if query.after is not None else statement
+            rows = list(session.scalars(beyond.order_by(Instance.id.desc()).limit(size)))
+    more = len(rows) > query.per_page
+    items = (rows[-query.per_page:] if query.before is not None else rows[:query.per_page]) if more else rows
+    has_next = more if query.before is None else True
+    has_previous = more if query.before is not None else query.after is not None
+    return InstancePage(items, total, query.per_page, next=items[-1].id if items and has_next else None,
+                        previous=items[0].id if items and has_previous else None)

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from engine.audit.events import instance_history
 from engine.clock import ManualClock
 from engine.context import EngineContext
-from engine.errors import NotAllowed, SopflowError
+from engine.errors import InvalidInput, NotAllowed, SopflowError
 from engine.people import users
 from engine.runtime import inbox, instances, notices
 from engine.runtime.inbox import InboxQuery, InstanceQuery
 from engine.store import Event, Instance
-from tests.engine.flow import PLAN, STEP_2, complete, item_instance, start_with_plan, the_task
+from tests.engine.flow import PLAN, STEP_2, complete, item_instance, start_publication, start_with_plan, the_task
 
 
 def test_each_planned_item_becomes_its_own_publication_with_its_data(ctx: EngineContext) -> None:
@@ -59,9 +59,59 @@ def test_another_office_cannot_see_an_item(ctx: EngineContext) -> None:
     theirs = item_instance(ctx, plan.id, "Dinas Kesehatan")
     with ctx.db.session() as session, pytest.raises(NotAllowed, match="another office"):
         ctx.policy.viewable_instance(session, users.get_user(session, "pembantu.disdik"), theirs.id)
-    visible, total = inbox.list_instances(ctx, InstanceQuery("pembantu.disdik"))
-    assert total == 1 and [i.opd for i in visible] == ["Dinas Pendidikan"]
-    assert inbox.list_instances(ctx, InstanceQuery("auditor"))[1] == 3
+    visible = inbox.list_instances(ctx, InstanceQuery("pembantu.disdik"))
+    assert visible.total == 1 and [i.opd for i in visible.items] == ["Dinas Pendidikan"]
+    assert inbox.list_instances(ctx, InstanceQuery("auditor")).total == 3
+
+
+def _ids(page: inbox.InstancePage) -> list[int]:
+    return [instance.id for instance in page.items]
+
+
+def test_the_item_list_pages_forwards_and_back_by_the_rows_it_showed(ctx: EngineContext) -> None:
+    started = [start_publication(ctx).id for _ in range(12)]
+    newest_first = started[::-1]
+    pages = [inbox.list_instances(ctx, InstanceQuery("auditor", per_page=5))]
+    while pages[-1].next is not None:
+        pages.append(inbox.list_instances(ctx, InstanceQuery("auditor", per_page=5, after=pages[-1].next)))
+    assert [_ids(page) for page in pages] == [newest_first[:5], newest_first[5:10], newest_first[10:]]
+    assert [page.previous is not None for page in pages] == [False, True, True]
+    assert all(page.total == 12 for page in pages)
+    back = [pages[-1]]
+    while back[-1].previous is not None:
+        back.append(inbox.list_instances(ctx, InstanceQuery("auditor", per_page=5, before=back[-1].previous)))
+    assert [_ids(page) for page in back] == [newest_first[10:], newest_first[5:10], newest_first[:5]]
+    assert back[-1].next == newest_first[4]
+
+
+def test_an_item_started_between_two_pages_is_neither_skipped_nor_shown_twice(ctx: EngineContext) -> None:
+    started = [start_publication(ctx).id for _ in range(6)]
+    first = inbox.list_instances(ctx, InstanceQuery("auditor", per_page=3))
+    newer = start_publication(ctx).id
+    second = inbox.list_instances(ctx, InstanceQuery("auditor", per_page=3, after=first.next))
+    assert _ids(first) + _ids(second) == started[::-1] and second.next is None
+    again = inbox.list_instances(ctx, InstanceQuery("auditor", per_page=3, before=second.previous))
+    assert _ids(again) == _ids(first) and again.previous == first.items[0].id  # the new one is a page back
+    assert _ids(inbox.list_instances(ctx, InstanceQuery("auditor", per_page=3, before=again.previous))) == [newer]
+
+
+def test_filters_hold_across_pages(ctx: EngineContext) -> None:
+    plan = start_with_plan(ctx)
+    for _ in range(3):
+        start_publication(ctx)
+    running = inbox.list_instances(ctx, InstanceQuery("auditor", process_id="ppid_publikasi_item", per_page=1))
+    rest = inbox.list_instances(ctx, InstanceQuery("auditor", process_id="ppid_publikasi_item", per_page=1,
+                                                   after=running.next))
+    items = running.items + rest.items
+    assert {i.process_id for i in items} == {"ppid_publikasi_item"} and {i.parent_id for i in items} == {plan.id}
+    assert len(items) == running.total == len(PLAN) and rest.next is None
+
+
+def test_a_page_link_must_name_an_item_id() -> None:
+    assert inbox.page_cursor(None) is None and inbox.page_cursor("") is None and inbox.page_cursor("42") == 42
+    for bad in ("0", "-1", "dua", "1e3", " 4", "9" * 19):
+        with pytest.raises(InvalidInput, match="page link is not valid"):
+            inbox.page_cursor(bad)
 
 
 def test_people_are_told_of_waiting_and_returned_tasks(ctx: EngineContext) -> None:

@@ -278,7 +278,8 @@ def test_unknown_routes_ids_and_bad_queries_answer_json(as_user: Any, client: Fl
     for path, status in (("/nothing-here", 404), ("/tasks/00000000-0000-0000-0000-000000000000", 404),
                          ("/instances/999999", 404), ("/instances/999999/events", 404),
                          ("/tasks?scope=everything", 400), ("/tasks?after=two", 400), ("/tasks?per_page=1000", 400),
-                         ("/instances?page=0", 400)):
+                         ("/instances?after=0", 400), ("/instances?before=dua", 400),
+                         ("/instances?after=99999999999999999999", 400)):
         answer = utama.get(path)
         assert answer.status_code == status, path
         assert answer.is_json and answer.get_json()["error"], path
@@ -303,12 +304,17 @@ def test_a_returned_item_shows_the_verifiers_reasons_in_the_task_data(as_user: A
     assert detail["instance"]["id"] == instance_id
 
 
-def test_instances_are_paged_newest_first(as_user: Any, engine_ctx: EngineContext) -> None:
+def test_instances_are_paged_newest_first_by_cursor(as_user: Any, engine_ctx: EngineContext) -> None:
     first, second = flow.start_publication(engine_ctx), flow.start_publication(engine_ctx)
-    page_1 = as_user("auditor").get("/instances?per_page=1").get_json()
-    page_2 = as_user("auditor").get("/instances?per_page=1&page=2").get_json()
-    assert (page_1["total"], page_1["pages"]) == (2, 2)
-    assert [page_1["items"][0]["id"], page_2["items"][0]["id"]] == [second.id, first.id]
+    auditor = as_user("auditor")
+    page_1 = auditor.get("/instances?per_page=1").get_json()
+    assert (page_1["total"], page_1["previous"], page_1["next"]) == (2, None, second.id)
+    page_2 = auditor.get(f"/instances?per_page=1&after={page_1['next']}").get_json()
+    assert (page_2["previous"], page_2["next"]) == (first.id, None)
+    back = auditor.get(f"/instances?per_page=1&before={page_2['previous']}").get_json()
+    assert [page_1["items"][0]["id"], page_2["items"][0]["id"], back["items"][0]["id"]] == [second.id, first.id,
+                                                                                             second.id]
+    assert (back["previous"], back["next"]) == (None, second.id)
 
 
 def test_a_process_owner_validates_a_diagram_through_the_api(as_user: Any) -> None:

@@ -232,15 +232,19 @@ def test_the_auditor_reads_notifications_without_a_button_it_may_not_use(people:
     assert page(people("admin").get("/notifications")).xpath('//form[@action="/notifications/read"]')
 
 
-@pytest.mark.parametrize("path", ["/instances"])  # the inbox pages by cursor (tests/webapp/test_inbox.py)
-@pytest.mark.parametrize(("number", "first_page"), [("-3", True), ("0", True), ("dua", True), ("2", False),
-                                                    ("99999999999999999999", False)])
-def test_any_page_number_in_a_list_answers_a_page(
-    people: People, item: Instance, path: str, number: str, first_page: bool
-) -> None:
-    response = people("pembantu.dinkes").get(f"{path}?page={number}")
-    assert response.status_code == 200
-    assert ("Laporan keuangan semester I" in text_of(response)) is first_page
+@pytest.mark.parametrize("cursor", ["after=-3", "after=0", "before=dua", "after=99999999999999999999", "after=1e3"])
+def test_a_page_link_that_is_not_one_is_refused_with_its_reason(people: People, item: Instance, cursor: str) -> None:
+    for path in ("/instances", "/audit/"):
+        response = people("auditor").get(f"{path}?{cursor}")
+        assert response.status_code == 400, path
+        assert "Tautan halaman tidak sah; mulai lagi dari halaman pertama." in text_of(response)
+
+
+def test_the_item_list_pages_by_the_last_row_shown(people: People, item: Instance) -> None:
+    dinkes = people("pembantu.dinkes")
+    assert "Laporan keuangan semester I" in text_of(dinkes.get("/instances"))
+    assert "Laporan keuangan semester I" not in text_of(dinkes.get(f"/instances?after={item.id}"))
+    assert "Laporan keuangan semester I" in text_of(dinkes.get(f"/instances?after={item.id + 1}"))
 
 
 def test_a_breached_time_standard_notifies_ppid_utama_in_the_app_and_marks_the_step(

@@ -262,12 +262,13 @@ def list_instances() -> Response:
         status=request.args.get("status") or None,
         process_id=request.args.get("process") or None,
         text=request.args.get("q") or None,
-        page=_int_arg("page", 1),
+        after=inbox.page_cursor(request.args.get("after")),
+        before=inbox.page_cursor(request.args.get("before")),
         per_page=_int_arg("per_page", 25, high=MAX_PER_PAGE),
     )
-    rows, total = inbox.list_instances(engine(), query)
-    return jsonify({"items": [instance_json(row) for row in rows], "total": total, "page": query.page,
-                    "pages": max(1, -(-total // query.per_page)), "per_page": query.per_page})
+    page = inbox.list_instances(engine(), query)
+    return jsonify({"items": [instance_json(row) for row in page.items], "total": page.total,
+                    "per_page": page.per_page, "next": page.next, "previous": page.previous})
 
 
 @bp.get("/instances/<int:instance_id>")

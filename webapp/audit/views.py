@@ -19,7 +19,7 @@ from engine.audit.audit_replay import replay_instance
 from engine.audit.audit_reports import breach_heat, time_standard_report
 from engine.errors import SopflowError
 from engine.people.policy import Ability
-from engine.runtime.inbox import InstanceQuery, list_instances
+from engine.runtime.inbox import InstanceQuery, list_instances, page_cursor
 from webapp.audit import bp
 from webapp.audit.charts import duration_chart
 from webapp.audit.exports import XLSX_MIMETYPE, Table, as_csv, as_xlsx, evaluation_table, report_table
@@ -54,8 +54,10 @@ def _month() -> tuple[int, int]:
 @requires(Ability.AUDIT)
 def index() -> str:
     status = request.args.get("status") or None
-    rows, total = list_instances(engine(), InstanceQuery(current_user.username, status=status, per_page=100))
-    return render_template("audit/index.html", rows=rows, total=total, status=status)
+    page = list_instances(engine(), InstanceQuery(current_user.username, status=status,
+                                                  after=page_cursor(request.args.get("after")),
+                                                  before=page_cursor(request.args.get("before")), per_page=100))
+    return render_template("audit/index.html", page=page, status=status)
 
 
 @bp.get("/verify")

@@ -27,8 +27,6 @@ from webapp.tasks.binding import choice_label, form_data
 from webapp.tasks.plans import plan_progress
 from webapp.tasks.supervision import periodic_panel, supervision_panel
 
-MAX_PAGE = 100_000
-
 
 @bp.app_context_processor
 def header_counts() -> dict[str, Any]:
@@ -40,12 +38,6 @@ def header_counts() -> dict[str, Any]:
         tasks = g.task_count if "task_count" in g else inbox.inbox_count(ctx, current_user.username)
     return {"header_counts": {"tasks": tasks, "notifications": notices.unread_count(ctx, current_user.username)},
             "choice_label": choice_label}
-
-
-def _page_number() -> int:
-    """?page= within what a database offset can hold; anything else reads as the nearest valid page."""
-    page = request.args.get("page", 1, type=int) or 1
-    return min(max(page, 1), MAX_PAGE)
 
 
 @bp.get("/")
@@ -270,11 +262,10 @@ def instances() -> str:
         status=request.args.get("status") or None,
         process_id=request.args.get("process") or None,
         text=request.args.get("q") or None,
-        page=_page_number(),
+        after=inbox.page_cursor(request.args.get("after")),
+        before=inbox.page_cursor(request.args.get("before")),
     )
-    rows, total = inbox.list_instances(ctx, query)
-    pages = max(1, -(-total // query.per_page))
-    return render_template("tasks/instances.html", rows=rows, total=total, query=query, pages=pages,
+    return render_template("tasks/instances.html", page=inbox.list_instances(ctx, query), query=query,
                            startable=instance_service.startable_processes(ctx, current_user), now=ctx.clock.now(),
                            periodic=periodic_panel())
 
