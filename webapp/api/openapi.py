@@ -17,7 +17,12 @@ def _error(description: str) -> dict[str, Any]:
 TASK_ID = {"name": "task_id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"},
            "description": "The task's id (the SpiffWorkflow task id)."}
 INSTANCE_ID = {"name": "instance_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-PAGE = {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}}
+INSTANCE_CURSORS = [
+    {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 1},
+     "description": "The `next` of the page before: the instances older than that id."},
+    {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1},
+     "description": "The `previous` of the page after: the instances newer than that id."},
+]
 PER_PAGE = {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100,
                                                           "default": 25}}
 
@@ -72,7 +77,8 @@ PATHS: dict[str, Any] = {
                           [{"name": "status", "in": "query", "schema": {"type": "string"}},
                            {"name": "process", "in": "query", "schema": {"type": "string"}},
                            {"name": "q", "in": "query", "schema": {"type": "string"},
-                            "description": "Text in the title or office."}, PAGE, PER_PAGE], tag="instances"),
+                            "description": "Text in the title or office."}, *INSTANCE_CURSORS, PER_PAGE],
+                          tag="instances"),
         "post": _operation("Start a publication plan (PPID Utama)", json_content(ref("StartedInstance"), "Started."),
                            BODY_ERRORS, body="StartRequest", status="201", tag="instances"),
     },

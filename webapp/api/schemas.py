@@ -180,9 +180,9 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "items": {"type": "array", "items": ref("Instance")},
             "total": {"type": "integer"},
-            "page": {"type": "integer"},
-            "pages": {"type": "integer"},
             "per_page": {"type": "integer"},
+            "next": nullable("integer", description="`after` for the following page; null on the last."),
+            "previous": nullable("integer", description="`before` for the page before; null on the first."),
         },
     },
     "Attachment": {
