@@ -58,8 +58,7 @@ class ReplayResult:
     instance_id: int
     events: int
     inputs: int
-    divergence: str | None = None
-    event_id: int | None = None
+    divergence: Divergence | None = None  # the first; `str()` gives it in English, the web layer translates it
     checked: list[str] = field(default_factory=list)
 
     @property
@@ -67,9 +66,10 @@ class ReplayResult:
         return self.divergence is None
 
 
-def _describe(event: Event) -> str:
+def _event(event: Event) -> dict[str, object]:
+    """How a divergence names an event: its number, its kind (shown by its label) and its step's name."""
     name = event.payload.get("name") or event.payload.get("gateway_name") or event.payload.get("timer_name") or ""
-    return f"event {event.id} ({event.type}{': ' + str(name) if name else ''})"
+    return {"event": event.id, "kind": event.type, "name": f": {name}" if name else ""}
 
 
 def _service_elements(model: ProcessModel) -> set[str]:
@@ -110,7 +110,7 @@ class _Replayer:
             elif event.type in ("task_completed", "task_claimed", "task_released"):
                 self.expect_nothing_pending(event)
                 self.at(event)
-                self.expect_nothing_pending(event, "before it the replay fires a timer the log does not record")
+                self.expect_nothing_pending(event, timer_first=True)
                 self.apply(event)
             elif event.type == "instance_cancelled":
                 if not self.cancelled:
@@ -130,8 +130,8 @@ class _Replayer:
                 if not self.run.produced:
                     self.call_behind(index, event)
                 if not self.run.produced:
-                    raise Divergence(f"the log records {_describe(event)}, which the replay does not produce",
-                                     event.id)
+                    raise Divergence("The log records event %(event)s (%(kind)s%(name)s), which the replay does "
+                                     "not produce.", event.id, **_event(event))
                 self.match(event, self.run.produced.popleft())
         self.expect_nothing_pending(None)
 
@@ -167,7 +167,8 @@ class _Replayer:
         model = self.version_model(int(event.payload["to_version"]))
         reasons = cross_migration(self.run, self.run.open, model, event.payload, self.mapping)
         if reasons:
-            raise Divergence(f"the replay cannot follow {_describe(event)}: {'; '.join(reasons)}", event.id)
+            raise Divergence("The replay cannot follow event %(event)s (%(kind)s%(name)s): %(reasons)s.", event.id,
+                             reasons="; ".join(reasons), **_event(event))
         self.run.advance()
         self.run.save()
 
@@ -184,7 +185,8 @@ class _Replayer:
         replay_id = self.mapping.get(event.task_id or "")
         task = self.run.workflow.get_task_from_id(UUID(replay_id)) if replay_id is not None else None
         if task is None or task.state != TaskState.ERROR:
-            raise Divergence(f"{_describe(event)} retries a task that has not failed in the replay", event.id)
+            raise Divergence("Event %(event)s (%(kind)s%(name)s) retries a task that has not failed in the replay.",
+                             event.id, **_event(event))
         self.run.failed_tasks.discard(str(task.id))
         task._set_state(TaskState.READY)
         self.run.advance()
@@ -193,10 +195,12 @@ class _Replayer:
     def task(self, event: Event) -> SpiffTask:
         replay_id = self.mapping.get(event.task_id or "")
         if replay_id is None:
-            raise Divergence(f"{_describe(event)} acts on a task that was never ready in the replay", event.id)
+            raise Divergence("Event %(event)s (%(kind)s%(name)s) acts on a task that was never ready in the "
+                             "replay.", event.id, **_event(event))
         task = self.run.workflow.get_task_from_id(UUID(replay_id))
         if task is None or replay_id not in self.run.open:
-            raise Divergence(f"{_describe(event)} acts on a task that is no longer open in the replay", event.id)
+            raise Divergence("Event %(event)s (%(kind)s%(name)s) acts on a task that is no longer open in the "
+                             "replay.", event.id, **_event(event))
         return task
 
     def apply(self, event: Event) -> None:
@@ -205,8 +209,8 @@ class _Replayer:
         if event.type != "task_completed":
             return
         if task.state != TaskState.READY:
-            state = TaskState.get_name(task.state)
-            raise Divergence(f"{_describe(event)}: the task is {state} in the replay", event.id)
+            raise Divergence("Event %(event)s (%(kind)s%(name)s): the task is %(state)s in the replay.", event.id,
+                             state=TaskState.get_name(task.state), **_event(event))
         enter_step_data(task, event.payload.get("data") or {}, event.payload.get("cleared") or [])
         task.run()
         item = self.run.open.pop(str(task.id))
@@ -221,49 +225,66 @@ class _Replayer:
         on_time = item.due_at is None or event.occurred_at <= item.due_at
         logged = event.payload
         if "duration_seconds" in logged and logged["duration_seconds"] != took:
-            raise Divergence(f"{_describe(event)}: the log says it took {logged['duration_seconds']} s, "
-                             f"the replay {took} s", event.id)
+            raise Divergence("Event %(event)s (%(kind)s%(name)s): the log says it took %(logged)s seconds, the "
+                             "replay %(replayed)s.", event.id, logged=logged["duration_seconds"], replayed=took,
+                             **_event(event))
         if "within_time_standard" in logged and logged["within_time_standard"] != on_time:
-            raise Divergence(f"{_describe(event)}: the log says within the time standard = "
-                             f"{logged['within_time_standard']}, the replay {on_time}", event.id)
+            raise Divergence("Event %(event)s (%(kind)s%(name)s): within the time standard is %(logged_on_time)s in "
+                             "the log but %(replayed_on_time)s in the replay.", event.id,
+                             logged_on_time=logged["within_time_standard"], replayed_on_time=on_time, **_event(event))
 
     def match(self, event: Event, produced: Produced) -> None:
         if produced.type != event.type:
-            raise Divergence(
-                f"the log records {_describe(event)} where the replay produces {produced.type}"
-                f"{' ' + str(produced.payload.get('name')) if produced.payload.get('name') else ''}", event.id)
+            produced_name = produced.payload.get("name")
+            raise Divergence("The log records event %(event)s (%(kind)s%(name)s) where the replay produces "
+                             "%(produced)s%(produced_name)s.", event.id, produced=produced.type,
+                             produced_name=f": {produced_name}" if produced_name else "", **_event(event))
         if produced.at != event.occurred_at:
-            raise Divergence(f"{_describe(event)} is logged at {event.occurred_at.isoformat()} but happens at "
-                             f"{produced.at.isoformat()} in the replay", event.id)
+            raise Divergence("Event %(event)s (%(kind)s%(name)s) is logged at %(logged_at)s but happens at "
+                             "%(replayed_at)s in the replay.", event.id, logged_at=event.occurred_at,
+                             replayed_at=produced.at, **_event(event))
         for key in COMPARED[event.type]:
             if key in event.payload and event.payload[key] != produced.payload.get(key):
-                raise Divergence(f"{_describe(event)}: {key} is {event.payload[key]!r} in the log but "
-                                 f"{produced.payload.get(key)!r} in the replay", event.id)
+                raise Divergence("Event %(event)s (%(kind)s%(name)s): %(key)s is %(logged)s in the log but "
+                                 "%(replayed)s in the replay.", event.id, key=key, logged=event.payload[key],
+                                 replayed=produced.payload.get(key), **_event(event))
         if event.type in {"task_ready", *INCIDENT_FAILURES} and event.task_id and produced.task_id:
             self.mapping[event.task_id] = produced.task_id
         elif event.type == "task_withdrawn" and self.mapping.get(event.task_id or "") != produced.task_id:
-            raise Divergence(f"{_describe(event)}: the replay withdraws a different task", event.id)
+            raise Divergence("Event %(event)s (%(kind)s%(name)s): the replay withdraws a different task.",
+                             event.id, **_event(event))
 
-    def expect_nothing_pending(self, event: Event | None, why: str = "") -> None:
-        if self.run.produced:
-            extra = self.run.produced[0]
-            name = extra.payload.get("name") or extra.payload.get("timer_name") or extra.payload.get("gateway") or ""
-            where = f"before {_describe(event)}" if event is not None else "after the last event"
-            raise Divergence(
-                f"the replay produces {extra.type}{' ' + str(name) if name else ''} {where}, which the log "
-                f"does not record{': ' + why if why else ''}", event.id if event is not None else None)
+    def expect_nothing_pending(self, event: Event | None, timer_first: bool = False) -> None:
+        """`timer_first`: what the replay produced came from a timer it fired before the event's action."""
+        if not self.run.produced:
+            return
+        extra = self.run.produced[0]
+        name = extra.payload.get("name") or extra.payload.get("timer_name") or extra.payload.get("gateway") or ""
+        produced = {"produced": extra.type, "produced_name": f": {name}" if name else ""}
+        if event is None:
+            raise Divergence("After the last event the replay produces %(produced)s%(produced_name)s, which the "
+                             "log does not record.", None, **produced)
+        if timer_first:
+            raise Divergence("Before event %(event)s (%(kind)s%(name)s) the replay fires a timer the log does not "
+                             "record, and produces %(produced)s%(produced_name)s.", event.id, **produced,
+                             **_event(event))
+        raise Divergence("Before event %(event)s (%(kind)s%(name)s) the replay produces %(produced)s"
+                         "%(produced_name)s, which the log does not record.", event.id, **produced, **_event(event))
 
     def compare_state(self, session: Session, instance: Instance, model: ProcessModel) -> list[str]:
         """The replay's end state against the stored one: status, open tasks, every user task's data."""
         run = self.run
         if run.instance.status != instance.status:
-            raise Divergence(f"the instance is {instance.status} but the replay ends {run.instance.status}")
+            raise Divergence("The item is %(status)s but the replay ends %(replayed_status)s.",
+                             status=instance.status, replayed_status=run.instance.status)
         reverse = {replay_id: logged_id for logged_id, replay_id in self.mapping.items()}
         stored_open = set(session.scalars(select(WorkItem.id).where(
             WorkItem.instance_id == instance.id, WorkItem.status.in_(OPEN_STATUSES))))
         replay_open = {reverse.get(task_id, task_id) for task_id in run.open}
         if stored_open != replay_open:
-            raise Divergence(f"open tasks differ: stored {sorted(stored_open)}, replay {sorted(replay_open)}")
+            raise Divergence("The open tasks differ: %(stored)s stored, %(replayed)s in the replay.",
+                             stored=", ".join(sorted(stored_open)) or "-",
+                             replayed=", ".join(sorted(replay_open)) or "-")
         checked = ["status", "open tasks"]
         if not instance.state:
             return checked
@@ -275,16 +296,17 @@ class _Replayer:
             replayed = run.workflow.get_task_from_id(UUID(replay_id))
             name = stored_task.task_spec.bpmn_name or stored_task.task_spec.bpmn_id
             if replayed is None or replayed.state != stored_task.state:
-                state = TaskState.get_name(replayed.state) if replayed is not None else "missing"
-                raise Divergence(f"task {name!r} ({stored_task.id}) is {TaskState.get_name(stored_task.state)} "
-                                 f"in the stored state but {state} in the replay")
+                raise Divergence("Task %(task)s is %(state)s in the stored state but %(replayed_state)s in the "
+                                 "replay.", task=name, state=TaskState.get_name(stored_task.state),
+                                 replayed_state=TaskState.get_name(replayed.state) if replayed is not None
+                                 else "MISSING")
             if replayed.data != stored_task.data:
                 keys = sorted(k for k in {*replayed.data, *stored_task.data}
                               if replayed.data.get(k) != stored_task.data.get(k))
-                raise Divergence(f"task {name!r} ({stored_task.id}) has different data in the stored state and "
-                                 f"the replay: {', '.join(keys)}")
+                raise Divergence("Task %(task)s has different data in the stored state and in the replay: "
+                                 "%(fields)s.", task=name, fields=", ".join(keys))
         if stored.data != run.workflow.data:
-            raise Divergence("the workflow's data differs between the stored state and the replay")
+            raise Divergence("The workflow's data differs between the stored state and the replay.")
         return [*checked, "task states and data", "workflow data"]
 
 
@@ -299,8 +321,8 @@ def replay_instance(ctx: EngineContext, instance_id: int) -> ReplayResult:
         model = process_model(ctx, session, int(started_on or instance.definition_id))
         result = ReplayResult(instance_id, len(log), 0)
         if not log or log[0].type != "instance_started":
-            result.divergence = "the log does not begin with instance_started"
-            result.event_id = log[0].id if log else None
+            result.divergence = Divergence("The log does not begin with the item's start.",
+                                           log[0].id if log else None)
             return result
         replayer = _Replayer(ctx, instance, model, log, lambda version: process_model(
             ctx, session, get_version(session, instance.process_id, version).id))
@@ -308,12 +330,10 @@ def replay_instance(ctx: EngineContext, instance_id: int) -> ReplayResult:
             replayer.replay()
             result.checked = ["every derived event", *replayer.compare_state(session, instance, replayer.run.model)]
         except Divergence as divergence:
-            result.divergence, result.event_id = str(divergence), divergence.event_id
+            result.divergence = divergence
         except Exception as error:  # a workflow error during the replay is itself a divergence
             cause = error.__cause__ or error.__context__
-            found = cause if isinstance(cause, Divergence) else error
-            result.divergence = str(found) if isinstance(found, Divergence) else (
-                f"the replay fails: {type(error).__name__}: {error}")
-            result.event_id = found.event_id if isinstance(found, Divergence) else None
+            result.divergence = cause if isinstance(cause, Divergence) else Divergence(
+                "The replay fails: %(error)s.", error=f"{type(error).__name__}: {error}")
         result.inputs = replayer.inputs
         return result

@@ -63,7 +63,7 @@ def cross_migration(run: ReplayRun, open_items: Mapping[str, WorkItem], model: P
         return reasons
     moves = {replay_ids.get(str(move["task_id"])): move for move in payload.get("tasks") or []}
     if None in moves:
-        return ["the migration moves a task that is not open in the replay"]
+        return ["migrasi memindahkan langkah yang tidak terbuka dalam pemutaran ulang"]  # as realign's reasons
     for timer in run.workflow.get_tasks(state=TaskState.WAITING):
         owner = timer_owner(timer)
         move = moves.get(str(owner.id)) if owner is not None and owner.state == TaskState.READY else None

@@ -13,6 +13,7 @@ from SpiffWorkflow.task import Task as SpiffTask
 
 from engine.context import EngineContext
 from engine.diagrams.diagram import ProcessModel
+from engine.errors import SopflowError
 from engine.runtime.effects import Effect, InstanceCompleted, StepFailedHere, TaskReady, TaskWithdrawn, event_of
 from engine.runtime.incident_records import failure_reason
 from engine.runtime.projection import new_work_item
@@ -22,11 +23,12 @@ from engine.store import Event, Instance, WorkItem
 INCIDENT_FAILURES = frozenset({"incident_opened", "incident_failed_again"})
 
 
-class Divergence(Exception):
-    """The replay and the log or the stored state disagree; the message says where."""
+class Divergence(SopflowError):
+    """The replay and the log or the stored state disagree: an English template with its parameters, translated
+    for the auditor by the web layer, says where; `event_id` is the event where it shows, if any."""
 
-    def __init__(self, message: str, event_id: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, template: str, /, event_id: int | None = None, **params: object) -> None:
+        super().__init__(template, **params)
         self.event_id = event_id
 
 
@@ -133,14 +135,14 @@ class ReplayRun:
 
     def call_service(self, task: SpiffTask, operation: str, params: dict[str, Any]) -> Any:
         if not self.services:
-            raise Divergence(f"the replay calls service {operation!r}, but the log records no further service call")
+            raise Divergence("The replay calls the service %(operation)s, but the log records no further service "
+                             "call.", operation=operation)
         recorded = self.services.popleft()
         if recorded.type in INCIDENT_FAILURES and recorded.payload.get("element") == task.task_spec.bpmn_id:
             raise RecordedFailure(recorded.payload.get("message"))
         if recorded.payload.get("operation") != operation:
-            raise Divergence(
-                f"the replay calls service {operation!r}, but the log's next call is "
-                f"{recorded.payload.get('operation')!r}", recorded.id)
+            raise Divergence("The replay calls the service %(operation)s, but the log's next call is %(logged)s.",
+                             recorded.id, operation=operation, logged=recorded.payload.get("operation"))
         return recorded.payload.get("result")
 
     def failure_message(self, error: Exception) -> str:

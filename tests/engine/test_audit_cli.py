@@ -56,8 +56,8 @@ def test_replay_confirms_an_instance_and_refuses_an_unknown_one(cli_ctx: EngineC
     with cli_ctx.db.engine.begin() as connection:
         connection.execute(text("UPDATE instances SET status = 'cancelled' WHERE id = :id"), {"id": item.id})
     status, out, _ = _run(capsys, "audit", "replay", str(item.id))
-    assert status == 1 and out == (f"instance {item.id}: DIVERGES: the instance is cancelled but the replay ends "
-                                   "running\n")
+    assert status == 1 and out == (f"instance {item.id}: DIVERGES: The item is cancelled but the replay ends "
+                                   "running.\n")
 
 
 def test_export_gives_an_instance_as_csv_and_a_date_range_as_json(cli_ctx: EngineContext,

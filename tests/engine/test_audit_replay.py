@@ -95,8 +95,8 @@ def test_stored_data_that_the_log_does_not_explain_is_named(ctx: EngineContext, 
     _forge_state(ctx, item_id, "Tautan salah.", "Tautan benar.")
     result = replay_instance(ctx, item_id)
     assert not result.equal
-    assert "Melakukan pemeriksaan akhir" in (result.divergence or "")
-    assert "alasan_pengembalian" in (result.divergence or "")
+    assert "Melakukan pemeriksaan akhir" in str(result.divergence)
+    assert "alasan_pengembalian" in str(result.divergence)
 
 
 def test_a_stored_status_that_the_log_does_not_explain_is_named(ctx: EngineContext) -> None:
@@ -105,7 +105,9 @@ def test_a_stored_status_that_the_log_does_not_explain_is_named(ctx: EngineConte
     with ctx.db.engine.begin() as connection:
         connection.execute(text("UPDATE instances SET status = 'completed' WHERE id = :id"), {"id": item.id})
     result = replay_instance(ctx, item.id)
-    assert result.divergence == "the instance is completed but the replay ends running"
+    assert str(result.divergence) == "The item is completed but the replay ends running."
+    assert result.divergence is not None and result.divergence.params == {"status": "completed",
+                                                                          "replayed_status": "running"}
 
 
 def test_a_deleted_completion_makes_the_replay_diverge_at_the_next_event(ctx: EngineContext,
@@ -122,8 +124,8 @@ def test_a_deleted_completion_makes_the_replay_diverge_at_the_next_event(ctx: En
         connection.execute(text("DELETE FROM events WHERE id = :id"), {"id": removed.id})
     result = replay_instance(ctx, item_id)
     assert not result.equal
-    assert result.event_id is not None and result.event_id > removed.id
-    assert "Hasil verifikasi?" in (result.divergence or "") and "does not produce" in (result.divergence or "")
+    assert result.divergence is not None and (result.divergence.event_id or 0) > removed.id
+    assert "Hasil verifikasi?" in str(result.divergence) and "does not produce" in str(result.divergence)
 
 
 def test_a_monitoring_run_started_by_its_timer_replays_with_its_recorded_service_result(

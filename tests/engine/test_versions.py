@@ -260,5 +260,5 @@ def test_a_log_whose_migration_was_altered_is_named_at_that_event(ctx: EngineCon
         connection.execute(text("UPDATE events SET payload = :p WHERE id = :id"),
                            {"p": json.dumps(forged), "id": event.id})
     result = replay_instance(ctx, item.id)
-    assert not result.equal and result.event_id == event.id
-    assert "not open in the replay" in (result.divergence or "")
+    assert result.divergence is not None and result.divergence.event_id == event.id
+    assert "tidak terbuka dalam pemutaran ulang" in str(result.divergence)

@@ -8,14 +8,16 @@ import io
 import json
 import re
 import subprocess
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import text
 
+from engine.audit.replay_run import Divergence
 from engine.clock import ManualClock
 from engine.context import EngineContext
 from engine.runtime import instances, task_list
@@ -34,6 +36,7 @@ from tests.engine.flow import (
     the_task,
 )
 from tests.webapp.conftest import login
+from webapp.audit.divergence import divergence_text
 
 
 def _published_item(ctx: EngineContext, clock: ManualClock) -> tuple[int, int]:
@@ -229,3 +232,23 @@ def test_the_configured_logo_is_printed_in_the_kop_and_a_disguised_file_is_not(
     logo.write_bytes(b"<script>alert(1)</script>")  # not a PNG or JPEG, whatever its name: no image at all
     pdf = client.get("/audit/evaluation.pdf?month=2026-11").data
     assert b"/Subtype /Image" not in pdf and b"/Subtype/Image" not in pdf
+
+
+def test_a_divergence_shows_event_kinds_states_answers_and_moments_by_their_labels(app: Flask) -> None:
+    with app.test_request_context("/audit/"):
+        timing = divergence_text(Divergence(
+            "Event %(event)s (%(kind)s%(name)s): within the time standard is %(logged_on_time)s in the log but "
+            "%(replayed_on_time)s in the replay.", 7, event=7, kind="task_completed", name=": Verifikasi",
+            logged_on_time=True, replayed_on_time=False))
+        state = divergence_text(Divergence(
+            "Task %(task)s is %(state)s in the stored state but %(replayed_state)s in the replay.",
+            task="Verifikasi", state="READY", replayed_state="COMPLETED"))
+        moment = divergence_text(Divergence(
+            "Event %(event)s (%(kind)s%(name)s) is logged at %(logged_at)s but happens at %(replayed_at)s in the "
+            "replay.", 3, event=3, kind="timer_fired", name="", logged_at=datetime(2026, 11, 23, 2, 0, tzinfo=UTC),
+            replayed_at=datetime(2026, 11, 23, 3, 30, tzinfo=UTC)))
+    assert timing == ("Peristiwa 7 (Tugas diselesaikan: Verifikasi): dalam standar waktu = ya menurut log, tetapi "
+                      "tidak menurut pemutaran ulang.")
+    assert state == ("Langkah Verifikasi berstatus siap dalam keadaan tersimpan, tetapi selesai dalam pemutaran "
+                     "ulang.")
+    assert "23 November 2026 09.00" in moment and "23 November 2026 10.30" in moment and "timer_fired" not in moment

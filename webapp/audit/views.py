@@ -22,6 +22,7 @@ from engine.people.policy import Ability
 from engine.runtime.inbox import InstanceQuery, list_instances, page_cursor
 from webapp.audit import bp
 from webapp.audit.charts import duration_chart
+from webapp.audit.divergence import divergence_text
 from webapp.audit.exports import XLSX_MIMETYPE, Table, as_csv, as_xlsx, evaluation_table, report_table
 from webapp.audit.letterhead import letterhead
 from webapp.auth import requires
@@ -76,7 +77,9 @@ def replay(instance_id: int) -> str:
 @bp.get("/instances/<int:instance_id>/replay/check")
 @requires(Ability.AUDIT)
 def replay_check(instance_id: int) -> str:
-    return render_template("audit/replay_check.html", result=replay_instance(engine(), instance_id))
+    result = replay_instance(engine(), instance_id)
+    return render_template("audit/replay_check.html", result=result,
+                           divergence=divergence_text(result.divergence) if result.divergence else None)
 
 
 @bp.get("/instances/<int:instance_id>/record")
