@@ -8,6 +8,7 @@ import os
 import re
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +97,23 @@ def page(browser: Browser) -> Iterator[Page]:
     context.set_default_timeout(TIMEOUT_MS)
     try:
         yield context.new_page()
+    finally:
+        context.close()
+
+
+VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
+
+
+@contextmanager
+def signed_in_at(browser: Browser, live_server: LiveServer, username: str, width: str) -> Iterator[Page]:
+    """A page of its own browser context at a named viewport width (a phone's has touch), logged in."""
+    context = browser.new_context(locale="id-ID", viewport=VIEWPORTS[width],  # type: ignore[arg-type]
+                                  has_touch=width == "phone")
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        log_in(page, live_server.url, username)
+        yield page
     finally:
         context.close()
 

@@ -11,22 +11,15 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import TIMEOUT_MS, LiveServer, log_in
+from tests.browser.conftest import VIEWPORTS, LiveServer, signed_in_at
 from tests.webapp.pages import plan_item, start_items
-
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 
 
 @pytest.mark.parametrize("width", sorted(VIEWPORTS))
 def test_the_inbox_pages_forward_and_back(browser: Browser, live_server: LiveServer, width: str,
                                           screenshot: Callable[..., Path]) -> None:
     start_items(live_server.ctx, *[plan_item(f"Informasi {n:02d}", "Dinas Kesehatan") for n in range(27)])
-    context = browser.new_context(locale="id-ID", viewport=VIEWPORTS[width],  # type: ignore[arg-type]
-                                  has_touch=width == "phone")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        log_in(page, live_server.url, "pembantu.dinkes")
+    with signed_in_at(browser, live_server, "pembantu.dinkes", width) as page:
         page.goto(f"{live_server.url}/tasks")
         rows = page.locator("#inbox tbody tr")
         expect(rows).to_have_count(25)
@@ -51,5 +44,3 @@ def test_the_inbox_pages_forward_and_back(browser: Browser, live_server: LiveSer
         assert rows.locator("td:nth-child(2)").all_inner_texts() == first
         expect(page.locator("#page-previous")).to_have_count(0)
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    finally:
-        context.close()

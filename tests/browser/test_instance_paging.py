@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.browser.conftest import TIMEOUT_MS, LiveServer, log_in
+from tests.browser.conftest import VIEWPORTS, LiveServer, signed_in_at
 from tests.webapp.pages import plan_item, start_items
 
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 ORIGINAL = [f"Informasi {n:02d}" for n in range(27)]
 
 
@@ -21,12 +20,7 @@ ORIGINAL = [f"Informasi {n:02d}" for n in range(27)]
 def test_the_item_list_pages_forward_and_back(browser: Browser, live_server: LiveServer, width: str,
                                               screenshot: Callable[..., Path]) -> None:
     start_items(live_server.ctx, *[plan_item(title, "Dinas Kesehatan") for title in ORIGINAL])
-    context = browser.new_context(locale="id-ID", viewport=VIEWPORTS[width],  # type: ignore[arg-type]
-                                  has_touch=width == "phone")
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        log_in(page, live_server.url, "pembantu.dinkes")
+    with signed_in_at(browser, live_server, "pembantu.dinkes", width) as page:
         page.goto(f"{live_server.url}/instances")
         rows = page.locator("#instances tbody tr")
         titles = rows.locator("td:nth-child(2)")
@@ -54,5 +48,3 @@ def test_the_item_list_pages_forward_and_back(browser: Browser, live_server: Liv
         expect(page.locator("#page-previous")).to_have_count(0)
         screenshot(page, f"{width}-3-item-baru")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    finally:
-        context.close()

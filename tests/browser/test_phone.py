@@ -15,14 +15,13 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from engine.store import Instance
-from tests.browser.conftest import HERE, TIMEOUT_MS, LiveServer, log_in
+from tests.browser.conftest import HERE, TIMEOUT_MS, VIEWPORTS, LiveServer, log_in
 from tests.engine import flow
 from tests.webapp.pages import open_task, pdf_bytes, plan_item, start_items
 
 DINKES = "Dinas Kesehatan"
 TITLE = "Laporan keuangan semester I"
 LONG_TITLE = "Rekapitulasi" * 25  # 300 characters, no space
-VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 # Everything a person taps; a checkbox or radio button is tapped through its label.
 MEASURE = """() => {
   const shown = el => { const box = el.getBoundingClientRect(), style = getComputedStyle(el);

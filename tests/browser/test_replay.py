@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import text
 
-from tests.browser.conftest import TIMEOUT_MS, LiveServer, log_in
+from tests.browser.conftest import VIEWPORTS, LiveServer, signed_in_at
 from tests.conftest import ROOT
 from tests.engine.flow import BELUM, SESUAI, STEP_2, complete, item_instance, start_with_plan, the_task
 
@@ -83,25 +83,19 @@ def test_auditor_steps_back_and_forth_through_an_item_on_its_diagram(
     page.click("#replay-play")  # pause
 
 
-@pytest.mark.parametrize("width", [1366, 390])
+@pytest.mark.parametrize("width", sorted(VIEWPORTS))
 def test_a_divergence_reads_in_indonesian_with_labels_for_its_codes(
-        browser: Browser, live_server: LiveServer, width: int, screenshot: Callable[..., Path]) -> None:
+        browser: Browser, live_server: LiveServer, width: str, screenshot: Callable[..., Path]) -> None:
     """A stored status the log does not explain: the re-execution names it in the auditor's language, the
     statuses by their labels, not their codes."""
     plan = start_with_plan(live_server.ctx)
     item_id = item_instance(live_server.ctx, plan.id, "Dinas Kesehatan").id
     with live_server.ctx.db.engine.begin() as connection:
         connection.execute(text("UPDATE instances SET status = 'completed' WHERE id = :id"), {"id": item_id})
-    context = browser.new_context(locale="id-ID", viewport={"width": width, "height": 900})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    try:
-        log_in(page, live_server.url, "auditor")
+    with signed_in_at(browser, live_server, "auditor", width) as page:
         page.goto(f"{live_server.url}/audit/instances/{item_id}/replay/check")
         expect(page.locator("#replay-diverges")).to_be_visible()
         expect(page.locator("#replay-divergence")).to_have_text(
             "Item berstatus selesai, tetapi pemutaran ulang berakhir berjalan.")
         screenshot(page, f"divergence-{width}")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    finally:
-        context.close()
