@@ -3,9 +3,11 @@ Kept apart from engine.runtime.instances so that listing tasks needs no workflow
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, bindparam, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, or_, select
 
 from engine.context import EngineContext
 from engine.store import OPEN_STATUSES, Instance, WorkItem
@@ -29,25 +31,33 @@ class TaskFilter:
     limit: int = 200
 
 
+_FILTERS: tuple[tuple[str, Callable[[], ColumnElement[bool]]], ...] = (
+    ("lane", lambda: WorkItem.lane == bindparam("lane")),
+    ("role", lambda: WorkItem.role == bindparam("role")),
+    ("opd", lambda: WorkItem.opd == bindparam("opd")),
+    ("instance_id", lambda: WorkItem.instance_id == bindparam("instance_id")),
+    ("plan_id", lambda: WorkItem.instance_id.in_(select(Instance.id).where(
+        or_(Instance.id == bindparam("plan_id"), Instance.parent_id == bindparam("plan_id"))))),
+    ("claimed_by", lambda: WorkItem.claimed_by == bindparam("claimed_by")),
+    ("overdue", lambda: WorkItem.due_at <= bindparam("now")),
+)
+
+
+@lru_cache(maxsize=128)  # combinations of filters and limits: a handful in practice
+def _statement(used: frozenset[str], limit: int) -> Select[tuple[WorkItem]]:
+    """The listing for one combination of filters, built once (its parameters bound per call)."""
+    statement = select(WorkItem).where(is_open(), *(condition() for name, condition in _FILTERS if name in used))
+    return statement.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.ready_at).limit(limit)
+
+
 def list_tasks(ctx: EngineContext, query: TaskFilter | None = None) -> list[WorkItem]:
     """Open tasks from indexed columns only, earliest deadline first."""
     query = query or TaskFilter()
-    statement = select(WorkItem).where(is_open())
-    if query.lane is not None:
-        statement = statement.where(WorkItem.lane == query.lane)
-    if query.role is not None:
-        statement = statement.where(WorkItem.role == query.role)
-    if query.opd is not None:
-        statement = statement.where(WorkItem.opd == query.opd)
-    if query.instance_id is not None:
-        statement = statement.where(WorkItem.instance_id == query.instance_id)
-    if query.plan_id is not None:
-        in_plan = select(Instance.id).where(or_(Instance.id == query.plan_id, Instance.parent_id == query.plan_id))
-        statement = statement.where(WorkItem.instance_id.in_(in_plan))
-    if query.claimed_by is not None:
-        statement = statement.where(WorkItem.claimed_by == query.claimed_by)
+    values = {name: getattr(query, name) for name, _ in _FILTERS if name != "overdue"}
+    params: dict[str, object] = {name: value for name, value in values.items() if value is not None}
+    used = set(params)
     if query.overdue:
-        statement = statement.where(WorkItem.due_at <= ctx.clock.now())
-    statement = statement.order_by(WorkItem.due_at.is_(None), WorkItem.due_at, WorkItem.ready_at).limit(query.limit)
+        used.add("overdue")
+        params["now"] = ctx.clock.now()
     with ctx.db.session() as session:
-        return list(session.scalars(statement))
+        return list(session.scalars(_statement(frozenset(used), query.limit), params))
