@@ -230,6 +230,7 @@ class InstanceRun:
             live = LiveWorkflow(self.workflow, self.stepper.timer_dues, self.completed_steps)
             self.ctx.workflows.put(self.instance.id, self.instance.revision, live)
         for timer in self.projection.new_timers:
-            self.ctx.announce_timer(timer.id, timer.due_at)
+            if timer.status == "pending":
+                self.ctx.announce_timer(timer.id, timer.due_at)
         for action in self.after_commit:
             action()

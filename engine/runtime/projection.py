@@ -199,8 +199,13 @@ class SqlProjection:
         self._record(effect)
 
     def _timers_settled(self, effect: TimersSettled) -> None:
-        connection = self.session.connection()  # Core: the session holds no timer of this change
         fired = effect.fired - self.claimed_timers
+        for timer in self._unwritten_timers:  # made earlier in this change: settled before they are written
+            if timer.spiff_task_id in fired:
+                timer.status, timer.fired_at, timer.fired_by = "fired", self.now, self.actor
+            elif timer.spiff_task_id in effect.cancelled:
+                timer.status = "cancelled"
+        connection = self.session.connection()  # Core: the session holds no timer of this change
         if fired:
             connection.execute(_FIRE_TIMERS, {"task_ids": list(fired), "when": self.now, "who": self.actor})
         if effect.cancelled:

@@ -8,6 +8,7 @@ import threading
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -17,6 +18,8 @@ from engine.clock import ManualClock
 from engine.config import Settings
 from engine.context import EngineContext
 from engine.runtime import outbox
+from engine.runtime.effects import TimersSettled, TimerWaiting
+from engine.runtime.execution import InstanceRun
 from engine.runtime.scheduler import TimerScheduler
 from engine.runtime.timers import fire_due_batch
 from engine.store import Event, Instance, Timer
@@ -131,3 +134,22 @@ def test_the_scheduler_mails_from_the_courier_thread_not_the_firing_one(
         ctx.db.dispose()
     assert [str(message["Subject"]).split(":")[0] for message in messages] == ["Pelanggaran standar waktu"]
     assert senders == ["sopflow-courier"]
+
+
+@pytest.mark.parametrize("settled", ["fired", "cancelled"])
+def test_a_timer_made_and_settled_in_one_change_is_written_settled(ctx: EngineContext, clock: ManualClock,
+                                                                   settled: str) -> None:
+    instance_id, _ = reach_step(ctx, 2)
+    waiting = str(uuid4())
+    with ctx.db.session() as session:
+        run = InstanceRun.load(ctx, session, instance_id, "ppid.utama")
+        run.projection.apply(TimerWaiting(waiting, "Tunggu", clock.now() + timedelta(hours=1)))
+        gone = frozenset({waiting})
+        run.projection.apply(TimersSettled(gone if settled == "fired" else frozenset(),
+                                           gone if settled == "cancelled" else frozenset()))
+        run.save()
+    run.finish()
+    with ctx.db.session() as session:
+        timer = session.scalars(select(Timer).where(Timer.spiff_task_id == waiting)).one()
+    assert timer.status == settled
+    assert (timer.fired_at, timer.fired_by) == ((clock.now(), "ppid.utama") if settled == "fired" else (None, None))
