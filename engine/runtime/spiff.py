@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import orjson
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
@@ -216,10 +217,24 @@ def _serializer_config() -> dict[type, type]:
 SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_serializer_config()))
 
 
+_ENCODER = SERIALIZER._encoder_cls()  # what the serializer's own JSON encoder does with a value JSON lacks
+_ORJSON_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+
+
 def dump_workflow(workflow: BpmnWorkflow) -> str:
-    """The workflow's state as JSON, without its specs."""
-    state: str = SERIALIZER.serialize_json(workflow)
-    return state
+    """The workflow's state as JSON, without its specs: SpiffWorkflow's own `serialize_json`, with its dictionary
+    encoded by orjson (the same JSON, several times faster; the serializer's encoder still converts datetimes and
+    the rest), and by the standard library when orjson refuses a value (an integer beyond 64 bits)."""
+    SERIALIZER.registry._encoder_mode = True
+    try:
+        dct = SERIALIZER.to_dict(workflow)
+        dct[SERIALIZER.VERSION_KEY] = SERIALIZER.VERSION
+        try:
+            return orjson.dumps(dct, default=_ENCODER.default, option=_ORJSON_OPTIONS).decode("utf-8")
+        except orjson.JSONEncodeError:
+            return json.dumps(dct, cls=SERIALIZER._encoder_cls)
+    finally:
+        SERIALIZER.registry._encoder_mode = False
 
 
 def load_workflow(state: str, spec: BpmnProcessSpec, subprocess_specs: dict[str, BpmnProcessSpec]) -> BpmnWorkflow:

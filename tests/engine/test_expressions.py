@@ -3,7 +3,9 @@ the same limits when an instance runs."""
 
 from __future__ import annotations
 
+import json
 import time
+from datetime import UTC, datetime
 
 import pytest
 from simpleeval import InvalidExpression, NumberTooHigh  # type: ignore[import-untyped]
@@ -11,7 +13,7 @@ from simpleeval import InvalidExpression, NumberTooHigh  # type: ignore[import-u
 from engine.diagrams.diagram_xml import Problem
 from engine.diagrams.expressions import evaluate, expression_problem, known_names
 from engine.diagrams.validation import validate_diagram
-from engine.runtime.spiff import RestrictedScriptEngine, dump_workflow, load_workflow
+from engine.runtime.spiff import SERIALIZER, RestrictedScriptEngine, dump_workflow, load_workflow
 from handlers import HANDLERS
 from tests.engine.test_validation import ITEM, SETTINGS, _edit
 
@@ -100,3 +102,20 @@ def test_a_loaded_workflow_carries_the_restricted_evaluator() -> None:
     assert task is not None
     with pytest.raises(Exception, match="__import__"):
         workflow.script_engine.evaluate(task, '__import__("os")')
+
+
+@pytest.mark.parametrize("value", [datetime(2026, 12, 5, 8, 30, tzinfo=UTC), 10**30, "Dinas Kesehatan — 𝔖 \u2028"])
+def test_the_stored_state_is_what_spiffworkflow_itself_would_store(value: object) -> None:
+    """The state is encoded faster than SpiffWorkflow's serializer does it, to the same JSON: dates still typed,
+    an integer beyond 64 bits and any text kept exactly."""
+    model = validate_diagram(ITEM, SETTINGS, set(HANDLERS)).raise_if_problems()
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+    workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
+    task = workflow.get_next_task()
+    assert task is not None
+    task.data["nilai"] = value
+    stored = dump_workflow(workflow)
+    assert json.loads(stored) == json.loads(SERIALIZER.serialize_json(workflow))
+    restored = load_workflow(stored, model.spec, model.subprocess_specs).get_task_from_id(task.id)
+    assert restored is not None and restored.data["nilai"] == value
