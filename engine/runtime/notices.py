@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.context import EngineContext
@@ -33,17 +34,41 @@ class Notice:
     done: bool
 
 
-def lane_members(session: Session, policy: Policy, item: WorkItem, but: str | None = None) -> list[str]:
+@dataclass(frozen=True)
+class Lane:
+    """Who may take an item, and the addresses of those of them who want their notices by e-mail."""
+
+    usernames: list[str]
+    addresses: list[str]
+
+
+@cache
+def _lane_statement(of_office: bool, but_one: bool) -> Select[tuple[str, str | None]]:
+    """Built once per kind of lane: a lane's members, each with the address their mail goes to (or None)."""
+    wants_mail = and_(NoticePreference.by_mail.is_(True), User.email != "")
+    statement = (
+        select(User.username, case((wants_mail, User.email)))
+        .join(UserRole).outerjoin(NoticePreference, NoticePreference.username == User.username)
+        .where(UserRole.role == bindparam("role"), User.active.is_(True))
+    )
+    if of_office:
+        statement = statement.where(User.opd == bindparam("opd"))
+    return statement.where(User.username != bindparam("but")) if but_one else statement
+
+
+def lane(session: Session, policy: Policy, item: WorkItem, but: str | None = None) -> Lane:
     """Active people who may take the item (the policy's rule): its lane's role, of its office when the role is
-    confined to one."""
-    statement = select(User.username).join(UserRole).where(UserRole.role == item.role, User.active.is_(True))
-    if policy.confines(item.role):
-        if item.opd is None:
-            return []
-        statement = statement.where(User.opd == item.opd)
-    if but is not None:
-        statement = statement.where(User.username != but)
-    return list(session.connection().execute(statement).scalars())  # Core: no flush, no ORM
+    confined to one; one statement, which also reads who of them wants mail."""
+    confined = policy.confines(item.role)
+    if confined and item.opd is None:
+        return Lane([], [])
+    rows = session.connection().execute(  # Core: no flush, no ORM
+        _lane_statement(confined, but is not None), {"role": item.role, "opd": item.opd, "but": but}).all()
+    return Lane([username for username, _ in rows], sorted(address for _, address in rows if address))
+
+
+def lane_members(session: Session, policy: Policy, item: WorkItem, but: str | None = None) -> list[str]:
+    return lane(session, policy, item, but).usernames
 
 
 _MAIL_ADDRESSES = (
@@ -65,14 +90,15 @@ _INSERT_NOTIFICATION = insert(Notification)
 
 
 def notify(session: Session, usernames: list[str], item: WorkItem, subject: str, body: str,
-           now: datetime) -> OutboxMail | None:
+           now: datetime, addresses: list[str] | None = None) -> OutboxMail | None:
     """One in-app notice per person about a task, and one mail to those of them who opted in (to deliver
-    after the commit)."""
+    after the commit); `addresses`: theirs, when already read."""
     rows = [{"username": username, "instance_id": item.instance_id, "task_id": item.id, "subject": subject[:300],
              "body": body, "created_at": now} for username in usernames]
     if rows:
         session.connection().execute(_INSERT_NOTIFICATION, rows)
-    addresses = _mail_addresses(session, usernames)
+    if addresses is None:
+        addresses = _mail_addresses(session, usernames)
     return enqueue(session, addresses, subject, body, now) if addresses else None
 
 
@@ -83,8 +109,9 @@ def _label(item: WorkItem) -> str:
 def notify_returned(session: Session, policy: Policy, item: WorkItem, now: datetime,
                     returned_by: str) -> OutboxMail | None:
     """Tell the lane of a step that became ready again (Belum sesuai, Dikembalikan), not the one who sent it."""
-    return notify(session, lane_members(session, policy, item, but=returned_by), item, f"Dikembalikan: {_label(item)}",
-                  "Item ini dikembalikan kepada Anda. Lihat alasannya pada formulir tugas.", now)
+    told = lane(session, policy, item, but=returned_by)
+    return notify(session, told.usernames, item, f"Dikembalikan: {_label(item)}",
+                  "Item ini dikembalikan kepada Anda. Lihat alasannya pada formulir tugas.", now, told.addresses)
 
 
 # Built once: this runs for every task that becomes ready.

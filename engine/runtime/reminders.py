@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from engine.audit.events import append_event
 from engine.context import EngineContext
 from engine.people.users import SYSTEM_ACTOR
-from engine.runtime.notices import lane_members, notify
+from engine.runtime.notices import lane, notify
 from engine.runtime.spiff import iso_duration
 from engine.store import Instance, OutboxMail, Timer, WorkItem
 
@@ -64,13 +64,17 @@ def send_reminder(ctx: EngineContext, session: Session, timer: Timer, now: datet
     if item is None or instance is None or item.finished_at is not None:
         timer.status = "cancelled"
         return None
-    people = [item.claimed_by] if item.claimed_by else lane_members(session, ctx.policy, item)
+    if item.claimed_by:
+        people, addresses = [item.claimed_by], None
+    else:
+        told = lane(session, ctx.policy, item)
+        people, addresses = told.usernames, told.addresses
     due = format_datetime(item.due_at, "d MMMM yyyy HH.mm z", tzinfo=ctx.settings.calendar.timezone,
                           locale="id") if item.due_at else "-"
     subject = f"Pengingat: langkah {item.step or '-'} {item.name}" + (
         f" ({item.item_label})" if item.item_label else "")
     mail = notify(session, people, item, subject, f"Batas waktu tugas ini {due}. Selesaikan sebelum batas waktu.",
-                  now)
+                  now, addresses)
     append_event(session, process_id=instance.process_id, type="reminder_sent", actor=SYSTEM_ACTOR, at=now,
                  instance=instance, task_id=item.id,
                  payload={"name": item.name, "step": item.step,

@@ -147,6 +147,31 @@ def test_lane_members_who_opted_in_get_mail_when_a_task_becomes_their_lanes(
     assert _count(ctx, Event, Event.type == "notice_preference_changed") == 1
 
 
+def test_a_returned_step_and_its_reminder_mail_only_the_opted_in_of_its_lane_but_the_returner(
+    ctx: EngineContext, clock: ManualClock
+) -> None:
+    users.create_user(ctx, "verifikator", PASSWORD, ["plid_utama", "ppid_pembantu"], "Verifikator", "v@ppid.test",
+                      "Dinas Kesehatan")
+    users.create_user(ctx, "pembantu.dinkes2", PASSWORD, ["ppid_pembantu"], "Dua", "dua@ppid.test",
+                      "Dinas Kesehatan")
+    for username in ("verifikator", "pembantu.dinkes", "pembantu.disdik"):  # dinkes2 keeps the app only
+        notices.set_wants_mail(ctx, username, True)
+    instance_id, step_2 = reach_step(ctx, 2)
+    complete(ctx, step_2, STEP_2)
+    instances.complete_task(ctx, the_task(ctx, instance_id, "Task_3_Verifikasi").id, BELUM, "verifikator")
+    returned = the_task(ctx, instance_id, "Task_2_Siapkan_Data")
+    clock.set(returned.ready_at + timedelta(minutes=72))  # the returned step's reminder
+    assert fire_due_timers(ctx) == 1
+    with ctx.db.session() as session:
+        mails = {mail.subject.split(":")[0]: mail.recipients for mail in session.scalars(select(OutboxMail))}
+    assert mails["Dikembalikan"] == ["pembantu.dinkes@ppid.test"]
+    assert mails["Pengingat"] == ["pembantu.dinkes@ppid.test", "v@ppid.test"]
+    assert sorted(_subjects(ctx, "pembantu.dinkes2")) == [f"Dikembalikan: langkah 2 {returned.name} "
+                                                          f"({returned.item_label})",
+                                                          f"Pengingat: langkah 2 {returned.name} "
+                                                          f"({returned.item_label})"]
+
+
 def test_undelivered_mail_is_retried_with_backoff_until_the_server_answers(
     settings: Settings, ctx: EngineContext, clock: ManualClock, mailbox: Mailbox
 ) -> None:
