@@ -193,7 +193,9 @@ class InstanceRun:
         )
         session.add(instance)
         session.flush()
-        return cls(ctx, session, instance, process_model(ctx, session, definition.id), actor)
+        execution = cls(ctx, session, instance, process_model(ctx, session, definition.id), actor)
+        execution.projection.knows_open_items([])  # a new instance has none to read
+        return execution
 
     def event(self, type: str, task_id: str | None = None, **payload: Any) -> None:
         self.projection.event(type, task_id, **payload)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
 
 from SpiffWorkflow.task import Task as SpiffTask
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, Update, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
@@ -53,11 +54,17 @@ _CLOSE_ITEM = (
     .values(status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
             finished_by=bindparam("new_finished_by"), revision=bindparam("new_revision"), data=None)
 )
-_UPDATE_INSTANCE = (
-    update(_INSTANCES)
-    .where(_INSTANCES.c.id == bindparam("the_id"), _INSTANCES.c.revision == bindparam("old_revision"))
-    .values({column: bindparam(f"new_{column}") for column in (*_CHANGED_COLUMNS, "revision")})
-)
+_ALWAYS_WRITTEN = ("state", "last_event_hash")  # the hash is set as committed (events.py): no history to read
+
+
+@cache
+def _update_instance(columns: tuple[str, ...]) -> Update:
+    """Built once per set of changed columns: a column written unchanged would still rewrite its index's page."""
+    return (
+        update(_INSTANCES)
+        .where(_INSTANCES.c.id == bindparam("the_id"), _INSTANCES.c.revision == bindparam("old_revision"))
+        .values({column: bindparam(f"new_{column}") for column in (*columns, "revision")})
+    )
 
 
 def new_work_item(effect: TaskReady, instance: Instance, now: datetime) -> WorkItem:
@@ -229,15 +236,17 @@ class SqlProjection:
         instance.updated_at = self.now
         instance.state = "" if instance.status == "completed" else state  # a finished item keeps its log only
         self._write_timers()
-        values = {f"new_{column}": getattr(instance, column) for column in _CHANGED_COLUMNS}
+        written_state = instance_state(instance)
+        changed = {key for key, old in written_state.committed_state.items() if old != getattr(instance, key)}
+        columns = tuple(column for column in _CHANGED_COLUMNS if column in changed or column in _ALWAYS_WRITTEN)
         revision = instance.revision + 1
-        written = self.session.connection().execute(_UPDATE_INSTANCE, {
-            **values, "new_revision": revision, "the_id": instance.id, "old_revision": instance.revision})
+        written = self.session.connection().execute(_update_instance(columns), {
+            **{f"new_{column}": getattr(instance, column) for column in columns},
+            "new_revision": revision, "the_id": instance.id, "old_revision": instance.revision})
         if written.rowcount != 1:
             raise StaleDataError(f"instance {instance.id} was changed by another transaction")
         instance.revision = revision
         # What a flush does once it has written an object: the session now holds nothing to write for it.
-        written_state = instance_state(instance)
         written_state._commit_all(written_state.dict, self.session.identity_map)
         if self.session.new or self.session.dirty or self.session.deleted:
             self.session.flush()  # what handlers changed

@@ -160,3 +160,25 @@ def test_a_breach_writes_its_instance_and_its_timer_once_each(ctx: EngineContext
                                  .order_by(Event.id.desc()).limit(1)).one()
     assert breached is not None and stored_hash == newest
     assert audit_chain.verify_all(ctx).intact
+
+
+def test_a_change_writes_only_the_instance_columns_it_changed(ctx: EngineContext, clock: ManualClock) -> None:
+    """A column written unchanged still rewrites its index's page: a completion sets what moved, and the row
+    then holds exactly what a full write would have left."""
+    instance_id, step_2 = reach_step(ctx, 2)
+    clock.advance(timedelta(minutes=5))
+    with statements(ctx) as seen:
+        complete(ctx, step_2, STEP_2)
+    [written] = [s for s in seen if s.lstrip().upper().startswith("UPDATE INSTANCES")]
+    assigned = {part.split("=")[0].strip() for part in written.split(" SET ")[1].split(" WHERE ")[0].split(",")}
+    assert {"state", "last_event_hash", "current_task", "due_at", "updated_at", "revision"} <= assigned
+    assert not assigned & {"process_id", "definition_id", "parent_id", "status", "opd", "started_by", "title"}
+    with ctx.db.session() as session:
+        instance = session.get(Instance, instance_id)
+        newest = session.scalars(select(Event.hash).where(Event.instance_id == instance_id)
+                                 .order_by(Event.id.desc()).limit(1)).one()
+        step_3 = session.scalars(select(WorkItem).where(WorkItem.instance_id == instance_id,
+                                                        WorkItem.status == "ready")).one()
+    assert instance is not None and instance.status == "running" and instance.title == step_2.item_label
+    assert instance.updated_at == clock.now()
+    assert (instance.current_task, instance.due_at, instance.last_event_hash) == (step_3.name, step_3.due_at, newest)
