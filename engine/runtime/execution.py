@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy import Table, func, insert, select
+from sqlalchemy.orm import Session, defer, make_transient_to_detached
 
 from engine.audit.events import GENESIS
 from engine.context import EngineContext, LiveWorkflow
@@ -21,6 +21,10 @@ from engine.runtime.projection import SqlProjection
 from engine.runtime.spiff import dump_workflow, load_workflow
 from engine.runtime.stepping import Stepper, completed_steps, scan, timer_due
 from engine.store import Definition, Instance, Timer, WorkItem
+
+_INSTANCES = cast(Table, Instance.__table__)
+_NEW_INSTANCE_COLUMNS = tuple(column.key for column in _INSTANCES.columns if column.key != "id")
+_INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
 
 
 def process_model(ctx: EngineContext, session: Session, definition_id: int) -> ProcessModel:
@@ -179,20 +183,14 @@ class InstanceRun:
         cls, ctx: EngineContext, session: Session, definition: Definition, actor: str, parent_id: int | None = None
     ) -> InstanceRun:
         now = ctx.clock.now()
-        instance = Instance(
-            definition_id=definition.id,
-            process_id=definition.process_id,
-            parent_id=parent_id,
-            status="running",
-            started_by=actor,
-            last_actor=actor,
-            started_at=now,
-            updated_at=now,
-            state="",
-            last_event_hash=GENESIS,
-        )
+        values: dict[str, Any] = dict.fromkeys(_NEW_INSTANCE_COLUMNS) | {
+            "definition_id": definition.id, "process_id": definition.process_id, "parent_id": parent_id,
+            "status": "running", "started_by": actor, "last_actor": actor, "started_at": now, "updated_at": now,
+            "state": "", "last_event_hash": GENESIS, "revision": 1}
+        # Written by Core (no unit of work), then held by the session as if loaded: its changes are tracked.
+        instance = Instance(id=session.connection().execute(_INSERT_INSTANCE, values).scalar_one(), **values)
+        make_transient_to_detached(instance)
         session.add(instance)
-        session.flush()
         execution = cls(ctx, session, instance, process_model(ctx, session, definition.id), actor)
         execution.projection.knows_open_items([])  # a new instance has none to read
         return execution

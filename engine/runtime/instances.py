@@ -356,7 +356,7 @@ class InstanceState:
 
 def get_instance(ctx: EngineContext, instance_id: int) -> InstanceState:
     with ctx.db.session() as session:
-        instance = session.get(Instance, instance_id)
+        instance = session.get(Instance, instance_id, options=[defer(Instance.state)])  # its history says it all
         if instance is None:
             raise NotFound("There is no item %(id)s.", id=instance_id)
         open_tasks = list(
