@@ -18,7 +18,7 @@ from engine.errors import NotAllowed
 from engine.people import tokens
 from engine.runtime.timers import fire_due_batch
 from engine.store import Event, EventChainHead, Instance, Timer, WorkItem
-from tests.engine.flow import ONE_ITEM_FLOW, STEP_2, complete, reach_step
+from tests.engine.flow import ONE_ITEM_FLOW, STEP_2, complete, reach_step, start_publication
 
 
 @contextmanager
@@ -182,3 +182,24 @@ def test_a_change_writes_only_the_instance_columns_it_changed(ctx: EngineContext
     assert instance is not None and instance.status == "running" and instance.title == step_2.item_label
     assert instance.updated_at == clock.now()
     assert (instance.current_task, instance.due_at, instance.last_event_hash) == (step_3.name, step_3.due_at, newest)
+
+
+def test_a_start_writes_its_instance_without_the_unit_of_work(ctx: EngineContext) -> None:
+    flushes: list[int] = []
+    from sqlalchemy.orm import Session
+
+    def counted(*_: object) -> None:
+        flushes.append(1)
+
+    event.listen(Session, "after_flush", counted)
+    try:
+        instance = start_publication(ctx)
+    finally:
+        event.remove(Session, "after_flush", counted)
+    assert flushes == []
+    with ctx.db.session() as session:
+        stored = session.get(Instance, instance.id)
+        [task] = session.scalars(select(WorkItem).where(WorkItem.instance_id == instance.id)).all()
+    assert stored is not None and (stored.status, stored.revision, stored.current_task) == ("running", 2, task.name)
+    assert stored.state and stored.started_by == stored.last_actor == "ppid.utama"
+    assert audit_chain.verify_all(ctx).intact
