@@ -203,3 +203,18 @@ def test_a_start_writes_its_instance_without_the_unit_of_work(ctx: EngineContext
     assert stored is not None and (stored.status, stored.revision, stored.current_task) == ("running", 2, task.name)
     assert stored.state and stored.started_by == stored.last_actor == "ppid.utama"
     assert audit_chain.verify_all(ctx).intact
+
+
+@pytest.mark.parametrize("where", ["INSERT INTO WORK_ITEMS", "UPDATE INSTANCES", "INSERT INTO EVENTS"])
+def test_a_start_failing_anywhere_leaves_no_instance_and_the_next_start_works(ctx: EngineContext, where: str) -> None:
+    with ctx.db.session() as session:
+        events = session.scalars(select(Event.id)).all()
+    with failing(ctx, where), pytest.raises(RuntimeError, match="injected"):
+        start_publication(ctx)
+    with ctx.db.session() as session:
+        assert session.scalars(select(Instance.id)).all() == [] and session.scalars(select(Event.id)).all() == events
+    instance = start_publication(ctx)
+    with ctx.db.session() as session:
+        assert session.scalars(select(Instance.id)).all() == [instance.id]
+        assert session.scalars(select(WorkItem.status).where(WorkItem.instance_id == instance.id)).all() == ["ready"]
+    assert audit_chain.verify_all(ctx).intact
