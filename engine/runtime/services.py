@@ -21,6 +21,8 @@ from engine.runtime.outbox import attempt_after_commit, enqueue
 from engine.runtime.stepping import is_clocked_timer, timer_owner
 from engine.store import Instance, Notification, OutboxMail, WorkItem
 
+_ROLE_HOLDERS = "sopflow_role_holders"  # session.info: a role's holders, read once per transaction
+
 
 @dataclass
 class ServiceCall:
@@ -61,8 +63,13 @@ class ServiceCall:
         return self.ctx.models[self.instance.definition_id].name or self.instance.process_id
 
     def supervisors(self) -> list[Row[tuple[str, str]]]:
-        """The active holders of the configured supervisor role: `.username`, `.email`."""
-        return users_with_role(self.session, self.ctx.settings.supervisor_role)
+        """The active holders of the configured supervisor role: `.username`, `.email`; read once per transaction
+        (a burst fires ten breaches in one)."""
+        known: dict[str, list[Row[tuple[str, str]]]] = self.session.info.setdefault(_ROLE_HOLDERS, {})
+        role = self.ctx.settings.supervisor_role
+        if role not in known:
+            known[role] = users_with_role(self.session, role)
+        return known[role]
 
     def record(self, event_type: str, payload: dict[str, Any], task_id: str | None = None) -> None:
         """An event in this instance's history, in this change's transaction."""

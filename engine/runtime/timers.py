@@ -7,13 +7,13 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import NamedTuple
+from typing import NamedTuple, cast
 from zoneinfo import ZoneInfo
 
 from psycopg.errors import DeadlockDetected
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.config import Schedule
@@ -25,7 +25,7 @@ from engine.runtime.outbox import deliver_after_commit, hand_over
 from engine.runtime.periods import period_of, record_start, started_in
 from engine.runtime.reminders import KIND as REMINDER
 from engine.runtime.reminders import send_reminder
-from engine.store import Instance, OutboxMail, Timer
+from engine.store import OPEN_STATUSES, Instance, OutboxMail, Timer, WorkItem
 
 FIRE_ATTEMPTS = 3
 BATCH = 10  # timers per transaction: with mail held in a burst, 10 beat 1 and 5; 25 was no better (2026-12-05)
@@ -64,16 +64,37 @@ def schedule_start_timer(ctx: EngineContext, session: Session, process_id: str, 
     return timer
 
 
+_TIMERS = cast(Table, Timer.__table__)
+_CLAIM = (
+    update(_TIMERS)
+    .where(_TIMERS.c.id == bindparam("timer_id"), _TIMERS.c.status == bindparam("claimable"),
+           _TIMERS.c.due_at <= bindparam("due_by"))
+    .values(status="fired", fired_at=bindparam("now"), fired_by=bindparam("by"))
+    .returning(*_TIMERS.columns)
+)
+
+
+# An event timer's instance with its open work items (what a breach handler looks for), in one statement.
+_INSTANCE_AND_OPEN_ITEMS = (
+    select(Instance, WorkItem)
+    .outerjoin(WorkItem, and_(WorkItem.instance_id == Instance.id, WorkItem.status.in_(OPEN_STATUSES)))
+    .where(Instance.id == bindparam("instance_id"))
+)
+
+
 def _claim(session: Session, timer_id: int, now: datetime, fired_by: str, retry: bool) -> Timer | None:
     """Atomic: of all processes running this UPDATE, exactly one sees a pending row (or, for the retry of
-    its incident, the failed row), and reads it back as it left it."""
-    return session.scalars(
-        update(Timer)
-        .where(Timer.id == timer_id, Timer.status == ("failed" if retry else "pending"), Timer.due_at <= now)
-        .values(status="fired", fired_at=now, fired_by=fired_by)
-        .returning(Timer)
-        .execution_options(synchronize_session=False)
-    ).first()
+    its incident, the failed row), and reads it back as it left it. A Core statement (a burst runs it per
+    timer); the row is then held by the session as if loaded, so what the firing changes on it is written."""
+    row = session.connection().execute(_CLAIM, {
+        "timer_id": timer_id, "claimable": "failed" if retry else "pending", "due_by": now, "now": now,
+        "by": fired_by}).mappings().first()
+    if row is None:
+        return None
+    timer = Timer(**row)
+    make_transient_to_detached(timer)
+    session.add(timer)
+    return timer
 
 
 @dataclass
@@ -113,12 +134,15 @@ def _fire_in(ctx: EngineContext, session: Session, timer_id: int, now: datetime,
         fired.execution = _start_of_period(ctx, session, timer, fired.late)
         fired.next_timer = schedule_start_timer(ctx, session, timer.process_id, now)
     else:
-        instance = session.get(Instance, timer.instance_id) if timer.instance_id is not None else None
+        found = (session.execute(_INSTANCE_AND_OPEN_ITEMS, {"instance_id": timer.instance_id}).tuples().all()
+                 if timer.instance_id is not None else [])
+        instance = found[0][0] if found else None
         if instance is None or instance.status != "running":
             timer.status = "cancelled"
             return None
-        fired.execution = InstanceRun.load(ctx, session, instance.id, SYSTEM_ACTOR, by_engine=True,
-                                           claimed_timer=str(timer.spiff_task_id))
+        fired.execution = InstanceRun.resume(ctx, session, instance, SYSTEM_ACTOR, by_engine=True,
+                                             open_items=[item for _, item in found if item is not None],
+                                             claimed_timer=str(timer.spiff_task_id))
         fired.execution.advance()
         fired.execution.save()
     incident = open_incident_of(session, timer_id=timer_id) if retry else None

@@ -17,7 +17,7 @@ from engine.context import EngineContext
 from engine.errors import NotAllowed
 from engine.people import tokens
 from engine.runtime.timers import fire_due_batch
-from engine.store import Event, EventChainHead, Instance, Timer, WorkItem
+from engine.store import Event, EventChainHead, Instance, Notification, Timer, WorkItem
 from tests.engine.flow import ONE_ITEM_FLOW, STEP_2, complete, reach_step, start_publication
 
 
@@ -139,7 +139,8 @@ def test_a_change_with_a_service_task_moves_the_chain_head_once(ctx: EngineConte
 
 def test_a_breach_writes_its_instance_and_its_timer_once_each(ctx: EngineContext, clock: ManualClock) -> None:
     """The breach handler runs in a savepoint: the instance row is written once, by the change's own update, the
-    timer row once, by its claim, the task's item is read once, and the process's name not at all."""
+    timer row once, by its claim, the instance is read once with its open items (the task's among them), and the
+    process's name not at all."""
     _, task = reach_step(ctx, 2)
     assert task.due_at is not None
     with ctx.db.session() as session:  # the reminder is another firing
@@ -148,8 +149,10 @@ def test_a_breach_writes_its_instance_and_its_timer_once_each(ctx: EngineContext
     with statements(ctx) as seen:
         assert fire_due_batch(ctx, "burst").taken == 1
     written = [s.split()[1].lower() for s in seen if s.lstrip().upper().startswith("UPDATE")]
-    item_reads = [s for s in seen if s.lstrip().upper().startswith("SELECT") and "FROM work_items" in s]
-    assert written.count("instances") == 1 and written.count("timers") == 1 and len(item_reads) == 1
+    reads = [" ".join(s.split()) for s in seen if s.lstrip().upper().startswith("SELECT")]
+    item_reads = [s for s in reads if "work_items" in s]
+    assert written.count("instances") == 1 and written.count("timers") == 1
+    assert len(item_reads) == 1 and "FROM instances LEFT OUTER JOIN work_items" in item_reads[0]
     assert not [s for s in seen if "FROM definitions" in s]  # the process's name comes from its parsed diagram
     with ctx.db.session() as session:
         assert session.scalar(select(Timer.status).where(Timer.instance_id == task.instance_id,
@@ -218,3 +221,19 @@ def test_a_start_failing_anywhere_leaves_no_instance_and_the_next_start_works(ct
         assert session.scalars(select(Instance.id)).all() == [instance.id]
         assert session.scalars(select(WorkItem.status).where(WorkItem.instance_id == instance.id)).all() == ["ready"]
     assert audit_chain.verify_all(ctx).intact
+
+
+def test_a_batch_of_breaches_reads_the_supervisors_once_and_tells_them_of_each(ctx: EngineContext,
+                                                                              clock: ManualClock) -> None:
+    tasks = [reach_step(ctx, 2)[1] for _ in range(3)]
+    with ctx.db.session() as session:  # the reminders are other firings
+        session.execute(update(Timer).where(Timer.kind == "reminder").values(status="cancelled"))
+    clock.set(max(task.due_at for task in tasks if task.due_at is not None) + timedelta(minutes=1))
+    with statements(ctx) as seen:
+        assert fire_due_batch(ctx, "burst").taken == 3
+    holders = [s for s in seen if "FROM users JOIN user_roles" in " ".join(s.split())]
+    assert len(holders) == 1
+    with ctx.db.session() as session:
+        told = session.scalars(select(Notification.task_id).where(Notification.username == "ppid.utama",
+                                                                  Notification.subject.startswith("Pelanggaran")))
+        assert sorted(told) == sorted(task.id for task in tasks)

@@ -12,7 +12,7 @@ from uuid import uuid4
 
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from engine.clock import ManualClock
 from engine.config import Settings
@@ -22,7 +22,7 @@ from engine.runtime.effects import TimersSettled, TimerWaiting
 from engine.runtime.execution import InstanceRun
 from engine.runtime.scheduler import TimerScheduler
 from engine.runtime.timers import fire_due_batch
-from engine.store import Event, Instance, Timer
+from engine.store import Event, Instance, Timer, WorkItem
 from handlers import HANDLERS
 from tests.conftest import Mailbox
 from tests.engine.flow import reach_step
@@ -153,3 +153,20 @@ def test_a_timer_made_and_settled_in_one_change_is_written_settled(ctx: EngineCo
         timer = session.scalars(select(Timer).where(Timer.spiff_task_id == waiting)).one()
     assert timer.status == settled
     assert (timer.fired_at, timer.fired_by) == ((clock.now(), "ppid.utama") if settled == "fired" else (None, None))
+
+
+def test_a_claimed_reminder_whose_task_is_no_longer_open_is_written_cancelled(ctx: EngineContext,
+                                                                             clock: ManualClock) -> None:
+    """The claim reads its row back by one Core statement; what the firing then decides about it is still
+    written: a reminder whose task another change finished meanwhile ends cancelled, not fired."""
+    _, task = reach_step(ctx, 2)
+    with ctx.db.session() as session:  # the race: the task finished, its reminder not yet settled
+        session.execute(update(WorkItem).where(WorkItem.id == task.id)
+                        .values(status="completed", finished_at=clock.now()))
+        reminder = session.scalars(select(Timer).where(Timer.spiff_task_id == task.id,
+                                                       Timer.kind == "reminder")).one()
+    clock.set(reminder.due_at)
+    fire_due_batch(ctx, "burst")
+    with ctx.db.session() as session:
+        assert session.scalar(select(Timer.status).where(Timer.id == reminder.id)) == "cancelled"
+        assert session.scalar(select(func.count()).select_from(Event).where(Event.type == "reminder_sent")) == 0
