@@ -39,7 +39,7 @@ def breach_handler(call: ServiceCall) -> dict[str, Any]:
     item = call.timed_item()
     if item is None:
         raise LookupError(f"{call.task.task_spec.bpmn_name}: no timed user task of this instance leads here")
-    item.breached_at = call.now
+    call.mark_breached(item)
     supervisors = call.supervisors()
     subject, body = _message(call, item)
     call.notify([user.username for user in supervisors], subject, body, item.id)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from functools import partial
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.config import SmtpSettings
@@ -36,12 +36,15 @@ MAIL_HOLD = 60.0  # seconds a courier holds mail back at most while timers fire
 HOLD_POLL = 0.05  # seconds between its looks, meanwhile
 
 
+_INSERT_MAIL = insert(OutboxMail).returning(OutboxMail.id)
+
+
 def enqueue(session: Session, recipients: list[str], subject: str, body: str, now: datetime) -> OutboxMail:
-    """Added to the caller's transaction; hand it to `deliver_after_commit` once that has committed."""
-    mail = OutboxMail(recipients=recipients, subject=subject[:300], body=body, created_at=now, attempts=0,
-                      next_attempt_at=now)
-    session.add(mail)
-    return mail
+    """Written in the caller's transaction (one Core statement, which gives it its id); hand it to
+    `deliver_after_commit` once that has committed."""
+    values = {"recipients": recipients, "subject": subject[:300], "body": body, "created_at": now, "attempts": 0,
+              "next_attempt_at": now}
+    return OutboxMail(id=session.connection().execute(_INSERT_MAIL, values).scalar_one(), **values)
 
 
 def deliver_after_commit(ctx: EngineContext, mail: OutboxMail | None) -> Callable[[], None]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from SpiffWorkflow.task import Task as SpiffTask
-from sqlalchemy import Row
+from sqlalchemy import Row, Table, bindparam, insert, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.audit.events import append_event
 from engine.context import EngineContext
@@ -22,6 +23,9 @@ from engine.runtime.stepping import is_clocked_timer, timer_owner
 from engine.store import Instance, Notification, OutboxMail, WorkItem
 
 _ROLE_HOLDERS = "sopflow_role_holders"  # session.info: a role's holders, read once per transaction
+_ITEMS = cast(Table, WorkItem.__table__)
+_MARK_BREACHED = (update(_ITEMS).where(_ITEMS.c.id == bindparam("the_id"))
+                  .values(breached_at=bindparam("at"), revision=_ITEMS.c.revision + 1))
 
 
 @dataclass
@@ -71,6 +75,13 @@ class ServiceCall:
             known[role] = users_with_role(self.session, role)
         return known[role]
 
+    def mark_breached(self, item: WorkItem) -> None:
+        """The item outlived its time standard: written at once by one Core statement, its revision moved as by
+        any change of the item."""
+        self.session.connection().execute(_MARK_BREACHED, {"the_id": item.id, "at": self.now})
+        set_committed_value(item, "breached_at", self.now)
+        set_committed_value(item, "revision", item.revision + 1)
+
     def record(self, event_type: str, payload: dict[str, Any], task_id: str | None = None) -> None:
         """An event in this instance's history, in this change's transaction."""
         append_event(self.session, process_id=self.instance.process_id, type=event_type, actor=self.actor,
@@ -78,10 +89,11 @@ class ServiceCall:
                      instance_written_by_caller=True)  # a service call runs inside a change that saves
 
     def notify(self, usernames: list[str], subject: str, body: str, task_id: str | None = None) -> None:
-        """In-app notifications, in this change's transaction."""
-        for username in usernames:
-            self.session.add(Notification(username=username, instance_id=self.instance.id, task_id=task_id,
-                                          subject=subject, body=body, created_at=self.now))
+        """In-app notifications, in this change's transaction (one Core statement)."""
+        if usernames:
+            self.session.connection().execute(insert(Notification), [
+                {"username": username, "instance_id": self.instance.id, "task_id": task_id, "subject": subject,
+                 "body": body, "created_at": self.now} for username in usernames])
 
     def mail_after_commit(self, recipients: list[str], subject: str, body: str) -> None:
         """Mail through the outbox, sent once this change is committed; a failed first attempt is also recorded

@@ -146,22 +146,34 @@ def test_a_breach_writes_its_instance_and_its_timer_once_each(ctx: EngineContext
     with ctx.db.session() as session:  # the reminder is another firing
         session.execute(update(Timer).where(Timer.kind == "reminder").values(status="cancelled"))
     clock.set(task.due_at + timedelta(minutes=1))
-    with statements(ctx) as seen:
-        assert fire_due_batch(ctx, "burst").taken == 1
+    flushes: list[int] = []
+    from sqlalchemy.orm import Session
+
+    def counted(*_: object) -> None:
+        flushes.append(1)
+
+    event.listen(Session, "after_flush", counted)
+    try:
+        with statements(ctx) as seen:
+            assert fire_due_batch(ctx, "burst").taken == 1
+    finally:
+        event.remove(Session, "after_flush", counted)
+    assert flushes == []  # the claim, the breach's marks, notices and mail are Core statements
     written = [s.split()[1].lower() for s in seen if s.lstrip().upper().startswith("UPDATE")]
     reads = [" ".join(s.split()) for s in seen if s.lstrip().upper().startswith("SELECT")]
     item_reads = [s for s in reads if "work_items" in s]
-    assert written.count("instances") == 1 and written.count("timers") == 1
+    assert written.count("instances") == 1 and written.count("timers") == 1 and written.count("work_items") == 1
     assert len(item_reads) == 1 and "FROM instances LEFT OUTER JOIN work_items" in item_reads[0]
     assert not [s for s in seen if "FROM definitions" in s]  # the process's name comes from its parsed diagram
     with ctx.db.session() as session:
         assert session.scalar(select(Timer.status).where(Timer.instance_id == task.instance_id,
                                                          Timer.kind == "event")) == "fired"
-        breached = session.scalar(select(WorkItem.breached_at).where(WorkItem.id == task.id))
+        breached, revision = session.execute(select(WorkItem.breached_at, WorkItem.revision)
+                                             .where(WorkItem.id == task.id)).one()
         stored_hash = session.scalar(select(Instance.last_event_hash).where(Instance.id == task.instance_id))
         newest = session.scalars(select(Event.hash).where(Event.instance_id == task.instance_id)
                                  .order_by(Event.id.desc()).limit(1)).one()
-    assert breached is not None and stored_hash == newest
+    assert breached == clock.now() and revision == task.revision + 1 and stored_hash == newest
     assert audit_chain.verify_all(ctx).intact
 
 
