@@ -53,14 +53,16 @@ def queue_plan(ctx: EngineContext, session: Session, plan: Instance, definition:
     returned instance's `finish` after commit and wakes the worker when items remain."""
     now = ctx.clock.now()
     first = min(len(entries), ctx.settings.plan_batch_size)
-    run = PlanRun(plan_id=plan.id, definition_id=definition.id, actor=actor, shared=shared, total=len(entries),
-                  started=first, created_at=now, finished_at=now if first == len(entries) else None)
-    session.add(run)
-    session.flush()
+    values = {"plan_id": plan.id, "definition_id": definition.id, "actor": actor, "shared": shared,
+              "total": len(entries), "started": first, "created_at": now,
+              "finished_at": now if first == len(entries) else None}
+    connection = session.connection()  # Core: the rows need no unit of work
+    connection.execute(insert(PlanRun), values)
     if entries:
-        session.execute(insert(PlanItem), [{"plan_id": plan.id, "position": position, "item": entry}
-                                           for position, entry in enumerate(entries)])
-    return _start_items(ctx, session, run, plan, definition, list(enumerate(entries[:first])))
+        connection.execute(insert(PlanItem), [{"plan_id": plan.id, "position": position, "item": entry}
+                                              for position, entry in enumerate(entries)])
+    return _start_items(ctx, session, PlanRun(**values), plan, definition, list(enumerate(entries[:first])),
+                        plan_saved_by_caller=True)
 
 
 def queue_children(ctx: EngineContext, session: Session, plan: Instance, process_id: str, actor: str,
@@ -104,8 +106,9 @@ def start_batch(ctx: EngineContext, plan_id: int) -> int:
 
 
 def _start_items(ctx: EngineContext, session: Session, run: PlanRun, plan: Instance, definition: Definition,
-                 rows: list[tuple[int, dict[str, Any]]]) -> list[InstanceRun]:
-    """One instance per row, each with its item and the plan's shared parameters, and one event on the plan."""
+                 rows: list[tuple[int, dict[str, Any]]], plan_saved_by_caller: bool = False) -> list[InstanceRun]:
+    """One instance per row, each with its item and the plan's shared parameters, and one event on the plan
+    (`plan_saved_by_caller`: the change running the plan's own workflow writes its row, not a flush)."""
     children = [begin_instance(ctx, session, definition, run.actor, data={"item": item, **run.shared},
                                parent_id=plan.id, trigger="plan") for _, item in rows]
     if not children:
@@ -114,7 +117,8 @@ def _start_items(ctx: EngineContext, session: Session, run: PlanRun, plan: Insta
                                     for (position, _), child in zip(rows, children, strict=True)])
     append_event(session, process_id=plan.process_id, type=ITEMS_STARTED, actor=run.actor, at=ctx.clock.now(),
                  instance=plan, payload={"first": rows[0][0] + 1, "last": rows[-1][0] + 1, "total": run.total,
-                                         "instances": [child.instance.id for child in children]})
+                                         "instances": [child.instance.id for child in children]},
+                 instance_written_by_caller=plan_saved_by_caller)
     return children
 
 

@@ -126,11 +126,24 @@ def test_a_change_with_a_service_task_moves_the_chain_head_once(ctx: EngineConte
     """Step 1's plan service starts the item inside a savepoint; its events join the chain with the rest of the
     transaction's, not again when the savepoint ends."""
     _, step_1 = reach_step(ctx, 1)
-    with statements(ctx) as seen:
-        complete(ctx, step_1, ONE_ITEM_FLOW[0][1])
+    flushes: list[int] = []
+    from sqlalchemy.orm import Session
+
+    def counted(*_: object) -> None:
+        flushes.append(1)
+
+    event.listen(Session, "after_flush", counted)
+    try:
+        with statements(ctx) as seen:
+            complete(ctx, step_1, ONE_ITEM_FLOW[0][1])
+    finally:
+        event.remove(Session, "after_flush", counted)
     heads = [s for s in seen if s.lstrip().upper().startswith("UPDATE EVENT_CHAIN_HEAD")]
     inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT INTO EVENTS")]
     assert len(heads) == 2 and len(inserts) == 1  # locked, then moved; one insert for every event
+    # The plan's row and its new item's, each written once by its change's own update; the plan run, its
+    # items and the new instance by Core statements: no flush, not even when the handler's savepoint ends.
+    assert len([s for s in seen if s.lstrip().upper().startswith("UPDATE INSTANCES")]) == 2 and flushes == []
     with ctx.db.session() as session:
         types = session.scalars(select(Event.type).order_by(Event.id)).all()
     assert "service_completed" in types and types.count("instance_started") == 2
