@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import event, select, update
+from sqlalchemy.orm import Session
 
 from engine.audit import audit_chain
 from engine.clock import ManualClock
@@ -33,6 +34,21 @@ def statements(ctx: EngineContext) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(ctx.db.engine, "before_cursor_execute", record)
+
+
+@contextmanager
+def counting_flushes() -> Iterator[list[int]]:
+    """The unit-of-work flushes the block runs (one entry each)."""
+    flushes: list[int] = []
+
+    def counted(*_: object) -> None:
+        flushes.append(1)
+
+    event.listen(Session, "after_flush", counted)
+    try:
+        yield flushes
+    finally:
+        event.remove(Session, "after_flush", counted)
 
 
 @contextmanager
@@ -101,18 +117,8 @@ def test_a_completion_failing_anywhere_leaves_neither_state_nor_events(ctx: Engi
 
 def test_a_completion_writes_events_in_one_statement_and_all_rows_without_the_unit_of_work(ctx: EngineContext) -> None:
     instance_id, task = reach_step(ctx, 2)
-    flushes: list[int] = []
-    from sqlalchemy.orm import Session
-
-    def counted(*_: object) -> None:
-        flushes.append(1)
-
-    event.listen(Session, "after_flush", counted)
-    try:
-        with statements(ctx) as seen:
-            complete(ctx, task, STEP_2)
-    finally:
-        event.remove(Session, "after_flush", counted)
+    with counting_flushes() as flushes, statements(ctx) as seen:
+        complete(ctx, task, STEP_2)
     inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT INTO EVENTS")]
     assert len(inserts) == 1
     assert flushes == []  # every row of a completion is written by a Core statement
@@ -126,18 +132,8 @@ def test_a_change_with_a_service_task_moves_the_chain_head_once(ctx: EngineConte
     """Step 1's plan service starts the item inside a savepoint; its events join the chain with the rest of the
     transaction's, not again when the savepoint ends."""
     _, step_1 = reach_step(ctx, 1)
-    flushes: list[int] = []
-    from sqlalchemy.orm import Session
-
-    def counted(*_: object) -> None:
-        flushes.append(1)
-
-    event.listen(Session, "after_flush", counted)
-    try:
-        with statements(ctx) as seen:
-            complete(ctx, step_1, ONE_ITEM_FLOW[0][1])
-    finally:
-        event.remove(Session, "after_flush", counted)
+    with counting_flushes() as flushes, statements(ctx) as seen:
+        complete(ctx, step_1, ONE_ITEM_FLOW[0][1])
     heads = [s for s in seen if s.lstrip().upper().startswith("UPDATE EVENT_CHAIN_HEAD")]
     inserts = [s for s in seen if s.lstrip().upper().startswith("INSERT INTO EVENTS")]
     assert len(heads) == 2 and len(inserts) == 1  # locked, then moved; one insert for every event
@@ -159,18 +155,8 @@ def test_a_breach_writes_its_instance_and_its_timer_once_each(ctx: EngineContext
     with ctx.db.session() as session:  # the reminder is another firing
         session.execute(update(Timer).where(Timer.kind == "reminder").values(status="cancelled"))
     clock.set(task.due_at + timedelta(minutes=1))
-    flushes: list[int] = []
-    from sqlalchemy.orm import Session
-
-    def counted(*_: object) -> None:
-        flushes.append(1)
-
-    event.listen(Session, "after_flush", counted)
-    try:
-        with statements(ctx) as seen:
-            assert fire_due_batch(ctx, "burst").taken == 1
-    finally:
-        event.remove(Session, "after_flush", counted)
+    with counting_flushes() as flushes, statements(ctx) as seen:
+        assert fire_due_batch(ctx, "burst").taken == 1
     assert flushes == []  # the claim, the breach's marks, notices and mail are Core statements
     written = [s.split()[1].lower() for s in seen if s.lstrip().upper().startswith("UPDATE")]
     reads = [" ".join(s.split()) for s in seen if s.lstrip().upper().startswith("SELECT")]
@@ -213,17 +199,8 @@ def test_a_change_writes_only_the_instance_columns_it_changed(ctx: EngineContext
 
 
 def test_a_start_writes_its_instance_without_the_unit_of_work(ctx: EngineContext) -> None:
-    flushes: list[int] = []
-    from sqlalchemy.orm import Session
-
-    def counted(*_: object) -> None:
-        flushes.append(1)
-
-    event.listen(Session, "after_flush", counted)
-    try:
+    with counting_flushes() as flushes:
         instance = start_publication(ctx)
-    finally:
-        event.remove(Session, "after_flush", counted)
     assert flushes == []
     with ctx.db.session() as session:
         stored = session.get(Instance, instance.id)
