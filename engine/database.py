@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Dialect, Engine
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 
@@ -43,6 +43,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+T = TypeVar("T", bound=Base)
+
+
+def held_as_loaded(session: Session, written: T) -> T:
+    """An object whose row a Core statement has just written, held by the session as if loaded from that row:
+    what the transaction changes on it afterwards is tracked and written like any other change."""
+    make_transient_to_detached(written)
+    session.add(written)
+    return written
 
 
 class Database:

@@ -10,10 +10,11 @@ from typing import Any, cast
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Table, func, insert, select
-from sqlalchemy.orm import Session, defer, make_transient_to_detached
+from sqlalchemy.orm import Session, defer
 
 from engine.audit.events import GENESIS
 from engine.context import EngineContext, LiveWorkflow
+from engine.database import held_as_loaded
 from engine.diagrams.diagram import ProcessModel
 from engine.diagrams.validation import read_diagram
 from engine.errors import NotFound, SopflowError
@@ -187,10 +188,9 @@ class InstanceRun:
             "definition_id": definition.id, "process_id": definition.process_id, "parent_id": parent_id,
             "status": "running", "started_by": actor, "last_actor": actor, "started_at": now, "updated_at": now,
             "state": "", "last_event_hash": GENESIS, "revision": 1}
-        # Written by Core (no unit of work), then held by the session as if loaded: its changes are tracked.
-        instance = Instance(id=session.connection().execute(_INSERT_INSTANCE, values).scalar_one(), **values)
-        make_transient_to_detached(instance)
-        session.add(instance)
+        # Written by Core (no unit of work), then held by the session as if loaded.
+        instance = held_as_loaded(session, Instance(id=session.connection().execute(_INSERT_INSTANCE, values)
+                                                    .scalar_one(), **values))
         execution = cls(ctx, session, instance, process_model(ctx, session, definition.id), actor)
         execution.projection.knows_open_items([])  # a new instance has none to read
         return execution

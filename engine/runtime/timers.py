@@ -13,11 +13,12 @@ from zoneinfo import ZoneInfo
 from psycopg.errors import DeadlockDetected
 from sqlalchemy import Table, and_, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.config import Schedule
 from engine.context import EngineContext
+from engine.database import held_as_loaded
 from engine.people.users import SYSTEM_ACTOR
 from engine.runtime.execution import InstanceRun, begin_instance, latest_definition
 from engine.runtime.incident_records import failure_reason, open_incident_of, record_failure, resolve
@@ -89,12 +90,7 @@ def _claim(session: Session, timer_id: int, now: datetime, fired_by: str, retry:
     row = session.connection().execute(_CLAIM, {
         "timer_id": timer_id, "claimable": "failed" if retry else "pending", "due_by": now, "now": now,
         "by": fired_by}).mappings().first()
-    if row is None:
-        return None
-    timer = Timer(**row)
-    make_transient_to_detached(timer)
-    session.add(timer)
-    return timer
+    return held_as_loaded(session, Timer(**row)) if row is not None else None
 
 
 @dataclass
