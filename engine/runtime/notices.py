@@ -89,14 +89,20 @@ def _mail_addresses(session: Session, usernames: list[str]) -> list[str]:
 _INSERT_NOTIFICATION = insert(Notification)
 
 
+def write_notices(session: Session, usernames: list[str], instance_id: int, task_id: str | None, subject: str,
+                  body: str, now: datetime) -> None:
+    """One in-app notice per person, by one Core statement in the caller's transaction."""
+    if usernames:
+        session.connection().execute(_INSERT_NOTIFICATION, [
+            {"username": username, "instance_id": instance_id, "task_id": task_id, "subject": subject,
+             "body": body, "created_at": now} for username in usernames])
+
+
 def notify(session: Session, usernames: list[str], item: WorkItem, subject: str, body: str,
            now: datetime, addresses: list[str] | None = None) -> OutboxMail | None:
     """One in-app notice per person about a task, and one mail to those of them who opted in (to deliver
     after the commit); `addresses`: theirs, when already read."""
-    rows = [{"username": username, "instance_id": item.instance_id, "task_id": item.id, "subject": subject[:300],
-             "body": body, "created_at": now} for username in usernames]
-    if rows:
-        session.connection().execute(_INSERT_NOTIFICATION, rows)
+    write_notices(session, usernames, item.instance_id, item.id, subject[:300], body, now)
     if addresses is None:
         addresses = _mail_addresses(session, usernames)
     return enqueue(session, addresses, subject, body, now) if addresses else None

@@ -9,23 +9,28 @@ from datetime import datetime
 from typing import Any, cast
 
 from SpiffWorkflow.task import Task as SpiffTask
-from sqlalchemy import Row, Table, bindparam, insert, update
+from sqlalchemy import Row, Table, bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.events import append_event
 from engine.context import EngineContext
 from engine.diagrams.diagram_properties import COUNTING, WORKING_DAYS
 from engine.diagrams.durations import words
 from engine.people.users import SYSTEM_ACTOR, users_with_role
+from engine.runtime.notices import write_notices
 from engine.runtime.outbox import attempt_after_commit, enqueue
 from engine.runtime.stepping import is_clocked_timer, timer_owner
-from engine.store import Instance, Notification, OutboxMail, WorkItem
+from engine.store import Instance, OutboxMail, WorkItem
 
 _ROLE_HOLDERS = "sopflow_role_holders"  # session.info: a role's holders, read once per transaction
 _ITEMS = cast(Table, WorkItem.__table__)
-_MARK_BREACHED = (update(_ITEMS).where(_ITEMS.c.id == bindparam("the_id"))
-                  .values(breached_at=bindparam("at"), revision=_ITEMS.c.revision + 1))
+_MARK_BREACHED = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("the_id"), _ITEMS.c.revision == bindparam("old_revision"))
+    .values(breached_at=bindparam("at"), revision=bindparam("new_revision"))
+)
 
 
 @dataclass
@@ -76,9 +81,12 @@ class ServiceCall:
         return known[role]
 
     def mark_breached(self, item: WorkItem) -> None:
-        """The item outlived its time standard: written at once by one Core statement, its revision moved as by
-        any change of the item."""
-        self.session.connection().execute(_MARK_BREACHED, {"the_id": item.id, "at": self.now})
+        """The item outlived its time standard: written at once by one Core statement that checks and moves its
+        revision, as any change of the item does."""
+        written = self.session.connection().execute(_MARK_BREACHED, {
+            "the_id": item.id, "old_revision": item.revision, "new_revision": item.revision + 1, "at": self.now})
+        if written.rowcount != 1:
+            raise StaleDataError(f"work item {item.id} was changed by another transaction")
         set_committed_value(item, "breached_at", self.now)
         set_committed_value(item, "revision", item.revision + 1)
 
@@ -89,11 +97,8 @@ class ServiceCall:
                      instance_written_by_caller=True)  # a service call runs inside a change that saves
 
     def notify(self, usernames: list[str], subject: str, body: str, task_id: str | None = None) -> None:
-        """In-app notifications, in this change's transaction (one Core statement)."""
-        if usernames:
-            self.session.connection().execute(insert(Notification), [
-                {"username": username, "instance_id": self.instance.id, "task_id": task_id, "subject": subject,
-                 "body": body, "created_at": self.now} for username in usernames])
+        """In-app notifications, in this change's transaction."""
+        write_notices(self.session, usernames, self.instance.id, task_id, subject, body, self.now)
 
     def mail_after_commit(self, recipients: list[str], subject: str, body: str) -> None:
         """Mail through the outbox, sent once this change is committed; a failed first attempt is also recorded

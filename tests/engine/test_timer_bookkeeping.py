@@ -13,6 +13,7 @@ from uuid import uuid4
 import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import func, select, update
+from sqlalchemy.orm.exc import StaleDataError
 
 from engine.clock import ManualClock
 from engine.config import Settings
@@ -21,6 +22,7 @@ from engine.runtime import outbox
 from engine.runtime.effects import TimersSettled, TimerWaiting
 from engine.runtime.execution import InstanceRun
 from engine.runtime.scheduler import TimerScheduler
+from engine.runtime.services import ServiceCall
 from engine.runtime.timers import fire_due_batch
 from engine.store import Event, Instance, Timer, WorkItem
 from handlers import HANDLERS
@@ -170,3 +172,21 @@ def test_a_claimed_reminder_whose_task_is_no_longer_open_is_written_cancelled(ct
     with ctx.db.session() as session:
         assert session.scalar(select(Timer.status).where(Timer.id == reminder.id)) == "cancelled"
         assert session.scalar(select(func.count()).select_from(Event).where(Event.type == "reminder_sent")) == 0
+
+
+def test_a_breach_mark_on_an_item_changed_meanwhile_is_refused_and_writes_nothing(ctx: EngineContext,
+                                                                                  clock: ManualClock) -> None:
+    """The mark checks the item's revision, as any change of the item does: a stale item is not written over."""
+    instance_id, task = reach_step(ctx, 2)
+    with pytest.raises(StaleDataError), ctx.db.session() as session:
+        instance = session.get(Instance, instance_id)
+        item = session.get(WorkItem, task.id)
+        assert instance is not None and item is not None
+        session.execute(update(WorkItem).where(WorkItem.id == task.id)  # another change, committed first
+                        .values(revision=WorkItem.revision + 1).execution_options(synchronize_session=False))
+        call = ServiceCall(ctx, session, instance, None, "breach", {}, "system", clock.now(),  # type: ignore[arg-type]
+                           [], lambda: [item])
+        call.mark_breached(item)
+    with ctx.db.session() as session:
+        stored = session.get(WorkItem, task.id)
+        assert stored is not None and (stored.breached_at, stored.revision) == (None, task.revision)
