@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from engine.context import EngineContext
 from engine.runtime import notices
-from engine.runtime.timers import fire_due_timers
+from engine.runtime.timers import fire_due_batch, fire_due_timers
 from handlers import HANDLERS
 from tests.browser.conftest import LiveServer
 from tests.conftest import Mailbox
@@ -151,3 +151,32 @@ def test_the_admin_retries_undelivered_mail_from_the_outbox(
     screenshot(admin, f"{width}-03-kotak-keluar-terkirim")
     [mail] = mailbox.wait_for(1)
     assert mail["To"] == "plid.utama@ppid.test" and mail["Subject"].startswith("Tugas menunggu: langkah 3")
+
+
+def test_a_breach_is_told_to_the_supervisor_and_marked_on_the_item(
+    width: str, live_server: LiveServer, sign_in: SignIn, screenshot: Shot
+) -> None:
+    """A burst's firing path (claimed by one statement, the breach marked and told without the unit of work):
+    PPID Utama reads the notice in Indonesian, the time standard in words, and sees the item's task marked."""
+    ctx = live_server.ctx
+    [item] = start_items(ctx, plan_item("Profil kesehatan daerah", "Dinas Kesehatan"))
+    step_2 = open_task(ctx, item.id)
+    assert step_2.due_at is not None
+    live_server.clock.set(step_2.due_at + timedelta(minutes=1))
+    while fire_due_batch(ctx, "scheduler").taken:
+        pass
+    utama = _as(sign_in, "ppid.utama", width)
+    utama.goto(f"{live_server.url}/notifications")
+    notice = utama.locator("#notifications li", has_text="Pelanggaran standar waktu: langkah 2")
+    expect(notice).to_have_count(1)
+    expect(notice).to_contain_text("Standar waktu: 1 jam 30 menit")
+    expect(notice).to_contain_text("Profil kesehatan daerah")
+    body = notice.inner_text()
+    for raw in ("PT90M", "ppid_publikasi", "Task_2", "None"):
+        assert raw not in body, raw
+    screenshot(utama, f"{width}-01-utama-pelanggaran")
+    utama.goto(f"{live_server.url}/instances/{item.id}")
+    marked = utama.locator("tr", has_text=step_2.name)
+    expect(marked.locator(".badge-overdue", has_text="pelanggaran")).to_have_count(1)
+    expect(marked).not_to_contain_text("breach")
+    screenshot(utama, f"{width}-02-utama-item-ditandai")
