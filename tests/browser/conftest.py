@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from waitress import wasyncore
 from waitress.server import create_server
 
 from engine.clock import ManualClock
@@ -68,7 +69,13 @@ def live_server(engine_ctx: EngineContext, clock: ManualClock, tmp_path: Path,  
     try:
         yield LiveServer(f"http://127.0.0.1:{server.effective_port}", engine_ctx, clock)
     finally:
-        server.close()
+        # The workers finish first (one still answering would wake a closed loop), then the loop closes its own
+        # sockets: closed from this thread, one could go under its select(), which then raised EBADF.
+        server.task_dispatcher.shutdown()
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:  # the loop's wake-up pipe is already gone: nothing is left for the loop to select on
+            wasyncore.close_all(server._map)
         thread.join(timeout=5)
         assert not thread.is_alive(), "waitress did not stop"
 
