@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from functools import cache
+from typing import Any, ClassVar, Protocol, TypeVar, cast
 
-from sqlalchemy import DateTime, create_engine, event
+from sqlalchemy import DateTime, Table, Update, bindparam, create_engine, event, update
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, make_transient_to_detached, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.types import TypeDecorator
 
 
@@ -54,6 +57,38 @@ def held_as_loaded(session: Session, written: T) -> T:
     make_transient_to_detached(written)
     session.add(written)
     return written
+
+
+@cache
+def _checked_update(table: Table, columns: tuple[str, ...]) -> Update:
+    """Built once per table and set of columns: a column written unchanged would still rewrite its index's page."""
+    return (
+        update(table)
+        .where(table.c.id == bindparam("the_id"), table.c.revision == bindparam("old_revision"))
+        .values({column: bindparam(f"new_{column}") for column in (*columns, "revision")})
+    )
+
+
+class Revised(Protocol):
+    """A mapped object whose row carries a revision, moved by every change of it."""
+
+    __table__: ClassVar[Any]
+    id: Any
+    revision: int
+
+
+def write_checked(session: Session, row: Revised, values: dict[str, Any]) -> None:
+    """`values` written to the row of `row` at once by one Core statement that checks and moves its revision, so
+    that of two racing changes exactly one writes; the object then holds them (and its revision) as committed."""
+    table = cast(Table, row.__table__)
+    old = row.revision
+    written = session.connection().execute(_checked_update(table, tuple(values)), {
+        **{f"new_{column}": value for column, value in values.items()},
+        "new_revision": old + 1, "the_id": row.id, "old_revision": old})
+    if written.rowcount != 1:
+        raise StaleDataError(f"{table.name} row {row.id} was changed by another transaction")
+    for column, value in {**values, "revision": old + 1}.items():
+        set_committed_value(row, column, value)
 
 
 class Database:

@@ -6,17 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
 from typing import Any, cast
 
 from SpiffWorkflow.task import Task as SpiffTask
-from sqlalchemy import Table, Update, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import instance_state, set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.attributes import instance_state
 
 from engine.audit.events import append_event
 from engine.context import EngineContext
+from engine.database import write_checked
 from engine.errors import SopflowError
 from engine.runtime.effects import (
     Effect,
@@ -48,23 +47,7 @@ _WORK_ITEMS, _TIMERS, _INSTANCES = (cast(Table, model.__table__) for model in (W
 _INSERT_WORK_ITEM = insert(_WORK_ITEMS)
 _INSERT_TIMERS = insert(_TIMERS).returning(_TIMERS.c.spiff_task_id, _TIMERS.c.id)
 _CHANGED_COLUMNS = tuple(column.key for column in _INSTANCES.columns if column.key not in ("id", "revision"))
-_CLOSE_ITEM = (
-    update(_WORK_ITEMS)
-    .where(_WORK_ITEMS.c.id == bindparam("the_id"), _WORK_ITEMS.c.revision == bindparam("old_revision"))
-    .values(status=bindparam("new_status"), finished_at=bindparam("new_finished_at"),
-            finished_by=bindparam("new_finished_by"), revision=bindparam("new_revision"), data=None)
-)
 _ALWAYS_WRITTEN = ("state", "last_event_hash")  # the hash is set as committed (events.py): no history to read
-
-
-@cache
-def _update_instance(columns: tuple[str, ...]) -> Update:
-    """Built once per set of changed columns: a column written unchanged would still rewrite its index's page."""
-    return (
-        update(_INSTANCES)
-        .where(_INSTANCES.c.id == bindparam("the_id"), _INSTANCES.c.revision == bindparam("old_revision"))
-        .values({column: bindparam(f"new_{column}") for column in (*columns, "revision")})
-    )
 
 
 def new_work_item(effect: TaskReady, instance: Instance, now: datetime) -> WorkItem:
@@ -113,14 +96,8 @@ class SqlProjection:
     def close_item(self, item: WorkItem, status: str, by: str | None = None) -> None:
         """A work item is no longer open (completed, withdrawn): written at once, its revision checked, so of two
         racing changes exactly one closes it."""
-        values = {"new_status": status, "new_finished_at": self.now, "new_finished_by": by,
-                  "new_revision": item.revision + 1}
-        written = self.session.connection().execute(_CLOSE_ITEM, {**values, "the_id": item.id,
-                                                                   "old_revision": item.revision})
-        if written.rowcount != 1:
-            raise StaleDataError(f"work item {item.id} was changed by another transaction")
-        for name, value in {**values, "new_data": None}.items():  # a closed task's page reads its log
-            set_committed_value(item, name.removeprefix("new_"), value)
+        # Its data goes: a closed task's page reads its log.
+        write_checked(self.session, item, {"status": status, "finished_at": self.now, "finished_by": by, "data": None})
 
     def _add_timer(self, timer: Timer) -> None:
         """Written with the instance's columns, announced after the commit."""
@@ -239,13 +216,7 @@ class SqlProjection:
         written_state = instance_state(instance)
         changed = {key for key, old in written_state.committed_state.items() if old != getattr(instance, key)}
         columns = tuple(column for column in _CHANGED_COLUMNS if column in changed or column in _ALWAYS_WRITTEN)
-        revision = instance.revision + 1
-        written = self.session.connection().execute(_update_instance(columns), {
-            **{f"new_{column}": getattr(instance, column) for column in columns},
-            "new_revision": revision, "the_id": instance.id, "old_revision": instance.revision})
-        if written.rowcount != 1:
-            raise StaleDataError(f"instance {instance.id} was changed by another transaction")
-        instance.revision = revision
+        write_checked(self.session, instance, {column: getattr(instance, column) for column in columns})
         # What a flush does once it has written an object: the session now holds nothing to write for it.
         written_state._commit_all(written_state.dict, self.session.identity_map)
         if self.session.new or self.session.dirty or self.session.deleted:

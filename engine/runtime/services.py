@@ -6,16 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from SpiffWorkflow.task import Task as SpiffTask
-from sqlalchemy import Row, Table, bindparam, update
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 
 from engine.audit.events import append_event
 from engine.context import EngineContext
+from engine.database import write_checked
 from engine.diagrams.diagram_properties import COUNTING, WORKING_DAYS
 from engine.diagrams.durations import words
 from engine.people.users import SYSTEM_ACTOR, users_with_role
@@ -25,12 +24,6 @@ from engine.runtime.stepping import is_clocked_timer, timer_owner
 from engine.store import Instance, OutboxMail, WorkItem
 
 _ROLE_HOLDERS = "sopflow_role_holders"  # session.info: a role's holders, read once per transaction
-_ITEMS = cast(Table, WorkItem.__table__)
-_MARK_BREACHED = (
-    update(_ITEMS)
-    .where(_ITEMS.c.id == bindparam("the_id"), _ITEMS.c.revision == bindparam("old_revision"))
-    .values(breached_at=bindparam("at"), revision=bindparam("new_revision"))
-)
 
 
 @dataclass
@@ -83,12 +76,7 @@ class ServiceCall:
     def mark_breached(self, item: WorkItem) -> None:
         """The item outlived its time standard: written at once by one Core statement that checks and moves its
         revision, as any change of the item does."""
-        written = self.session.connection().execute(_MARK_BREACHED, {
-            "the_id": item.id, "old_revision": item.revision, "new_revision": item.revision + 1, "at": self.now})
-        if written.rowcount != 1:
-            raise StaleDataError(f"work item {item.id} was changed by another transaction")
-        set_committed_value(item, "breached_at", self.now)
-        set_committed_value(item, "revision", item.revision + 1)
+        write_checked(self.session, item, {"breached_at": self.now})
 
     def record(self, event_type: str, payload: dict[str, Any], task_id: str | None = None) -> None:
         """An event in this instance's history, in this change's transaction."""
