@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from engine.diagrams.durations import InvalidDuration, parse_iso
 from engine.diagrams.forms import humanise
 from engine.diagrams.versions import process_names
+from engine.people.administration import SYSTEM_ACTOR
 from webapp.context import engine
 
 DATE_TIME = "d MMMM yyyy HH.mm z"
@@ -150,12 +151,18 @@ def event_label(event_type: str) -> str:
     return event_labels().get(event_type, event_type)
 
 
+def actor_label(username: str | None) -> str:
+    """Who acted: a username, or the installation's own actor by its name in the active language."""
+    return _("system") if username == SYSTEM_ACTOR else (username or "–")
+
+
 def init_formatting(app: Flask) -> None:
     app.add_template_filter(localtime, "localtime")
     app.add_template_filter(duration, "duration")
     app.add_template_filter(long_date, "long_date")
     app.add_template_filter(iso_duration_text, "iso_duration")
     app.add_template_filter(event_label, "event_label")
+    app.add_template_filter(actor_label, "actor_label")
     app.add_template_filter(month_label, "month_label")
     app.add_template_filter(number, "number")
     app.add_template_filter(file_size, "file_size")

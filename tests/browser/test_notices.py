@@ -179,4 +179,7 @@ def test_a_breach_is_told_to_the_supervisor_and_marked_on_the_item(
     marked = utama.locator("tr", has_text=step_2.name)
     expect(marked.locator(".badge-overdue", has_text="pelanggaran")).to_have_count(1)
     expect(marked).not_to_contain_text("breach")
+    history = utama.locator("#timeline")
+    expect(history.locator("li[data-event='time_standard_breached']")).to_contain_text("sistem")
+    expect(history).not_to_contain_text("system")
     screenshot(utama, f"{width}-02-utama-item-ditandai")
