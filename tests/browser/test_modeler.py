@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
-from playwright.sync_api import Page, expect
+import pytest
+from playwright.sync_api import Browser, Page, expect
 
+from engine.diagrams import definitions
+from engine.people.users import SYSTEM_ACTOR
 from engine.runtime import timers
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, signed_in_at
+from tests.conftest import ROOT
 from tests.webapp.pages import open_task, plan_item, start_items
 
 
@@ -64,3 +69,19 @@ def test_problems_are_marked_on_the_diagram_and_block_the_deploy(
     expect(page.locator(".djs-element.has-problem[data-element-id=Timer_Task_3_Verifikasi]")).to_have_count(1)
     page.goto(f"{base}/modeler/ppid_publikasi_item/versions")
     expect(page.locator("#versions tbody tr")).to_have_count(1)
+
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_a_version_the_installation_deployed_reads_as_deployed_by_sistem(
+        live_server: LiveServer, browser: Browser, screenshot: Callable[[Page, str], Path], width: str) -> None:
+    xml = (ROOT / "bpmn" / "ppid_publikasi_item.bpmn").read_bytes().replace(
+        b'name="Item rencana"', b'name="Item rencana terjadwal"', 1)
+    assert definitions.deploy(live_server.ctx, xml, SYSTEM_ACTOR).created
+    with signed_in_at(browser, live_server, "pemilik.proses", width) as page:
+        page.goto(f"{live_server.url}/modeler/ppid_publikasi_item")
+        origin = page.locator("#diagram-origin")
+        expect(origin).to_contain_text("Versi 2, diterapkan")
+        expect(origin).to_contain_text("oleh sistem.")
+        assert SYSTEM_ACTOR not in origin.inner_text()
+        screenshot(page, width)
