@@ -11,7 +11,7 @@ from flask_babel import format_date, format_datetime, format_decimal
 from flask_babel import gettext as _
 
 from engine.diagrams.durations import InvalidDuration, parse_iso
-from engine.diagrams.forms import humanise
+from engine.diagrams.forms import FieldError, humanise
 from engine.diagrams.versions import process_names
 from engine.people.administration import SYSTEM_ACTOR
 from webapp.context import engine
@@ -31,6 +31,32 @@ def long_date(iso_date: str | None) -> str:
         return format_date(date.fromisoformat(iso_date), "d MMMM yyyy")
     except ValueError:
         return iso_date
+
+
+def data_text(value: object) -> str:
+    """A value an automatic step recorded, as a person reads it: a moment in local time ("1 November 2026 00.00
+    WIB", not "2026-10-31T17:00:00+00:00"), a date in words, yes or no, a number with its separators."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, int | float):
+        return number(value)
+    if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if moment.tzinfo is not None:
+            return localtime(moment)
+        return long_date(value) if len(value) == 10 else value
+    return "–" if value is None else str(value)
+
+
+def field_error_text(error: FieldError | str) -> str:
+    """A form field's problem in the active language, its date (a plan row's target date) in words."""
+    if isinstance(error, str):
+        return error
+    params = {name: long_date(value) if name == "date" else value for name, value in error.params.items()}
+    return _(error.template, **params)
 
 
 def month_label(key: str | None) -> str:
@@ -164,6 +190,8 @@ def init_formatting(app: Flask) -> None:
     app.add_template_filter(event_label, "event_label")
     app.add_template_filter(actor_label, "actor_label")
     app.add_template_filter(month_label, "month_label")
+    app.add_template_filter(data_text, "data_text")
+    app.add_template_filter(field_error_text, "field_error_text")
     app.add_template_filter(number, "number")
     app.add_template_filter(file_size, "file_size")
     app.add_template_global(process_name, "process_name")

@@ -39,6 +39,7 @@ class StepLine:
     data: dict[str, Any] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)  # field name -> the form's label, from the diagram
     choice_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # field name -> code -> label
+    date_fields: frozenset[str] = frozenset()  # field names whose value is an ISO date, shown as a date
 
     def shown(self, key: str, value: Any) -> Any:
         """A choice as its label ("Belum sesuai"), not its code."""
@@ -103,6 +104,7 @@ def instance_record(ctx: EngineContext, instance_id: int) -> InstanceRecord:
                 labels={f.name: f.label for f in spec.fields} if spec is not None else {},
                 choice_labels={f.name: {code: f.label_of(code) for code in f.choices}
                                for f in (spec.fields if spec is not None else ()) if f.choices},
+                date_fields=frozenset(f.name for f in (spec.fields if spec is not None else ()) if f.kind == "date"),
             )
         elif event.type == "task_completed" and task_id in steps:
             line = steps[task_id]
