@@ -12,7 +12,10 @@ from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from sqlalchemy import select
 
 from engine.context import EngineContext
+from engine.diagrams.diagram import ProcessModel
+from engine.runtime.case_file import CaseValue, step_values
 from engine.runtime.instance_log import read_instance_log
+from engine.runtime.instances import URL_CHECK_KEY
 from engine.store import Attachment, Event
 
 
@@ -33,6 +36,18 @@ class ReplayView:
     status: str
     bpmn_xml: str
     frames: list[dict[str, Any]]
+    values: list[tuple[CaseValue, ...]]  # what each frame's event recorded, worded for a person, by frame
+
+
+# What an event says besides its form data: payload key, its label (an English msgid, translated for display) and
+# how its value reads ("moment": a time, "seconds": a duration, "bytes": a size). An automatic step's handler
+# code is left out: the frame's title names the step.
+DETAILS = (("item", "Item", "text"), ("opd", "OPD", "text"), ("lane", "Lane", "text"), ("flow", "Flow", "text"),
+           ("target_name", "Goes to", "text"), ("due_at", "Deadline", "moment"),
+           ("late_by_seconds", "Late by", "seconds"), ("reason", "Reason", "longtext"),
+           ("filename", "File name", "text"), ("size", "Size", "bytes"),
+           ("sha256", "SHA-256", "text"), ("body", "Comment", "longtext"), ("from_version", "From version", "text"),
+           ("to_version", "To version", "text"))
 
 
 def _attachment(row: Attachment) -> dict[str, Any]:
@@ -86,6 +101,23 @@ class _Marks:
         return sorted(self.steps.get(spec, spec) for spec in late)
 
 
+def _frame_values(model: ProcessModel, event: Event, spec: str | None) -> tuple[CaseValue, ...]:
+    payload = event.payload
+    data = payload.get("data")
+    values = step_values(model, spec, data) if isinstance(data, dict) and data else ()
+    check = data.get(URL_CHECK_KEY) if isinstance(data, dict) else None
+    if isinstance(check, dict):
+        values += (CaseValue(URL_CHECK_KEY, "Address check", "url_check", check, str(check.get("url") or "")),)
+    for key, label, kind in DETAILS:
+        value = payload.get(key)
+        if value is None or value == "":
+            continue
+        if kind == "moment":
+            value = datetime.fromisoformat(str(value))
+        values += (CaseValue(key, label, kind, value, str(value)),)
+    return values
+
+
 def replay_frames(ctx: EngineContext, instance_id: int) -> ReplayView:
     """One frame per event (and, for a running instance, one for now), oldest first."""
     with ctx.db.session() as session:
@@ -97,8 +129,13 @@ def replay_frames(ctx: EngineContext, instance_id: int) -> ReplayView:
     start_ids = [s.bpmn_id for s in model.spec.task_specs.values() if isinstance(s, StartEvent) and s.bpmn_id]
     state = _Marks(start_ids, {spec: step.name for spec, step in model.steps.items()})
     frames: list[dict[str, Any]] = []
+    values: list[tuple[CaseValue, ...]] = []
+    spec_of: dict[str, str] = {}  # task id -> its step's element, from the event that made it ready
     for event in log:
         state.apply(event)
+        if event.type == "task_ready" and event.task_id:
+            spec_of[event.task_id] = str(event.payload.get("spec"))
+        values.append(_frame_values(model, event, spec_of.get(event.task_id or "")))
         frames.append({
             "index": len(frames),
             "event_id": event.id,
@@ -119,5 +156,6 @@ def replay_frames(ctx: EngineContext, instance_id: int) -> ReplayView:
             "actor_name": "", "task_id": None, "payload": {}, "attachments": [],
             "marks": state.marks(now), "overdue": state.overdue(now),
         })
+        values.append(())
     return ReplayView(instance.id, instance.process_id, model.name, definition.version, instance.title,
-                      instance.status, definition.bpmn_xml, frames)
+                      instance.status, definition.bpmn_xml, frames, values)

@@ -118,6 +118,8 @@ def _values(fields: tuple[FormField, ...], data: dict[str, Any], labels: dict[st
         if form_field.name not in data:
             continue
         value = data[form_field.name]
+        if isinstance(value, dict):  # one plan row, as an item's start data holds it
+            value = [value]
         rows: tuple[tuple[CaseValue, ...], ...] = ()
         if form_field.kind == "items" and isinstance(value, list):
             rows = tuple(_item_row(row, labels) for row in value if isinstance(row, dict))
@@ -131,7 +133,14 @@ def _fields_of(model: ProcessModel, spec_id: str | None, data: dict[str, Any]) -
     step = model.steps.get(spec_id or "")
     if step is not None:
         return step.fields
-    return tuple(FormField(key, "text", humanise(key), False) for key in data)
+    return tuple(FormField(key, "items" if isinstance(value, dict | list) else "text", humanise(key), False)
+                 for key, value in data.items())
+
+
+def step_values(model: ProcessModel, spec_id: str | None, data: dict[str, Any]) -> tuple[CaseValue, ...]:
+    """What a step (or an instance's start) recorded, named and worded as the diagram's forms name it."""
+    labels = {f.name: f for step in model.steps.values() for f in step.fields}
+    return _values(_fields_of(model, spec_id, data), data, labels)
 
 
 class _Reader:

@@ -3,6 +3,7 @@ done, active and overdue at each point, and the side panel who did what with whi
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Callable
 from datetime import timedelta
@@ -66,7 +67,7 @@ def test_auditor_steps_back_and_forth_through_an_item_on_its_diagram(
             break
         page.click("#replay-forward")
     expect(page.locator("#replay-actor")).to_have_text("pembantu.dinkes")
-    expect(page.locator("#replay-data")).to_contain_text("berkala")
+    expect(page.locator("#replay-data")).to_contain_text("Klasifikasi DIPBerkala")  # the label, then the choice's
     assert "mark-done" in _marker(page, "Task_2_Siapkan_Data")
 
     page.click("#replay-last")
@@ -99,3 +100,38 @@ def test_a_divergence_reads_in_indonesian_with_labels_for_its_codes(
             "Item berstatus selesai, tetapi pemutaran ulang berakhir berjalan.")
         screenshot(page, f"divergence-{width}")
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+RAW = re.compile(r"\d{4}-\d{2}-\d{2}|[a-z]+_[a-z_]+|\btrue\b|\bfalse\b|\bnull\b|[{}]")
+
+
+@pytest.mark.parametrize("width", sorted(VIEWPORTS))
+def test_every_frame_of_the_replay_names_its_data_in_indonesian_words(
+        bundles: list[Path], browser: Browser, live_server: LiveServer, width: str,
+        screenshot: Callable[..., Path]) -> None:
+    ctx, clock = live_server.ctx, live_server.clock
+    plan = start_with_plan(ctx)
+    clock.advance(timedelta(minutes=100))  # step 2's time standard passes: a timer fires, a breach is recorded
+    complete(ctx, the_task(ctx, plan.id, "Task_2_Siapkan_Data", "Dinas Kesehatan"), STEP_2)
+    complete(ctx, the_task(ctx, plan.id, "Task_3_Verifikasi", "Dinas Kesehatan"), BELUM)
+    item_id = item_instance(ctx, plan.id, "Dinas Kesehatan").id
+    with signed_in_at(browser, live_server, "auditor", width) as page:
+        page.goto(f"{live_server.url}/audit/instances/{item_id}/replay")
+        expect(page.locator("body[data-replay-ready='1']")).to_have_count(1)
+        panel, data = page.locator("#replay-panel"), page.locator("#replay-data")
+        frames = int(page.locator("#replay-slider").get_attribute("max") or 0) + 1
+        seen: dict[str, str] = {}
+        for index in range(frames):
+            page.locator("#replay-slider").fill(str(index))
+            expect(panel).to_have_attribute("data-index", str(index))
+            shown = data.inner_text()
+            assert not RAW.search(shown), (panel.get_attribute("data-type"), shown)
+            seen.setdefault(panel.get_attribute("data-type") or "", shown)
+            if panel.get_attribute("data-type") == "task_completed":
+                screenshot(page, f"completed-{width}")
+        started = seen["instance_started"]
+        assert "Laporan keuangan semester I" in started and "30 November 2026" in started
+        assert "Batas waktu" in seen["task_ready"] and "WIB" in seen["task_ready"]
+        assert "Terlambat" in seen["timer_fired"]
+        assert "Berkala" in seen["task_completed"] and "Softcopy dan hardcopy" in seen["task_completed"]
+        assert "Belum sesuai" in seen["gateway_decision"]

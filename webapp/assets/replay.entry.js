@@ -9,20 +9,12 @@ function readJson(id) {
 const TIME = new Intl.DateTimeFormat("id-ID", {
   timeZone: "Asia/Jakarta", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
 });
-const DETAIL_KEYS = ["item", "opd", "lane", "flow", "target_name", "due_at", "late_by_seconds", "reason", "operation",
-  "filename", "size", "sha256", "body", "from_version", "to_version"];
 
 function text(tag, value, className) {
   const element = document.createElement(tag);
   element.textContent = value;
   if (className) element.className = className;
   return element;
-}
-
-function show(value) {
-  if (value === null || value === undefined) return "–";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
 }
 
 function frameTitle(frame, labels) {
@@ -37,13 +29,8 @@ function renderPanel(frame, index, total, labels) {
   document.getElementById("replay-time").textContent = TIME.format(new Date(frame.at));
   document.getElementById("replay-actor").textContent = frame.actor_name || frame.actor || "";
   document.getElementById("replay-position").textContent = `${index + 1} ${labels.of} ${total}`;
-  const list = document.getElementById("replay-data");
-  list.replaceChildren();
-  const payload = frame.payload || {};
-  const entries = payload.data ? Object.entries(payload.data) : DETAIL_KEYS.filter((k) => k in payload).map((k) => [k, payload[k]]);
-  for (const [key, value] of entries) {
-    list.append(text("dt", key), text("dd", show(value)));
-  }
+  const values = document.getElementById(`replay-values-${frame.index}`);  // worded by the server
+  document.getElementById("replay-data").replaceChildren(values ? values.content.cloneNode(true) : "");
   const files = document.getElementById("replay-attachments");
   files.replaceChildren();
   if (frame.attachments.length) {
