@@ -162,6 +162,9 @@ def test_palette_context_pad_and_panel_speak_indonesian_and_the_palette_covers_n
     panel.get_by_text("Umum", exact=True).click()
     for text in ("Umum", "Nama", "Kode elemen", "Dokumentasi", "Isian formulir", "Standar waktu"):
         expect(panel.get_by_text(text, exact=True).first).to_be_visible()
+    titles = set(panel.evaluate("p => [...p.querySelectorAll('[title]')].map(e => e.title)"))
+    assert {"Buka/tutup bagian", "Bagian ini berisi perubahan"} <= titles, titles  # the tooltips too
+    assert not titles & {"Toggle section", "Section contains edits"}, titles
     pad = page.locator(".djs-context-pad")
     expect(pad.locator('.entry[title="Tambah langkah berikutnya"]')).to_have_count(1)
     expect(pad.locator('.entry[title="Hapus"]')).to_have_count(1)

@@ -252,7 +252,22 @@ class SopflowPropertiesProvider {
 }
 SopflowPropertiesProvider.$inject = ["propertiesPanel"];
 
+// The panel's groups word their tooltips ("Toggle section", "Section contains edits") with the translate they
+// are given, and bpmn-js-properties-panel gives none: this last provider hands every group the modeler's.
+class GroupTranslation {
+  constructor(propertiesPanel, translate) {
+    this.translate = translate;
+    propertiesPanel.registerProvider(1, this);
+  }
+
+  getGroups() {
+    return (groups) => groups.map((group) => ({ translate: this.translate, ...group }));
+  }
+}
+GroupTranslation.$inject = ["propertiesPanel", "translate"];
+
 export const SopflowPanelModule = {
-  __init__: ["sopflowPropertiesProvider"],
+  __init__: ["sopflowPropertiesProvider", "sopflowGroupTranslation"],
   sopflowPropertiesProvider: ["type", SopflowPropertiesProvider],
+  sopflowGroupTranslation: ["type", GroupTranslation],
 };

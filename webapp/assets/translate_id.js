@@ -149,6 +149,19 @@ const ID = {
   "A time duration defined as ISO 8601 durations format.": "Durasi waktu, diatur lewat standar waktu langkah.",
   "<none>": "<tidak ada>",
   "<empty>": "<kosong>",
+  "Toggle section": "Buka/tutup bagian",
+  "Section contains edits": "Bagian ini berisi perubahan",
+  "Section contains an error": "Bagian ini berisi kesalahan",
+  "Open pop-up editor": "Buka penyunting terpisah",
+  "Opened in editor": "Dibuka di penyunting",
+  "Open documentation": "Buka dokumentasi",
+  "Toggle list item": "Buka/tutup butir",
+  "Create new list item": "Tambah butir baru",
+  "Delete item": "Hapus butir",
+  Create: "Tambah",
+  "JSON contains errors": "JSON berisi kesalahan",
+  "FEEL expression is mandatory": "Ekspresi FEEL wajib diisi",
+  "Unparsable FEEL expression.": "Ekspresi FEEL tidak dapat dibaca.",
 };
 
 function translateId(template, replacements = {}) {
