@@ -30,7 +30,7 @@ ISO_MONTH = re.compile(r"\b20\d\d-\d\d\b")
 SNAKE_CASE = re.compile(r"\b[a-z]+_[a-z_]+\b")
 ENGLISH = re.compile(r"\b(cannot|already|belongs|not allowed|must|invalid|Errno|completed|claimed|cancelled|"
                      r"withdrawn|running|ready|is not|no such|unknown|refused|deployed?|instance|the|of|with|"
-                     r"\d+ min|\d+ h)\b", re.IGNORECASE)
+                     r"handler|timer|dry run|(?<!Camunda )modeler|\d+ min|\d+ h)\b", re.IGNORECASE)
 ALLOWED_CODES = {"csrf_token"}  # none a person reads; usernames and e-mail addresses have no underscore
 TITLES = ("Laporan keuangan semester I", "Daftar informasi berkala", "Profil pejabat", "Rencana strategis",
           "Laporan kinerja", "Agenda kegiatan")
