@@ -75,7 +75,7 @@ def test_the_admin_adds_an_office_that_ppid_utama_picks_in_a_plan_row(
     utama.locator('[name="arahan_kerja"]').fill("Unggah sebelum akhir bulan.")
     utama.locator("#complete").click()
     error = utama.locator('[data-field="rencana_unggahan"] .field-error')
-    expect(error).to_have_text("item 1: tanggal target 2026-11-20 sudah lewat")
+    expect(error).to_have_text("item 1: tanggal target 20 November 2026 sudah lewat")
     expect(utama.locator('[name="rencana_unggahan-0-opd"]')).to_have_value(OFFICE)
     error.scroll_into_view_if_needed()
     _shot(utama, width, "02-tanggal-target-lewat")

@@ -111,7 +111,7 @@ def test_a_past_target_date_is_refused_on_the_page(people: People, engine_ctx: E
                                                    clock: ManualClock) -> None:
     clock.advance(timedelta(days=5))
     response = _plan_page_refusal(people, engine_ctx, flow.PLAN[1])
-    assert field_error(response, "rencana_unggahan") == "item 2: tanggal target 2026-11-27 sudah lewat"
+    assert field_error(response, "rencana_unggahan") == "item 2: tanggal target 27 November 2026 sudah lewat"
 
 
 def test_the_api_refuses_an_unknown_office_and_a_past_date_with_422(client: FlaskClient,
