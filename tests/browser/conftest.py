@@ -125,6 +125,33 @@ def signed_in_at(browser: Browser, live_server: LiveServer, username: str, width
         context.close()
 
 
+Visit = Callable[[str, str], Page]
+
+
+@pytest.fixture
+def visit(browser: Browser, live_server: LiveServer, width: str) -> Iterator[Visit]:
+    """visit(user, path): the page as that user sees it at the test module's `width` fixture, a name of VIEWPORTS
+    (logged in once per user)."""
+    contexts, pages = [], {}
+
+    def open_page(username: str, path: str) -> Page:
+        if username not in pages:
+            context = browser.new_context(locale="id-ID", viewport=VIEWPORTS[width],  # type: ignore[arg-type]
+                                          has_touch=width == "phone")
+            context.set_default_timeout(TIMEOUT_MS)
+            contexts.append(context)
+            pages[username] = context.new_page()
+            log_in(pages[username], live_server.url, username)
+        pages[username].goto(f"{live_server.url}{path}")
+        return pages[username]
+
+    try:
+        yield open_page
+    finally:
+        for context in contexts:
+            context.close()
+
+
 @pytest.fixture
 def sign_in(browser: Browser, live_server: LiveServer) -> Iterator[Callable[[str], Page]]:
     """A page per user, in its own browser context (its own cookies), logged in through the login page."""

@@ -6,16 +6,16 @@ widens a page; cancelling asks first; a refused comment is answered beside the f
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from engine.store import Instance
-from tests.browser.conftest import HERE, TIMEOUT_MS, VIEWPORTS, LiveServer, log_in
+from tests.browser.conftest import HERE, VIEWPORTS, LiveServer, Visit
 from tests.engine import flow
 from tests.webapp.pages import open_task, pdf_bytes, plan_item, start_items
 
@@ -37,7 +37,6 @@ MEASURE = """() => {
   }
   return {scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, small};
 }"""
-Visit = Callable[[str, str], Page]
 
 
 @pytest.fixture
@@ -68,29 +67,6 @@ def world(live_server: LiveServer) -> dict[str, Any]:
 @pytest.fixture(params=sorted(VIEWPORTS))
 def width(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-def visit(browser: Browser, live_server: LiveServer, width: str) -> Iterator[Visit]:
-    """visit(user, path): the page as that user sees it at the test's width (logged in once per user)."""
-    contexts, pages = [], {}
-
-    def open_page(username: str, path: str) -> Page:
-        if username not in pages:
-            context = browser.new_context(locale="id-ID", viewport=VIEWPORTS[width],  # type: ignore[arg-type]
-                                          has_touch=width == "phone")
-            context.set_default_timeout(TIMEOUT_MS)
-            contexts.append(context)
-            pages[username] = context.new_page()
-            log_in(pages[username], live_server.url, username)
-        pages[username].goto(f"{live_server.url}{path}")
-        return pages[username]
-
-    try:
-        yield open_page
-    finally:
-        for context in contexts:
-            context.close()
 
 
 def assert_fits(page: Page, width: str) -> None:

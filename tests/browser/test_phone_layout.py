@@ -4,21 +4,20 @@ column's label. At 1366 px the same pages fit too."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import TIMEOUT_MS, VIEWPORTS, LiveServer, log_in
+from tests.browser.conftest import VIEWPORTS, LiveServer, Visit
 from tests.webapp.pages import open_task, plan_item, start_items
 
 DINKES = "Dinas Kesehatan"
 TITLE = "Laporan keuangan semester I"
 PROCESS = "ppid_publikasi_item"
-Visit = Callable[[str, str], Page]
 # A card's lines as a person reads them: each shown cell's CSS label (its ::before) followed by its text.
 CARD_CELLS = """row => [...row.cells].filter(cell => cell.offsetParent).map(cell => {
   const before = getComputedStyle(cell, '::before').content;
@@ -29,29 +28,6 @@ CARD_CELLS = """row => [...row.cells].filter(cell => cell.offsetParent).map(cell
 @pytest.fixture(params=sorted(VIEWPORTS))
 def width(request: pytest.FixtureRequest) -> str:
     return str(request.param)
-
-
-@pytest.fixture
-def visit(browser: Browser, live_server: LiveServer, width: str) -> Iterator[Visit]:
-    """visit(user, path): the page as that user sees it at the test's width (logged in once per user)."""
-    contexts, pages = [], {}
-
-    def open_page(username: str, path: str) -> Page:
-        if username not in pages:
-            context = browser.new_context(locale="id-ID", viewport=VIEWPORTS[width],  # type: ignore[arg-type]
-                                          has_touch=width == "phone")
-            context.set_default_timeout(TIMEOUT_MS)
-            contexts.append(context)
-            pages[username] = context.new_page()
-            log_in(pages[username], live_server.url, username)
-        pages[username].goto(f"{live_server.url}{path}")
-        return pages[username]
-
-    try:
-        yield open_page
-    finally:
-        for context in contexts:
-            context.close()
 
 
 @pytest.fixture
